@@ -1,0 +1,27 @@
+"""The ``certpipe`` command. Each command is one library call; ``main`` is the one place where
+certpipe's errors become messages and exit codes (0 fine, 1 problems found, 2 usage/configuration)."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from pipeline.cli.app import app
+from pipeline.errors import CertpipeError
+
+# Command groups register themselves on ``app`` when imported.
+from pipeline.cli import standards as _standards  # noqa: E402,F401  isort: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        app(args=argv, prog_name="certpipe")
+    except CertpipeError as exc:
+        err.print(f"[bold red]错误 / error:[/] {exc.message}", markup=True, highlight=False)
+        for problem in getattr(exc, "problems", []):
+            err.print(f"  {problem}", markup=False)
+        if exc.hint:
+            err.print(exc.hint, markup=False)
+        sys.exit(exc.exit_code)

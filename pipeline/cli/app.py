@@ -1,0 +1,59 @@
+"""The typer application and what every command shares: the workspace, the language, output."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipeline.workspace import Workspace
+
+app = typer.Typer(
+    name="certpipe",
+    help="服务认证审核：Excel 评分表 → Word 报告与证书。\n\n"
+    "Service-certification audits scored in Excel, reported in Word.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@dataclass
+class Settings:
+    workspace: Workspace
+    lang: str
+
+
+def _lang_default() -> str:
+    return os.environ.get("CERTPIPE_LANG", "zh")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-W", envvar="CERTPIPE_WORKSPACE", file_okay=False,
+                     help="工作区目录（默认当前目录）/ workspace folder (default: current directory)"),
+    ] = None,
+    lang: Annotated[
+        str,
+        typer.Option("--lang", "-L", envvar="CERTPIPE_LANG",
+                     help="消息语言 zh|en / language of messages"),
+    ] = "zh",
+) -> None:
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("zh | en", param_hint="--lang")
+    ctx.obj = Settings(workspace=Workspace((workspace or Path.cwd()).resolve()), lang=lang)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+out = Console(highlight=False, soft_wrap=False)

@@ -1,0 +1,117 @@
+"""``certpipe standards list | show | check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from pipeline.cli.app import app, out, settings
+from pipeline.i18n import t
+from pipeline.standard import Indicator, Level, Standard
+from pipeline.standard_load import all_standards, check_file, definition_paths, load_standard
+
+standards_app = typer.Typer(
+    help="标准定义：列出、查看、检查 / standard definitions: list, show, check", no_args_is_help=True
+)
+app.add_typer(standards_app, name="standards")
+
+
+def _num(value) -> str:
+    return f"{value.normalize():f}"
+
+
+def _levels_text(levels: tuple[Level, ...], lang: str) -> str:
+    return " / ".join(f"{lv.label.get(lang)}≥{_num(lv.min)}" for lv in levels)
+
+
+def _status(std: Standard, lang: str) -> str:
+    return f"[yellow]⚠ {t('cli.provisional', lang)}[/]" if std.provisional else t("cli.official", lang)
+
+
+@standards_app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """列出全部标准（内置与工作区）/ list every standard (built-in and workspace)."""
+    s = settings(ctx)
+    lang = s.lang
+    table = Table(title=t("cli.standards_title", lang))
+    for col in ("key", "code", "title", "max", "levels", "status"):
+        table.add_column(t(f"cli.col.{col}", lang), overflow="fold")
+    for std in all_standards(s.workspace.root, lang):
+        table.add_row(std.key, std.code, std.title.get(lang), _num(std.max),
+                      _levels_text(std.levels, lang), _status(std, lang))
+    out.print(table)
+
+
+def _add_indicator(node: Tree, ind: Indicator, lang: str) -> None:
+    na = f" [dim]({t('cli.na_allowed', lang)})[/]" if ind.na_allowed else ""
+    branch = node.add(f"[bold]{ind.code}[/] {ind.title.get(lang)}  [cyan]{_num(ind.max)}[/]{na}")
+    for child in ind.children:
+        _add_indicator(branch, child, lang)
+
+
+@standards_app.command("show")
+def show(ctx: typer.Context, key: Annotated[str, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")]) -> None:
+    """显示一个标准：指标树与分值、评分档次、等级 / show a standard: indicator tree, bands, levels."""
+    s = settings(ctx)
+    lang = s.lang
+    std = load_standard(key, s.workspace.root, lang)
+    out.print(f"[bold]{std.code}[/] {std.title.get(lang)}  ({t('cli.edition', lang)} {std.edition})")
+    out.print(f"{t('cli.col.status', lang)}: {_status(std, lang)}")
+    if std.provisional:
+        out.print(f"  [yellow]{std.status.reason.get(lang)}[/]")
+    mode = t(f"cli.mode.{std.input.mode}", lang)
+    out.print(f"{t('cli.input', lang)}: {mode}, {t('cli.step', lang)} {_num(std.input.step)}")
+    tree = Tree(f"{t('cli.col.max', lang)} {_num(std.max)}")
+    for part in std.parts:
+        levels = f"  [dim]{_levels_text(part.levels, lang)}[/]" if part.levels else ""
+        branch = tree.add(f"[bold magenta]{part.title.get(lang)}[/]  [cyan]{_num(part.max)}[/]{levels}")
+        for ind in part.indicators:
+            _add_indicator(branch, ind, lang)
+    out.print(tree)
+    if std.input.bands:
+        bands = Table(title=t("cli.bands", lang), show_lines=True)
+        bands.add_column(t("cli.band", lang), no_wrap=True)
+        bands.add_column(t("cli.band_rule", lang))
+        for band in std.input.bands:
+            bands.add_row(band.label, band.description.get(lang))
+        out.print(bands)
+    out.print(f"{t('cli.levels', lang)}: {_levels_text(std.levels, lang)}")
+    rules = std.rules
+    if rules.special_deductions:
+        sd = rules.special_deductions
+        out.print(t("cli.rule_deductions", lang, points=_num(sd.points),
+                    blocks=sd.blocks_at if sd.blocks_at is not None else "—"))
+    if rules.special_bonus:
+        sb = rules.special_bonus
+        out.print(t("cli.rule_bonus", lang, points=_num(sb.points), count=sb.max_count))
+    for erratum in std.errata:
+        out.print(f"[dim]{t('cli.erratum', lang)} {erratum.where}: {erratum.says} → {erratum.reading}[/]")
+
+
+@standards_app.command("check")
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="定义文件（默认：全部内置与工作区定义）/ definition files (default: all)")] = None,
+) -> None:
+    """检查标准定义，一次列出全部问题（含 YAML 路径与行号），有问题时退出码 1。
+
+    Check definitions and report every problem at once (YAML path and line); exit 1 on any."""
+    s = settings(ctx)
+    lang = s.lang
+    files = list(paths) if paths else list(definition_paths(s.workspace.root).values())
+    failed = 0
+    for path in files:
+        problems = check_file(path, lang)
+        if problems:
+            failed += 1
+            out.print(f"[red]✗[/] {path}: {t('cli.problem_count', lang, count=len(problems))}")
+            for problem in problems:
+                out.print(f"  {problem}", markup=False)
+        else:
+            out.print(f"[green]✓[/] {path}")
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,196 @@
+"""The standard definition: a pydantic model of ``standards/*.yaml`` and the loading of it.
+
+Field by field documentation lives in ``docs/definition-format.md``; consistency checks (sums,
+levels, bands, translations) are in ``standard_check.py``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$", max_length=32)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """A text in Chinese and English. Both are required of a finished definition; an empty one is
+    reported by ``standards check`` as a missing translation."""
+
+    zh: str = ""
+    en: str = ""
+
+    def get(self, lang: str) -> str:
+        return (self.en if lang == "en" else self.zh) or self.zh or self.en
+
+
+class LongText(_Model):
+    """Requirement and guidance text: Chinese as the standard has it, English optional."""
+
+    zh: str = ""
+    en: str = ""
+
+    def get(self, lang: str) -> str:
+        return (self.en if lang == "en" else self.zh) or self.zh
+
+
+class Level(_Model):
+    """A level reached when the score is at least ``min`` (inclusive: "80 分以上（含 80分）")."""
+
+    key: Key
+    label: Text
+    min: Decimal
+    stars: int = Field(0, ge=0, le=5, description="0 for a grade without stars")
+
+
+class Band(_Model):
+    """One band of a percent scale: the indicator earns ``low``..``high`` % of its maximum."""
+
+    low: Decimal
+    high: Decimal
+    description: Text
+
+    @property
+    def label(self) -> str:
+        return f"{self.low:f}%~{self.high:f}%"
+
+
+class InputMode(_Model):
+    """How the auditor enters a leaf indicator: ``points`` directly, or ``percent`` of its maximum.
+
+    ``step`` is the precision of an entered value (0.5 points, 1 percent, ...)."""
+
+    mode: Literal["points", "percent"] = "points"
+    step: Decimal = Decimal("0.5")
+    bands: tuple[Band, ...] = ()
+
+
+class Indicator(_Model):
+    code: Code
+    title: Text
+    max: Decimal
+    requirement: LongText = LongText()
+    guidance: LongText = LongText()
+    na_allowed: bool = Field(False, description="the auditor may mark it not applicable (删减)")
+    children: tuple[Indicator, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def walk(self, depth: int = 1) -> Iterator[tuple[Indicator, int]]:
+        yield self, depth
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+class Part(_Model):
+    """A separately totalled part (服务管理要求, 服务特性要求). A standard with one part still has one."""
+
+    key: Key
+    title: Text
+    max: Decimal
+    levels: tuple[Level, ...] = ()
+    indicators: tuple[Indicator, ...]
+
+    def walk(self) -> Iterator[tuple[Indicator, int]]:
+        for ind in self.indicators:
+            yield from ind.walk()
+
+
+class SpecialDeductions(_Model):
+    """专项扣分: ``points`` each, outside the indicators; ``blocks_at`` or more blocks every level."""
+
+    points: Decimal = Decimal(1)
+    blocks_at: int | None = None
+    max_count: int = 99
+    label: Text = Text(zh="专项扣分", en="Special deductions")
+
+
+class SpecialBonus(_Model):
+    """专项加分: ``points`` each, at most ``max_count``."""
+
+    points: Decimal = Decimal(1)
+    max_count: int = 1
+    label: Text = Text(zh="专项加分", en="Special bonus")
+
+
+class Rules(_Model):
+    special_deductions: SpecialDeductions | None = None
+    special_bonus: SpecialBonus | None = None
+    renormalise_not_applicable: bool = Field(
+        True, description="part score = earned ÷ applicable maximum × part maximum, 2 decimals half-up"
+    )
+
+
+class Status(_Model):
+    state: Literal["official", "provisional"] = "official"
+    reason: Text = Text()
+
+    @property
+    def provisional(self) -> bool:
+        return self.state == "provisional"
+
+
+class Erratum(_Model):
+    """A fault in the source text and the reading this definition follows."""
+
+    where: str
+    says: str
+    reading: str
+
+
+class Standard(_Model):
+    key: Key
+    code: str = Field(min_length=1)
+    edition: str = Field(min_length=1)
+    title: Text
+    status: Status = Status()
+    max: Decimal
+    input: InputMode = InputMode()
+    parts: tuple[Part, ...] = Field(min_length=1)
+    levels: tuple[Level, ...]
+    rules: Rules = Rules()
+    errata: tuple[Erratum, ...] = ()
+    source: str = ""
+
+    # ---- navigation -------------------------------------------------------------------------
+    @cached_property
+    def indicators(self) -> dict[str, Indicator]:
+        """Every indicator by code, in document order."""
+        return {ind.code: ind for part in self.parts for ind, _ in part.walk()}
+
+    @cached_property
+    def leaves(self) -> tuple[Indicator, ...]:
+        return tuple(ind for ind in self.indicators.values() if ind.is_leaf)
+
+    def part_of(self, code: str) -> Part:
+        for part in self.parts:
+            if any(ind.code == code for ind, _ in part.walk()):
+                return part
+        raise KeyError(code)
+
+    @property
+    def provisional(self) -> bool:
+        return self.status.provisional
+
+    def fingerprint(self) -> str:
+        """A hash of everything that affects scoring: a workbook built from another definition is
+        recognised by it."""
+        data = self.model_dump(mode="json", include={"key", "edition", "max", "input", "parts", "levels", "rules"})
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def describe_level(self, level: Level, lang: str = "zh") -> str:
+        """``★★★ 三星`` for a star level, the grade text otherwise."""
+        label = level.label.get(lang)
+        return f"{'★' * level.stars} {label}" if level.stars else label

@@ -1,0 +1,180 @@
+"""Reading definitions: YAML with exact decimals and line numbers, every problem collected, and
+the look-up of a standard by key (a workspace's ``standards/`` overrides the built-ins)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from pipeline.errors import DefinitionError, UnknownStandard
+from pipeline.i18n import t
+from pipeline.resources import builtin_dir
+from pipeline.standard import Standard
+from pipeline.standard_check import check_standard, format_loc
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class DefinitionProblem:
+    """One finding in a definition file: where (YAML path and line) and what, in words."""
+
+    file: str
+    loc: Loc
+    line: int | None
+    message: str
+
+    @property
+    def path(self) -> str:
+        return format_loc(self.loc)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '(top)'}: {self.message}"
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """Reads ``0.1`` as ``Decimal("0.1")``, never as a binary float."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def _lines(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
+    out = {} if out is None else out
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[(*loc, key.value)] = key.start_mark.line + 1
+            _lines(value, (*loc, key.value), out)
+            out[(*loc, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*loc, i), out)
+    return out
+
+
+def _line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def _pydantic_message(err: dict, lang: str) -> str:
+    kind = err["type"]
+    name = str(err["loc"][-1]) if err["loc"] else ""
+    if kind == "extra_forbidden":
+        return t("def.unknown_key", lang, name=name)
+    if kind == "missing":
+        return t("def.missing_key", lang, name=name)
+    return t("def.bad_value", lang, detail=err["msg"])
+
+
+def _drop(data: object, loc: Loc) -> None:
+    for part in loc[:-1]:
+        data = data[part]  # type: ignore[index]
+    data.pop(loc[-1], None)  # type: ignore[union-attr]
+
+
+def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard | None, list[DefinitionProblem]]:
+    """Parse and check one definition. Returns the model (when its structure is sound) and every
+    problem found: unknown keys and wrong types from pydantic, then the consistency checks."""
+    try:
+        node = yaml.compose(text, Loader=_DecimalLoader)
+        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        detail = getattr(exc, "problem", None) or str(exc)
+        return None, [DefinitionProblem(file, (), line, t("def.yaml_syntax", lang, detail=detail))]
+    if not isinstance(data, dict):
+        return None, [DefinitionProblem(file, (), 1, t("def.not_mapping", lang))]
+    lines = _lines(node) if node is not None else {}
+    problems: list[DefinitionProblem] = []
+    model = None
+    try:
+        model = Standard.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        problems += [
+            DefinitionProblem(file, tuple(e["loc"]), _line_of(lines, tuple(e["loc"])), _pydantic_message(e, lang))
+            for e in errors
+        ]
+        # Unknown keys do not stop the other checks: drop them and look again.
+        if all(e["type"] == "extra_forbidden" for e in errors):
+            trimmed = copy.deepcopy(data)
+            for e in errors:
+                _drop(trimmed, tuple(e["loc"]))
+            model = Standard.model_validate(trimmed)
+    if model is not None:
+        problems += [
+            DefinitionProblem(file, loc, _line_of(lines, loc), message) for loc, message in check_standard(model, lang)
+        ]
+        stem = Path(file).stem
+        if file.endswith((".yaml", ".yml")) and stem != model.key:
+            problems.append(
+                DefinitionProblem(file, ("key",), _line_of(lines, ("key",)),
+                                  t("def.file_key_mismatch", lang, name=Path(file).name, key=model.key))
+            )
+    return model, problems
+
+
+def check_file(path: Path, lang: str = "zh") -> list[DefinitionProblem]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [DefinitionProblem(str(path), (), None, t("def.read_error", lang, detail=exc))]
+    return parse_definition(text, str(path), lang)[1]
+
+
+def load_file(path: Path, lang: str = "zh") -> Standard:
+    """Load a definition that must be sound; raise ``DefinitionError`` with every problem otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(t("def.read_error", lang, detail=exc)) from exc
+    model, problems = parse_definition(text, str(path), lang)
+    if problems or model is None:
+        raise DefinitionError(t("std.invalid", lang, path=path, count=len(problems)), problems)
+    return model
+
+
+def definition_paths(workspace: Path | None = None) -> dict[str, Path]:
+    """Every definition file by key; a workspace's ``standards/`` overrides a built-in of the same key."""
+    found: dict[str, Path] = {}
+    dirs = [builtin_dir("standards")]
+    if workspace is not None:
+        dirs.append(workspace / "standards")
+    for folder in dirs:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found[path.stem] = path
+    return found
+
+
+_CACHE: dict[tuple[Path, int], Standard] = {}
+
+
+def load_standard(key: str, workspace: Path | None = None, lang: str = "zh") -> Standard:
+    paths = definition_paths(workspace)
+    if key not in paths:
+        raise UnknownStandard(t("std.unknown", lang, key=key, known=", ".join(sorted(paths))),
+                              hint=t("std.unknown_hint", lang))
+    path = paths[key]
+    stamp = (path, path.stat().st_mtime_ns)
+    if stamp not in _CACHE:
+        _CACHE[stamp] = load_file(path, lang)
+    return _CACHE[stamp]
+
+
+def all_standards(workspace: Path | None = None, lang: str = "zh") -> list[Standard]:
+    return [load_standard(key, workspace, lang) for key in definition_paths(workspace)]
