@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 
 from pydantic import BaseModel
 
@@ -145,7 +146,7 @@ def _input(std: Standard, lang: str) -> Iterator[Finding]:
     low, high = bands[0][1].low, max(b.high for _, b in bands)
     if low != 0 or high != 100:
         yield ("input", "bands"), t("def.band_range", lang, low=_fmt(low), high=_fmt(high))
-    for (_, prev), (i, band) in zip(bands, bands[1:], strict=False):
+    for (_, prev), (i, band) in pairwise(bands):
         if band.low != prev.high:
             yield ("input", "bands", i, "low"), t("def.band_gap", lang, prev_high=_fmt(prev.high), low=_fmt(band.low))
 

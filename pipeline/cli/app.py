@@ -56,4 +56,4 @@ def settings(ctx: typer.Context) -> Settings:
     return ctx.find_root().obj
 
 
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)

@@ -54,7 +54,10 @@ def _add_indicator(node: Tree, ind: Indicator, lang: str) -> None:
 
 
 @standards_app.command("show")
-def show(ctx: typer.Context, key: Annotated[str, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")]) -> None:
+def show(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")],
+) -> None:
     """显示一个标准：指标树与分值、评分档次、等级 / show a standard: indicator tree, bands, levels."""
     s = settings(ctx)
     lang = s.lang
