@@ -90,7 +90,7 @@ def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard |
     problem found: unknown keys and wrong types from pydantic, then the consistency checks."""
     try:
         node = yaml.compose(text, Loader=_DecimalLoader)
-        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

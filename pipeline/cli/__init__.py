@@ -11,7 +11,7 @@ from pipeline.cli.app import app
 from pipeline.errors import CertpipeError
 
 # Command groups register themselves on ``app`` when imported.
-from pipeline.cli import standards as _standards  # noqa: E402,F401  isort: skip
+from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,107 @@
+"""``certpipe run``: everything in the inbox once, in a process pool. A bad file never stops the batch."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.inbox_filter import is_candidate
+from pipeline.ledger import Ledger
+from pipeline.lock import workspace_lock
+from pipeline.process import Outcome, Processor
+from pipeline.publish import cleanup_staging
+from pipeline.register import write_register
+from pipeline.workspace import Workspace
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    register_rows: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def inbox_files(ws: Workspace) -> list[Path]:
+    if not ws.inbox.is_dir():
+        return []
+    return sorted((p for p in ws.inbox.iterdir() if is_candidate(p)), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def prepare(ws: Workspace) -> None:
+    """What a driver does before its first file: folders exist, a crashed run's leftovers are tidied."""
+    for folder in (ws.inbox, ws.outbox, ws.archive, ws.state):
+        folder.mkdir(parents=True, exist_ok=True)
+    cleanup_staging(ws.outbox)
+    ledger = Ledger(ws.state / "ledger.sqlite")
+    try:
+        ledger.clear_stale_claims()
+    finally:
+        ledger.close()
+
+
+def refresh_register(ws: Workspace, lang: str) -> int:
+    ledger = Ledger(ws.state / "ledger.sqlite")
+    try:
+        return write_register(ledger, ws.outbox / "register.xlsx", lang=lang)
+    finally:
+        ledger.close()
+
+
+_WORKER: Processor | None = None
+
+
+def _init_worker(root: str, config: Config, lang: str, pdf: bool) -> None:
+    global _WORKER
+    _WORKER = Processor(Workspace(Path(root)), config, lang=lang, pdf=pdf)
+
+
+def _work(path: str) -> Outcome:
+    try:
+        return _WORKER.process(Path(path))
+    except Exception as exc:  # reported as a failed outcome; the input stays in the inbox
+        return Outcome(Path(path).name, "failed", note=f"{type(exc).__name__}: {exc}")
+
+
+def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False, workers: int = 0,
+              on_start: Callable[[int], None] | None = None,
+              on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
+    started = time.perf_counter()
+    result = BatchResult()
+    with workspace_lock(ws, "run"):
+        prepare(ws)
+        files = inbox_files(ws)
+        if on_start:
+            on_start(len(files))
+        workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
+        if workers == 1:
+            _init_worker(str(ws.root), config, lang, pdf)
+            try:
+                for path in files:
+                    outcome = _work(str(path))
+                    result.outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+            finally:
+                _WORKER.close()
+        else:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(str(ws.root), config, lang, pdf)) as pool:
+                futures = [pool.submit(_work, str(p)) for p in files]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    result.outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+        result.register_rows = refresh_register(ws, lang)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,225 @@
+"""The ledger: an SQLite record, in the workspace, of every input and what became of it, of
+revisions, and of certificate numbers (allocated in a transaction, unique, never reused).
+
+A row is *claimed* (status ``processing``) before work starts; a unique index on the content hash
+of claimed and finished rows makes the same content processed once, even by two workers at once.
+A driver that starts clears claims left by a crashed run: their inputs are still in the inbox."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from pipeline.errors import LedgerError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inputs (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'rejected', 'duplicate')),
+    audit_id TEXT,
+    standard TEXT,
+    revision INTEGER,
+    certificate_no TEXT,
+    total TEXT,
+    level TEXT,
+    output TEXT,
+    archived_to TEXT,
+    problems INTEGER NOT NULL DEFAULT 0,
+    first_problem TEXT,
+    note TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_once ON inputs(sha256) WHERE status != 'duplicate';
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) WHERE revision IS NOT NULL;
+CREATE TABLE IF NOT EXISTS certificates (
+    number TEXT PRIMARY KEY,
+    audit_id TEXT NOT NULL UNIQUE,
+    standard TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    issued_at TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
+);
+CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class InputRow:
+    id: int
+    sha256: str
+    name: str
+    size: int
+    received_at: str
+    finished_at: str | None
+    status: str
+    audit_id: str | None
+    standard: str | None
+    revision: int | None
+    certificate_no: str | None
+    total: str | None
+    level: str | None
+    output: str | None
+    archived_to: str | None
+    problems: int
+    first_problem: str | None
+    note: str | None
+
+
+_COLUMNS = ", ".join(InputRow.__dataclass_fields__)
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"账本数据库无法打开 / the ledger cannot be opened: {path}: {exc}",
+                              hint="检查文件权限与磁盘空间；损坏时可改名后重新开始 / check permissions and "
+                                   "space; if corrupt, rename it and start again") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"账本写入失败 / the ledger could not be written: {self.path}: {exc}") from exc
+
+    # ---- inputs ----------------------------------------------------------------------------
+    def clear_stale_claims(self) -> int:
+        """Forget claims of a run that died: their inputs are still in the inbox."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM inputs WHERE status = 'processing'").rowcount
+
+    def release(self, row_id: int) -> None:
+        """Give up a claim (processing failed for a reason outside the input)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM inputs WHERE id = ? AND status = 'processing'", (row_id,))
+
+    def find(self, sha256: str) -> InputRow | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ? AND status != 'duplicate'", (sha256,)
+        ).fetchone()
+        return InputRow(*row) if row else None
+
+    def claim(self, sha256: str, name: str, size: int, mtime: float) -> int | None:
+        """Start work on this content; ``None`` when it was (or is being) processed already."""
+        stamp = datetime.fromtimestamp(mtime).astimezone().isoformat(timespec="seconds")
+        try:
+            with self.transaction() as db:
+                cur = db.execute(
+                    "INSERT INTO inputs (sha256, name, size, mtime, received_at, status) "
+                    "VALUES (?, ?, ?, ?, ?, 'processing')", (sha256, name, size, stamp, now()))
+                return cur.lastrowid
+        except LedgerError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                return None
+            raise
+
+    def record_duplicate(self, sha256: str, name: str, size: int, mtime: float, archived_to: str,
+                         original: InputRow) -> None:
+        stamp = datetime.fromtimestamp(mtime).astimezone().isoformat(timespec="seconds")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, audit_id, "
+                "archived_to, note) VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?)",
+                (sha256, name, size, stamp, now(), now(), original.audit_id, archived_to,
+                 f"same content as input #{original.id} ({original.name}, {original.status})"))
+
+    def assign(self, row_id: int, audit_id: str, standard: str) -> int:
+        """Give the claimed input its audit id and the next revision of that audit."""
+        with self.transaction() as db:
+            (last,) = db.execute(
+                "SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND revision IS NOT NULL",
+                (audit_id,)).fetchone()
+            db.execute("UPDATE inputs SET audit_id = ?, standard = ?, revision = ? WHERE id = ?",
+                       (audit_id, standard, last + 1, row_id))
+            return last + 1
+
+    def certificate_number(self, audit_id: str, standard: str, short: str, number_format: str,
+                           year: int, level: str) -> tuple[str, date]:
+        """The audit's certificate number and first issue date: the ones it already has, else the
+        next number, allocated once and never reused."""
+        with self.transaction() as db:
+            row = db.execute("SELECT number, issued_at FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+            if row:
+                return row[0], date.fromisoformat(row[1][:10])
+            scope = f"{year}"
+            db.execute("INSERT INTO counters(scope, value) VALUES (?, 0) ON CONFLICT(scope) DO NOTHING", (scope,))
+            while True:
+                (seq,) = db.execute("UPDATE counters SET value = value + 1 WHERE scope = ? RETURNING value",
+                                    (scope,)).fetchone()
+                number = number_format.format(year=year, standard=short, seq=seq, level=level)
+                exists = db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
+                if not exists:
+                    break
+            stamp = now()
+            db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (number, audit_id, standard, year, seq, stamp))
+            return number, date.fromisoformat(stamp[:10])
+
+    def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
+               level: str | None = None, certificate_no: str | None = None, problems: int = 0,
+               first_problem: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, problems = ?, "
+                "first_problem = ?, finished_at = ? WHERE id = ?",
+                (status, output, total, level, certificate_no, problems, first_problem, now(), row_id))
+
+    def certificate_details(self, number: str, details: dict) -> None:
+        """Store what the register shows for a certificate (from its newest revision)."""
+        with self.transaction() as db:
+            db.execute("UPDATE certificates SET details = ? WHERE number = ?",
+                       (json.dumps(details, ensure_ascii=False), number))
+
+    def certificates(self) -> list[tuple[str, dict]]:
+        return [(n, json.loads(d)) for n, d in self.db.execute(
+            "SELECT number, details FROM certificates ORDER BY year, seq")]
+
+    def archived(self, row_id: int, archived_to: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE inputs SET archived_to = ? WHERE id = ?", (archived_to, row_id))
+
+    def rows(self, status: str | None = None) -> list[InputRow]:
+        sql = f"SELECT {_COLUMNS} FROM inputs"
+        args: tuple = ()
+        if status:
+            sql += " WHERE status = ?"
+            args = (status,)
+        return [InputRow(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def latest_done(self) -> list[InputRow]:
+        """The newest accepted revision of every audit."""
+        return [InputRow(*r) for r in self.db.execute(
+            f"SELECT {_COLUMNS} FROM inputs i WHERE status = 'done' AND revision = "
+            "(SELECT MAX(revision) FROM inputs j WHERE j.audit_id = i.audit_id AND j.status = 'done') "
+            "ORDER BY id")]

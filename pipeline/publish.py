@@ -1,0 +1,153 @@
+"""Putting results where users look, atomically, and moving originals out of the inbox.
+
+Everything is first written into a staging folder on the outbox's own filesystem
+(``outbox/.staging/``, hidden) and then renamed into place, so a user never sees a half-written
+folder. A newer revision replaces the folder and keeps the previous files under ``history/rN/``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+MAX_NAME = 80
+
+
+def safe_name(text: str, fallback: str = "audit") -> str:
+    """A file name from user text that is safe on Windows, macOS and Linux: no separators, no
+    reserved names, no leading dots, at most ``MAX_NAME`` characters. A changed name gets a short hash
+    of the original so two different texts never meet in one name."""
+    name = unicodedata.normalize("NFKC", text)
+    name = _UNSAFE.sub("_", name).strip(" ._")
+    name = name[:MAX_NAME].rstrip(" ._")
+    if not name or name.split(".")[0].upper() in _RESERVED:
+        name = f"{fallback}_{name}" if name else fallback
+    if name != text:
+        name = f"{name}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return name
+
+
+def staging_dir(outbox: Path) -> Path:
+    folder = outbox / ".staging"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=folder))
+
+
+def fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _revision_of(folder: Path) -> int:
+    marker = folder / ".revision"
+    try:
+        return int(marker.read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
+    """Rename the finished ``stage`` folder to ``dest``. When ``dest`` holds an older revision its
+    files move to ``dest/history/r<old>/``; a stale equal revision (a re-run after a crash) is
+    replaced. A crash at any point leaves either the old or the new folder in place (see
+    ``cleanup_staging``)."""
+    (stage / ".revision").write_text(str(revision))
+    fsync_tree(stage)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        os.rename(stage, dest)
+    else:
+        (dest / ".dest").write_text(str(dest), encoding="utf-8")
+        parked = stage.parent / f"{stage.name}.old"
+        os.rename(dest, parked)
+        os.rename(stage, dest)
+        _keep_history(parked, dest)
+    fsync_dir(dest.parent)
+    return dest
+
+
+def _keep_history(parked: Path, dest: Path) -> None:
+    """Move the replaced folder's history, and its files when it was an older revision, into
+    ``dest/history``; then drop what is left of it."""
+    old_rev, new_rev = _revision_of(parked), _revision_of(dest)
+    history = dest / "history"
+    if (parked / "history").is_dir():
+        history.mkdir(exist_ok=True)
+        for item in (parked / "history").iterdir():
+            if not (history / item.name).exists():
+                os.rename(item, history / item.name)
+    if old_rev and old_rev < new_rev:
+        keep = history / f"r{old_rev}"
+        keep.mkdir(parents=True, exist_ok=True)
+        for item in parked.iterdir():
+            if item.name not in ("history", ".revision", ".dest") and not (keep / item.name).exists():
+                os.rename(item, keep / item.name)
+    shutil.rmtree(parked, ignore_errors=True)
+
+
+def unique_child(parent: Path, name: str) -> Path:
+    candidate = parent / name
+    n = 2
+    while candidate.exists():
+        candidate = parent / f"{name}-{n}"
+        n += 1
+    return candidate
+
+
+def archive_original(path: Path, archive: Path, *, today: date | None = None) -> Path:
+    """Move an input out of the inbox into ``archive/<date>/``, never overwriting."""
+    folder = archive / (today or date.today()).isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, suffix = os.path.splitext(path.name)
+    target = folder / path.name
+    n = 2
+    while target.exists():
+        target = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    os.replace(path, target) if _same_fs(path, folder) else shutil.move(path, target)
+    fsync_dir(folder)
+    return target
+
+
+def _same_fs(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
+
+
+def cleanup_staging(outbox: Path) -> None:
+    """Tidy what a crashed run left in staging (never visible to users). A replaced folder parked as
+    ``*.old`` goes back where it was if the new one never arrived, or gives its history to it."""
+    folder = outbox / ".staging"
+    if not folder.is_dir():
+        return
+    for parked in folder.glob("*.old"):
+        try:
+            dest = Path((parked / ".dest").read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if dest.exists():
+            _keep_history(parked, dest)
+        else:
+            os.rename(parked, dest)
+    for item in folder.iterdir():
+        shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
