@@ -1,0 +1,279 @@
+"""The ``certpipe watch`` driver's watcher: file-system events on the inbox → "this file is complete,
+process it now" calls.
+
+Events only prompt a check; they are never trusted to say a file is finished (MEASUREMENTS.md
+pitfall 8). A watchdog observer (``PollingObserver`` with ``poll=True``, for SMB/NFS shares) puts the
+names it hears about into a pending set; the loop in ``run`` wakes every ~100 ms, stats the pending
+names, and hands a file over when its fingerprint (size, mtime_ns, inode) has not changed for
+``settle`` seconds and its zip reads. A full rescan of the inbox every ``rescan_interval`` seconds
+(and whenever the observer has to be restarted) catches events that were lost.
+
+Everything that calls ``handle`` runs in the caller's thread, one file at a time; the observer
+thread only adds names to a set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from pipeline.inbox_filter import (
+    Fingerprint,
+    fingerprint,
+    is_candidate,
+    name_counts,
+    needs_zip_check,
+    readable_zip,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["InboxWatcher", "fingerprint", "is_candidate", "readable_zip", "stop_on_signals"]
+
+#: Event kinds that can mean "this name has new content, or is gone". Opened / closed-without-write
+#: are ignored: reading a file (our own ``readable_zip``, the processing step) produces them.
+_PROMPTING_EVENTS = frozenset({"created", "modified", "moved", "closed", "deleted", "attrib"})
+
+#: Longest sleep of the loop between checks.
+MAX_TICK = 0.1
+#: Seconds between attempts to restart an observer that failed or died.
+OBSERVER_RETRY = 5.0
+
+
+@dataclass
+class _Track:
+    fp: Fingerprint
+    since: float  # clock() when this fingerprint was first seen
+
+
+class _Prompt(FileSystemEventHandler):
+    """Runs in the observer's thread: turns events into pending names, nothing else."""
+
+    def __init__(self, watcher: InboxWatcher) -> None:
+        self._watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory or event.event_type not in _PROMPTING_EVENTS:
+            return
+        self._watcher._prompt(event.src_path)
+        dest = getattr(event, "dest_path", "")
+        if dest:
+            self._watcher._prompt(dest)
+
+
+class InboxWatcher:
+    """Hands each complete file in ``inbox`` to ``handle`` exactly once per content version.
+
+    ``settle``: seconds a file's fingerprint must stay unchanged. ``grace``: extra seconds a settled
+    file may stay unreadable as a zip before it is handed over anyway, so the processing step rejects
+    it with a reason (default ``3 * settle``). ``poll``: use watchdog's PollingObserver (network
+    shares) checking every ``poll_interval`` seconds. ``rescan_interval``: seconds between full
+    rescans of the inbox. ``clock``: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        inbox: Path,
+        handle: Callable[[Path], object],
+        *,
+        settle: float = 1.0,
+        poll: bool = False,
+        poll_interval: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        grace: float | None = None,
+        rescan_interval: float = 30.0,
+    ) -> None:
+        if settle < 0 or poll_interval <= 0 or rescan_interval <= 0:
+            raise ValueError("settle must be >= 0, poll_interval and rescan_interval > 0")
+        self.inbox = Path(inbox).absolute()
+        self.handle = handle
+        self.settle = float(settle)
+        self.grace = 3 * self.settle if grace is None else float(grace)
+        self.poll = poll
+        self.poll_interval = float(poll_interval)
+        self.rescan_interval = float(rescan_interval)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()  # names prompted by events or rescans (any thread)
+        self._tracked: dict[str, _Track] = {}  # names being watched until settled (loop thread only)
+        self._done: dict[str, Fingerprint] = {}  # name → fingerprint it had when handed over
+        self._observer = None
+        self._next_rescan = 0.0
+        self._next_observer_try = 0.0
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Process the backlog (every candidate already in the inbox) first, then watch until ``stop``
+        is set. ``handle`` is called from this thread only, one file at a time; when ``stop`` is set
+        during a call, ``run`` returns after it. Exceptions from ``handle`` are logged and the
+        watcher carries on. Raises FileNotFoundError when the inbox is not a directory."""
+        if not self.inbox.is_dir():
+            raise FileNotFoundError(f"inbox is not a directory: {self.inbox}")
+        tick = min(MAX_TICK, max(0.01, self.settle / 4))
+        self._ensure_observer()  # before the backlog scan, so nothing created in between is missed
+        self.rescan()
+        try:
+            while not stop.is_set():
+                self._ensure_observer()
+                if self.clock() >= self._next_rescan:
+                    self.rescan()
+                self.check(stop)
+                stop.wait(tick)
+        finally:
+            self._stop_observer()
+
+    def rescan(self) -> None:
+        """Put every candidate in the inbox into the pending set and forget what has left it."""
+        self._next_rescan = self.clock() + self.rescan_interval
+        try:
+            with os.scandir(self.inbox) as entries:
+                names = {e.name for e in entries if name_counts(e.name)}
+        except OSError as exc:
+            log.warning("cannot list the inbox %s: %s", self.inbox, exc)
+            return
+        for gone in set(self._done) - names:
+            del self._done[gone]
+        with self._lock:
+            self._pending |= names
+
+    def check(self, stop: threading.Event | None = None) -> int:
+        """One pass: take the pending names, re-check every tracked file, hand over the complete ones
+        (in name order). Returns how many were handed over. Stops handing over once ``stop`` is set."""
+        with self._lock:
+            fresh, self._pending = self._pending, set()
+        for name in fresh:
+            self._tracked.setdefault(name, _Track(fp=(-1, -1, -1), since=self.clock()))
+        handed = 0
+        for name in sorted(self._tracked):
+            if stop is not None and stop.is_set():
+                break
+            if self._ready(name):
+                self._hand_over(name)
+                handed += 1
+        return handed
+
+    def idle(self) -> bool:
+        """True when no file is pending or waiting to settle (for tests and status lines)."""
+        with self._lock:
+            return not self._pending and not self._tracked
+
+    def _ready(self, name: str) -> bool:
+        """Update ``name``'s tracking; True when it should be handed over now."""
+        path = self.inbox / name
+        fp = fingerprint(path)
+        now = self.clock()
+        if fp is None:  # gone (or not a regular file)
+            self._tracked.pop(name, None)
+            self._done.pop(name, None)
+            return False
+        if self._done.get(name) == fp:  # this version was handed over already
+            self._tracked.pop(name, None)
+            return False
+        track = self._tracked[name]
+        if track.fp != fp:
+            track.fp, track.since = fp, now
+            return False
+        waited = now - track.since
+        if waited < self.settle:
+            return False
+        if not needs_zip_check(path) or readable_zip(path):
+            return True
+        if waited >= self.settle + self.grace:
+            log.warning("%s is still unreadable after %.1f s; handing it over to be rejected", path, waited)
+            return True
+        return False
+
+    def _hand_over(self, name: str) -> None:
+        path = self.inbox / name
+        fp = self._tracked.pop(name).fp
+        self._done[name] = fp
+        log.info("handing over %s", path)
+        try:
+            self.handle(path)
+        except Exception:
+            log.exception("processing %s failed; the watcher carries on", path)
+        after = fingerprint(path)
+        if after is None:
+            self._done.pop(name, None)
+        elif after != fp:  # changed while being processed: a new version, watch it again
+            with self._lock:
+                self._pending.add(name)
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def _prompt(self, raw_path: str | bytes) -> None:
+        """Observer thread: note a name directly inside the inbox that may count."""
+        path = os.fsdecode(raw_path)
+        name = os.path.basename(path)
+        if not name_counts(name) or Path(os.path.dirname(path)).absolute() != self.inbox:
+            return
+        with self._lock:
+            self._pending.add(name)
+
+    def _observer_healthy(self) -> bool:
+        obs = self._observer
+        return obs is not None and obs.is_alive() and all(e.is_alive() for e in list(obs.emitters))
+
+    def _ensure_observer(self) -> None:
+        """Start the observer, or restart it after it died (inbox unmounted, inotify error). A failed
+        start is retried every OBSERVER_RETRY seconds; meanwhile the periodic rescan still works."""
+        if self._observer_healthy() or self.clock() < self._next_observer_try:
+            return
+        if self._observer is not None:
+            log.warning("the watch on %s stopped; restarting it", self.inbox)
+            self._stop_observer()
+        observer = PollingObserver(timeout=self.poll_interval) if self.poll else Observer()
+        try:
+            observer.schedule(_Prompt(self), str(self.inbox), recursive=False)
+            observer.start()
+        except OSError as exc:
+            log.warning("cannot watch %s (%s); relying on rescans, retrying in %.0f s", self.inbox, exc,
+                        OBSERVER_RETRY)
+            self._next_observer_try = self.clock() + OBSERVER_RETRY
+            with contextlib.suppress(Exception):
+                observer.stop()
+            return
+        self._observer = observer
+        self._next_rescan = self.clock()  # events may have been lost while there was no watch
+
+    def _stop_observer(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is None:
+            return
+        with contextlib.suppress(Exception):
+            observer.stop()
+            if observer.is_alive():
+                observer.join(timeout=max(2.0, 2 * self.poll_interval))
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """While inside, SIGINT (Ctrl-C) and SIGTERM set ``stop`` instead of interrupting, so the file in
+    hand is finished; a second signal raises KeyboardInterrupt for an impatient user. Must be used
+    in the main thread. Restores the previous handlers on exit."""
+    signals = [signal.SIGINT, signal.SIGTERM]
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("signal %s: finishing the file in hand, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in signals}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
