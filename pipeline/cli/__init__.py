@@ -12,6 +12,7 @@ from pipeline.errors import CertpipeError
 
 # Command groups register themselves on ``app`` when imported.
 from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
+from pipeline.cli import inbox as _inbox  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,130 @@
+"""The ledger, atomic publishing, safe names and the register, on real files."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.ledger import Ledger
+from pipeline.publish import archive_original, cleanup_staging, publish, safe_name, staging_dir
+from pipeline.register import write_register
+
+
+@pytest.mark.parametrize("text", ["../etc/passwd", "a/b\\c:d*e?f", "CON", "nul.txt", " .hidden", "x" * 300,
+                                  "审核\x00编号", "=cmd|' /C calc'!A0", ""])
+def test_safe_name_is_a_plain_file_name(text, tmp_path: Path):
+    name = safe_name(text)
+    assert name and "/" not in name and "\\" not in name and not name.startswith(".")
+    assert len(name) <= 90
+    assert name.split(".")[0].split("-")[0].upper() not in {"CON", "NUL"}
+    (tmp_path / name).mkdir()  # a real folder can be made under that name, inside tmp_path
+    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+
+
+def test_safe_name_keeps_plain_ids_and_separates_different_texts():
+    assert safe_name("DEMO-2026-001") == "DEMO-2026-001"
+    assert safe_name("GBT27922-2026-0001") == "GBT27922-2026-0001"
+    assert safe_name("a/b") != safe_name("a:b")
+
+
+def test_ledger_claims_content_once_and_clears_stale_claims(tmp_path: Path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    first = ledger.claim("abc", "a.xlsx", 10, 0)
+    assert first is not None
+    assert ledger.claim("abc", "copy.xlsx", 10, 0) is None
+    other = Ledger(tmp_path / "l.sqlite")  # a second process sees the claim too
+    assert other.claim("abc", "b.xlsx", 10, 0) is None
+    assert other.clear_stale_claims() == 1
+    assert ledger.claim("abc", "a.xlsx", 10, 0) is not None
+
+
+def test_revisions_and_certificate_numbers(tmp_path: Path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    fmt = "CP-{year}-{standard}-{seq:05d}"
+    r1 = ledger.claim("h1", "a.xlsx", 1, 0)
+    assert ledger.assign(r1, "AUD-1", "gbt") == 1
+    ledger.finish(r1, status="done", output="x")
+    r2 = ledger.claim("h2", "a.xlsx", 1, 0)
+    assert ledger.assign(r2, "AUD-1", "gbt") == 2
+    n1, issued = ledger.certificate_number("AUD-1", "gbt", "GBT27922", fmt, 2026, "pass")
+    assert n1 == "CP-2026-GBT27922-00001" and issued == date.today()
+    assert ledger.certificate_number("AUD-1", "gbt", "GBT27922", fmt, 2026, "five-star")[0] == n1
+    n2, _ = ledger.certificate_number("AUD-2", "isi", "ISI", fmt, 2026, "grade1")
+    assert n2 == "CP-2026-ISI-00002"
+    # a format that would repeat a number skips to the next free one, never reusing
+    n3, _ = ledger.certificate_number("AUD-3", "gbt", "X", "CP-{year}", 2026, "pass")
+    n4, _ = ledger.certificate_number("AUD-4", "gbt", "X", "CP-{year}-{seq}", 2026, "pass")
+    assert len({n1, n2, n3, n4}) == 4
+
+
+def _stage(outbox: Path, files: dict[str, str]) -> Path:
+    stage = staging_dir(outbox)
+    for name, text in files.items():
+        (stage / name).write_text(text)
+    return stage
+
+
+def test_publish_keeps_history_of_older_revisions(tmp_path: Path):
+    outbox = tmp_path / "outbox"
+    dest = outbox / "AUD-1"
+    publish(_stage(outbox, {"report.docx": "r1"}), dest, revision=1)
+    publish(_stage(outbox, {"report.docx": "r2"}), dest, revision=2)
+    publish(_stage(outbox, {"report.docx": "r3"}), dest, revision=3)
+    assert (dest / "report.docx").read_text() == "r3"
+    assert (dest / "history" / "r1" / "report.docx").read_text() == "r1"
+    assert (dest / "history" / "r2" / "report.docx").read_text() == "r2"
+    # the same revision again (a re-run after a crash) replaces itself, history intact
+    publish(_stage(outbox, {"report.docx": "r3 again"}), dest, revision=3)
+    assert (dest / "report.docx").read_text() == "r3 again"
+    assert sorted(p.name for p in (dest / "history").iterdir()) == ["r1", "r2"]
+    assert list((outbox / ".staging").iterdir()) == []
+
+
+def test_crash_between_the_two_renames_is_repaired(tmp_path: Path):
+    outbox = tmp_path / "outbox"
+    dest = outbox / "AUD-1"
+    publish(_stage(outbox, {"report.docx": "r1"}), dest, revision=1)
+    # simulate: the old folder parked, the process killed before the new one was renamed in
+    stage = _stage(outbox, {"report.docx": "r2"})
+    (dest / ".dest").write_text(str(dest))
+    os.rename(dest, stage.parent / f"{stage.name}.old")
+    assert not dest.exists()
+    cleanup_staging(outbox)
+    assert (dest / "report.docx").read_text() == "r1"
+    assert list((outbox / ".staging").iterdir()) == []
+
+
+def test_archive_never_overwrites(tmp_path: Path):
+    inbox, archive = tmp_path / "inbox", tmp_path / "archive"
+    inbox.mkdir()
+    targets = []
+    for text in ("one", "two"):
+        (inbox / "a.xlsx").write_text(text)
+        targets.append(archive_original(inbox / "a.xlsx", archive, today=date(2026, 1, 2)))
+    assert [p.name for p in targets] == ["a.xlsx", "a-2.xlsx"]
+    assert [p.read_text() for p in targets] == ["one", "two"]
+    assert not (inbox / "a.xlsx").exists()
+
+
+def test_register_writes_formula_like_text_as_text(tmp_path: Path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    hostile = ["=HYPERLINK(\"http://x\",\"y\")", "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)"]
+    for i, org in enumerate(hostile):
+        number, _ = ledger.certificate_number(f"A{i}", "gbt", "GBT", "N-{seq}", 2026, "pass")
+        ledger.certificate_details(number, {"organisation": org, "credit_code": "-" + org, "level": "★★★ 三星",
+                                            "total": "88.5", "issue_date": "2026-01-02"})
+    path = tmp_path / "register.xlsx"
+    assert write_register(ledger, path) == len(hostile)
+    ws = load_workbook(path).active
+    orgs = [ws.cell(row=r, column=2) for r in range(2, 2 + len(hostile))]
+    assert [c.value for c in orgs] == hostile
+    assert all(c.data_type == "s" for c in orgs)
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+    assert not list(tmp_path.glob(".register-*"))
