@@ -18,8 +18,9 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.faults import crashpoint
 from pipeline.ledger import Ledger
-from pipeline.publish import archive_original, publish, safe_name, staging_dir, unique_child
+from pipeline.publish import archive_original, publish, safe_name, staging_dir
 from pipeline.scoring import ScoreCard, score
 from pipeline.standard import Standard
 from pipeline.workspace import Workspace
@@ -62,6 +63,18 @@ def short_code(std: Standard) -> str:
     """``GB/T 27922-2011`` → ``GBT27922``: for certificate numbers."""
     letters = "".join(ch for ch in std.code.split("-")[0] if ch.isascii() and ch.isalnum())
     return letters or safe_name(std.key).upper()[:12]
+
+
+def rejected_folder(parent: Path, name: str, sha: str) -> Path:
+    """``_rejected/<stem>``, or ``<stem>-2``… when taken by other content; the folder of the same
+    content is reused, so a run repeated after a crash does not leave a second copy."""
+    candidate, n = parent / name, 2
+    while candidate.exists():
+        marker = candidate / ".sha256"
+        if marker.is_file() and marker.read_text() == sha:
+            break
+        candidate, n = parent / f"{name}-{n}", n + 1
+    return candidate
 
 
 class Processor:
@@ -109,17 +122,19 @@ class Processor:
             return self._seen_before(path, sha, len(data), stat.st_mtime, previous)
         if row is None:
             return Outcome(path.name, "skipped", note="claimed and released by another worker")
+        crashpoint("claimed")
 
         stage = staging_dir(self.ws.outbox)
         try:
             original = stage / "original" / path.name
             original.parent.mkdir()
             original.write_bytes(data)
+            crashpoint("staged")
             from pipeline.validate import validate_file
 
             checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang)
             if checked.problems or checked.audit is None:
-                outcome = self._reject(row, path, stage, original, checked.problems)
+                outcome = self._reject(row, path, stage, original, checked.problems, sha)
             else:
                 outcome = self._accept(row, path, stage, checked.audit, checked.standard)
         except BaseException:
@@ -127,7 +142,9 @@ class Processor:
             raise
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+        crashpoint("finished")
         archived = archive_original(path, self.ws.archive)
+        crashpoint("archived")
         self.ledger.archived(row, str(archived.relative_to(self.ws.root)))
         return outcome
 
@@ -146,7 +163,7 @@ class Processor:
         return Outcome(path.name, "duplicate", audit_id=previous.audit_id, output=previous.output,
                        note=f"same content as {previous.name} ({previous.status})")
 
-    def _reject(self, row: int, path: Path, stage: Path, original: Path, problems: list) -> Outcome:
+    def _reject(self, row: int, path: Path, stage: Path, original: Path, problems: list, sha: str) -> Outcome:
         from pipeline.annotate import annotate
 
         folder = stage / "rejected"
@@ -161,7 +178,8 @@ class Processor:
             except Exception as exc:  # an unreadable workbook cannot be annotated; problems.txt says why
                 (folder / "problems.txt").write_text(
                     "\n".join([*lines, f"(annotated copy not made: {exc})"]) + "\n", encoding="utf-8")
-        dest = unique_child(self.ws.rejected, safe_name(Path(path.name).stem, "workbook"))
+        (folder / ".sha256").write_text(sha)
+        dest = rejected_folder(self.ws.rejected, safe_name(Path(path.name).stem, "workbook"), sha)
         publish(folder, dest)
         first = str(problems[0]) if problems else None
         self.ledger.finish(row, status="rejected", output=str(dest.relative_to(self.ws.root)),
@@ -191,7 +209,9 @@ class Processor:
             data["certificate"] = {"number": certificate.number, "issue_date": certificate.issue_date.isoformat(),
                                    "expiry_date": certificate.expiry_date.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        crashpoint("rendered")
         dest = publish(folder, self.ws.outbox / safe_name(audit_id), revision=revision)
+        crashpoint("published")
         level = card.level.label.get(self.lang) if card.level else None
         self.ledger.finish(row, status="done", output=str(dest.relative_to(self.ws.root)), total=str(card.total),
                            level=level, certificate_no=certificate.number if certificate else None)

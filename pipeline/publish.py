@@ -103,15 +103,6 @@ def _keep_history(parked: Path, dest: Path) -> None:
     shutil.rmtree(parked, ignore_errors=True)
 
 
-def unique_child(parent: Path, name: str) -> Path:
-    candidate = parent / name
-    n = 2
-    while candidate.exists():
-        candidate = parent / f"{name}-{n}"
-        n += 1
-    return candidate
-
-
 def archive_original(path: Path, archive: Path, *, today: date | None = None) -> Path:
     """Move an input out of the inbox into ``archive/<date>/``, never overwriting."""
     folder = archive / (today or date.today()).isoformat()
