@@ -88,14 +88,14 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(key="err.config_syntax", params={"path": path, "detail": exc}) from exc
     data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            what = "未知设置 / unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            lines.append(f"{path}: {key}: {what}")
-        raise ConfigError("\n".join(lines)) from exc
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(key="err.config_unknown", params={"path": path, "key": key}) from exc
+        raise ConfigError(key="err.config_value", params={"path": path, "key": key, "detail": first["msg"],
+                                                          "count": len(exc.errors())}) from exc

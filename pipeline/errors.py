@@ -6,14 +6,35 @@ from __future__ import annotations
 
 
 class CertpipeError(Exception):
-    """Base of every error certpipe raises on purpose. ``exit_code`` is what the CLI returns."""
+    """Base of every error certpipe raises on purpose. ``exit_code`` is what the CLI returns.
+
+    Raise it with text already in the user's language, or with a catalogue ``key`` (and ``params``)
+    that the CLI renders in the language the user chose."""
 
     exit_code = 2
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str = "", *, hint: str | None = None, key: str | None = None,
+                 params: dict | None = None) -> None:
+        self.key = key
+        self.params = dict(params or {})
+        self.message = message or (self.render("zh") if key else "")
         self.hint = hint
+        super().__init__(self.message)
+
+    def render(self, lang: str) -> str:
+        if self.key is None:
+            return self.message
+        from pipeline.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+    def render_hint(self, lang: str) -> str | None:
+        if self.key is None:
+            return self.hint
+        from pipeline.i18n import catalogue, t
+
+        hint_key = f"{self.key}.hint"
+        return t(hint_key, lang, **self.params) if hint_key in catalogue() else self.hint
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"

@@ -93,9 +93,7 @@ class Ledger:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
         except sqlite3.Error as exc:
-            raise LedgerError(f"账本数据库无法打开 / the ledger cannot be opened: {path}: {exc}",
-                              hint="检查文件权限与磁盘空间；损坏时可改名后重新开始 / check permissions and "
-                                   "space; if corrupt, rename it and start again") from exc
+            raise LedgerError(key="err.ledger_open", params={"path": path, "detail": exc}) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -111,7 +109,7 @@ class Ledger:
                 raise
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise LedgerError(f"账本写入失败 / the ledger could not be written: {self.path}: {exc}") from exc
+            raise LedgerError(key="err.ledger_write", params={"path": self.path, "detail": exc}) from exc
 
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:

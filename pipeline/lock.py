@@ -36,9 +36,7 @@ def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
         except BlockingIOError:
             fh.seek(0)
             other = fh.read().strip()
-            raise WorkspaceBusy(
-                f"工作区正被另一个 certpipe 进程使用（{other}）/ another certpipe process holds the workspace ({other})",
-                hint="等它结束，或停止它后再试 / wait for it to finish or stop it first") from None
+            raise WorkspaceBusy(key="err.workspace_busy", params={"other": other, "root": ws.root}) from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} {what}")

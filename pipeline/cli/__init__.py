@@ -7,8 +7,9 @@ import sys
 
 from rich.console import Console
 
-from pipeline.cli.app import app
+from pipeline.cli.app import app, current_lang
 from pipeline.errors import CertpipeError
+from pipeline.i18n import t
 
 # Command groups register themselves on ``app`` when imported.
 from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
@@ -20,9 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="certpipe")
     except CertpipeError as exc:
-        err.print(f"[bold red]错误 / error:[/] {exc.message}", markup=True, highlight=False)
+        lang = current_lang()
+        err.print(f"[bold red]{t('cli.error', lang)}[/] ", end="")
+        err.print(exc.render(lang), markup=False)
         for problem in getattr(exc, "problems", []):
             err.print(f"  {problem}", markup=False)
-        if exc.hint:
-            err.print(exc.hint, markup=False)
+        hint = exc.render_hint(lang)
+        if hint:
+            err.print(hint, markup=False)
         sys.exit(exc.exit_code)

@@ -50,6 +50,15 @@ def _root(
     if lang not in ("zh", "en"):
         raise typer.BadParameter("zh | en", param_hint="--lang")
     ctx.obj = Settings(workspace=Workspace((workspace or Path.cwd()).resolve()), lang=lang)
+    _CURRENT["lang"] = lang
+
+
+_CURRENT: dict[str, str] = {}
+
+
+def current_lang() -> str:
+    """The language the running command was given (for messages printed after it ended)."""
+    return _CURRENT.get("lang") or _lang_default()
 
 
 def settings(ctx: typer.Context) -> Settings:
