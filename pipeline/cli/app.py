@@ -27,6 +27,8 @@ app = typer.Typer(
 class Settings:
     workspace: Workspace
     lang: str
+    verbosity: int = 0
+    log_format: str = "text"
 
 
 def _lang_default() -> str:
@@ -46,10 +48,18 @@ def _root(
         typer.Option("--lang", "-L", envvar="CERTPIPE_LANG",
                      help="消息语言 zh|en / language of messages"),
     ] = "zh",
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
+                                         help="更多日志输出（可重复）/ more log output (repeatable)")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出错误 / only errors")] = False,
+    log_format: Annotated[str, typer.Option("--log-format", envvar="CERTPIPE_LOG_FORMAT",
+                                            help="日志格式 text|json / log format")] = "text",
 ) -> None:
     if lang not in ("zh", "en"):
         raise typer.BadParameter("zh | en", param_hint="--lang")
-    ctx.obj = Settings(workspace=Workspace((workspace or Path.cwd()).resolve()), lang=lang)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("text | json", param_hint="--log-format")
+    ctx.obj = Settings(workspace=Workspace((workspace or Path.cwd()).resolve()), lang=lang,
+                       verbosity=-1 if quiet else verbose, log_format=log_format)
     _CURRENT["lang"] = lang
 
 

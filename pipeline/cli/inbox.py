@@ -18,6 +18,7 @@ from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError
 from pipeline.i18n import t
 from pipeline.ledger import Ledger
+from pipeline.logs import log_outcome, setup_logging
 from pipeline.process import Outcome
 from pipeline.workspace import Workspace
 
@@ -66,6 +67,7 @@ def run_once(ws: Workspace, config: Config, *, lang: str, pdf: bool, workers: in
             task = progress.add_task(t("run.progress", lang), total=total)
 
         def done(outcome: Outcome) -> None:
+            log_outcome(outcome)
             progress.advance(task)
 
         result = run_inbox(ws, config, lang=lang, pdf=pdf, workers=workers, on_start=start, on_done=done)
@@ -79,7 +81,8 @@ def run_once(ws: Workspace, config: Config, *, lang: str, pdf: bool, workers: in
 @app.command()
 def run(
     ctx: typer.Context,
-    pdf: Annotated[bool | None, typer.Option("--pdf/--no-pdf", help="同时生成 PDF（需 LibreOffice）/ also make PDFs")] = None,
+    pdf: Annotated[bool | None, typer.Option(
+        "--pdf/--no-pdf", help="同时生成 PDF（需 LibreOffice）/ also make PDFs")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-j", min=1,
                                                 help="并行进程数（默认：CPU 核数）/ worker processes")] = None,
 ) -> None:
@@ -88,6 +91,7 @@ def run(
     Process everything in the inbox once; exit 0 all accepted, 1 any rejected, 2 configuration error."""
     s = settings(ctx)
     config = _config(s.workspace)
+    setup_logging(s.workspace, verbosity=s.verbosity, fmt=s.log_format)
     outcomes = run_once(s.workspace, config, lang=s.lang, pdf=config.run.pdf if pdf is None else pdf,
                         workers=workers or config.run.workers)
     bad = any(o.status in ("rejected", "failed") for o in outcomes)
@@ -97,7 +101,8 @@ def run(
 @app.command()
 def watch(
     ctx: typer.Context,
-    poll: Annotated[bool | None, typer.Option("--poll/--no-poll", help="轮询模式（网络共享目录）/ poll (network shares)")] = None,
+    poll: Annotated[bool | None, typer.Option(
+        "--poll/--no-poll", help="轮询模式（网络共享目录）/ poll (network shares)")] = None,
     pdf: Annotated[bool | None, typer.Option("--pdf/--no-pdf", help="同时生成 PDF / also make PDFs")] = None,
     settle: Annotated[float | None, typer.Option("--settle", min=0, help="文件稳定等待秒数 / settle seconds")] = None,
 ) -> None:
@@ -113,6 +118,7 @@ def watch(
     ws, lang = s.workspace, s.lang
     config = _config(ws)
     use_pdf = config.run.pdf if pdf is None else pdf
+    setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     if use_pdf:
         from pipeline.pdf import require_pdf_tools
 
@@ -123,6 +129,7 @@ def watch(
 
         def handle(path: Path) -> None:
             outcome = processor.process(path)
+            log_outcome(outcome)
             style = STATUS_STYLE.get(outcome.status, "")
             detail = outcome.problems[0] if outcome.problems else (outcome.level or outcome.note or "")
             out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] {outcome.name} "
@@ -199,7 +206,8 @@ def demo(
     lang = s.lang
     ws = init_workspace(directory)
     config = _config(ws)
-    standards = [std for std in all_standards(None, lang)]
+    setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
+    standards = all_standards(None, lang)
     scratch = ws.state / "demo-scratch"
     written = write_samples(standards, ws.inbox, scratch, lang=lang)
     shutil.rmtree(scratch, ignore_errors=True)

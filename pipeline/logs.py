@@ -1,0 +1,67 @@
+"""Logging for the drivers (``run``, ``watch``, ``demo``): every outcome and every error, with time,
+file, audit id and reason, to stderr and to a rotating file ``logs/certpipe.log`` in the workspace.
+``--log-format json`` writes one JSON object per line for log collectors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+from pathlib import Path
+
+from pipeline.workspace import Workspace
+
+log = logging.getLogger("pipeline")  # every module logger (pipeline.*) is below it
+_FIELDS = ("file", "status", "audit_id", "total", "level", "revision", "certificate_no", "output", "reason")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
+                "message": record.getMessage()}
+        data |= {k: getattr(record, k) for k in _FIELDS if getattr(record, k, None) not in (None, "")}
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(f"{k}={getattr(record, k)}" for k in _FIELDS
+                         if k != "file" and getattr(record, k, None) not in (None, ""))
+        return super().format(record) + (f" [{extra}]" if extra else "")
+
+
+def setup_logging(ws: Workspace, *, verbosity: int = 0, fmt: str = "text") -> Path:
+    """Console (stderr) at WARNING, INFO with -v, DEBUG with -vv, ERROR with -q; the file at INFO."""
+    folder = ws.root / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "certpipe.log"
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=5 * 2**20, backupCount=5, encoding="utf-8")
+    file_handler.setFormatter(formatter)
+    file_handler.setLevel(logging.INFO)
+    console = logging.StreamHandler()
+    console.setFormatter(formatter)
+    console.setLevel({-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG))
+    log.addHandler(file_handler)
+    log.addHandler(console)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    return path
+
+
+def log_outcome(outcome) -> None:
+    """One line per input: accepted at INFO, everything else at WARNING."""
+    reason = outcome.problems[0] if outcome.problems else (outcome.note or "")
+    fields = {"file": outcome.name, "status": outcome.status, "audit_id": outcome.audit_id,
+              "total": outcome.total, "level": outcome.level, "revision": outcome.revision,
+              "certificate_no": outcome.certificate_no, "output": outcome.output, "reason": reason}
+    level = logging.INFO if outcome.status in ("done", "duplicate") else logging.WARNING
+    log.log(level, "%s %s %s", outcome.status, outcome.name, reason, extra=fields)
