@@ -1,0 +1,46 @@
+"""``certpipe status``: what waits in the inbox, what was done today, the last errors, who holds
+the workspace."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from pipeline.batch import inbox_files
+from pipeline.cli.app import app, out, settings
+from pipeline.i18n import t
+from pipeline.ledger import Ledger
+from pipeline.lock import holder
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """工作区状态：收件箱待处理、今日处理、最近错误、是否有监视进程 / workspace status."""
+    s = settings(ctx)
+    ws, lang = s.workspace, s.lang
+    waiting = [p.name for p in inbox_files(ws)]
+    path = ws.state / "ledger.sqlite"
+    rows = Ledger(path).rows() if path.exists() else []
+    today = date.today().isoformat()
+    done_today = [r for r in rows if (r.finished_at or "").startswith(today)]
+    counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
+    errors = [r for r in rows if r.status == "rejected"][-5:]
+    held = holder(ws)
+    if as_json:
+        print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,
+                          "last_rejected": [{"file": r.name, "problem": r.first_problem, "time": r.finished_at}
+                                            for r in errors],
+                          "held_by": held}, ensure_ascii=False, indent=2))
+        return
+    out.print(t("status.workspace", lang, root=ws.root))
+    out.print(t("status.waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
+    out.print(t("status.today", lang, **counts))
+    out.print(t("status.held", lang, who=held) if held else t("status.free", lang))
+    for r in errors:
+        out.print(f"  [red]✗[/] {r.finished_at} {r.name}: {r.first_problem or ''}", highlight=False)
