@@ -1,0 +1,265 @@
+"""Read a filled scoring workbook: cells only, no judgement.
+
+Values come from python-calamine (fast, and it reads what the cell holds); the workbook's defined
+names and the sheet files' formula markers are read straight from the zip, so an input cell holding a
+formula is recognised and its cached result never taken. A name that was lost (deleted, ``#REF!``)
+falls back to the indicator's row, found by its code in the code column.
+
+Refuses, before inflating anything, a file or a zip member above the size limits (central directory
+sizes). An unreadable file raises ``WorkbookError`` with a message and a hint in the asked language."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+import python_calamine
+
+from pipeline.config import Limits
+from pipeline.errors import WorkbookError
+from pipeline.i18n import t
+from pipeline.workbook_names import LISTS_SHEET, META_SHEET, decode_columns, na_name, note_name, score_name
+
+_LIMITS = Limits()
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f\b')
+_CODE = re.compile(r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """One cell as the file holds it. ``value`` is None for an empty cell; ``formula`` tells that the
+    cell holds a formula (its value is then a cached result, not to be trusted)."""
+
+    sheet: str | None
+    ref: str | None
+    value: object = None
+    formula: bool = False
+    fallback: bool = False  # found through the code column: the defined name was lost
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """A row of a scoring sheet whose code column holds an indicator code."""
+
+    sheet: str
+    row: int
+    max: CellValue
+
+
+@dataclass(frozen=True)
+class FilledWorkbook:
+    path: Path
+    meta: Mapping[str, str]
+    has_meta: bool
+    cells: Mapping[str, CellValue]
+    rows: Mapping[str, tuple[CodeRow, ...]]
+    columns: Mapping[str, str]
+    sheet_names: tuple[str, ...]
+    lost_names: frozenset[str] = field(default_factory=frozenset)
+
+    def cell(self, name: str) -> CellValue | None:
+        return self.cells.get(name)
+
+
+def _fail(key: str, lang: str, **params: object) -> WorkbookError:
+    err = WorkbookError(t(f"intake.{key}", lang, **params), hint=t(f"intake.{key}_hint", lang, **params))
+    err.key = key  # type: ignore[attr-defined]
+    return err
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attr(el: ElementTree.Element, name: str) -> str | None:
+    for key, value in el.attrib.items():
+        if _local(key) == name:
+            return value
+    return None
+
+
+def _open_zip(path: Path, lang: str, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail("unreadable", lang, detail=exc.strerror or exc) from exc
+    if size > max_file_mb * 1024 * 1024:
+        raise _fail("too_large", lang, size=f"{size / 1048576:.1f}", limit=f"{max_file_mb:g}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail("unreadable", lang, detail=exc.strerror or exc) from exc
+    if not data:
+        raise _fail("empty", lang)
+    if data.startswith(_CFB):
+        raise _fail("encrypted" if _ENCRYPTED in data else "xls", lang)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise _fail("truncated" if data.startswith(b"PK") else "not_workbook", lang) from exc
+    limit = max_member_mb * 1024 * 1024
+    for info in zf.infolist():
+        if info.file_size > limit:
+            raise _fail("member_too_large", lang, member=info.filename,
+                        size=f"{info.file_size / 1048576:.1f}", limit=f"{max_member_mb:g}")
+    names = set(zf.namelist())
+    if "xl/workbook.xml" not in names:
+        if "content.xml" in names:
+            raise _fail("ods", lang)
+        if "word/document.xml" in names:
+            raise _fail("docx", lang)
+        raise _fail("not_workbook", lang)
+    return data, zf
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, lang: str) -> bytes:
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError) as exc:
+        raise _fail("damaged", lang, detail=name) from exc
+
+
+def _workbook_parts(zf: zipfile.ZipFile, lang: str) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """Sheet name → sheet XML path, defined name → ``sheet!A1``, and the names that are broken."""
+    try:
+        book = ElementTree.fromstring(_read_member(zf, "xl/workbook.xml", lang))
+        rels = ElementTree.fromstring(_read_member(zf, "xl/_rels/workbook.xml.rels", lang))
+    except ElementTree.ParseError as exc:
+        raise _fail("damaged", lang, detail="xl/workbook.xml") from exc
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        targets[rel.get("Id")] = path
+    sheets: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for el in book.iter():
+        tag = _local(el.tag)
+        if tag == "sheet":
+            sheets[el.get("name", "")] = targets.get(_attr(el, "id") or "", "")
+        elif tag == "definedName":
+            name = el.get("name", "")
+            if name.startswith("_xlnm.") or (el.get("localSheetId") is not None and name in names):
+                continue
+            names[name] = (el.text or "").strip()
+    return sheets, names, set()
+
+
+def _resolve(text: str) -> tuple[str, str] | None:
+    """``'封面'!$B$4`` or ``封面!$B$4`` → (``封面``, ``B4``); None for a range, ``#REF!`` and the like."""
+    text = text.lstrip("=")
+    sheet, bang, ref = text.rpartition("!")
+    if not bang or not sheet:
+        return None
+    if sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    m = _CELL.match(ref)
+    return (sheet, f"{m.group(1)}{m.group(2)}") if m else None
+
+
+def _split(ref: str) -> tuple[int, int]:
+    m = _CELL.match(ref)
+    assert m is not None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+class _Reader:
+    def __init__(self, data: bytes, zf: zipfile.ZipFile, sheets: dict[str, str], lang: str) -> None:
+        self.zf, self.sheets, self.lang = zf, sheets, lang
+        try:
+            self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except Exception as exc:  # calamine raises its own types for every kind of damage
+            raise _fail("damaged", lang, detail=type(exc).__name__) from exc
+        self.grids: dict[str, list[list]] = {}
+        self.formulas: dict[str, set[str]] = {}
+
+    def grid(self, sheet: str) -> list[list]:
+        if sheet not in self.grids:
+            try:
+                self.grids[sheet] = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise _fail("damaged", self.lang, detail=sheet) from exc
+        return self.grids[sheet]
+
+    def formula_cells(self, sheet: str) -> set[str]:
+        if sheet not in self.formulas:
+            member = self.sheets.get(sheet)
+            xml = _read_member(self.zf, member, self.lang) if member else b""
+            self.formulas[sheet] = {m.decode() for m in _FORMULA_CELL.findall(xml)}
+        return self.formulas[sheet]
+
+    def value(self, sheet: str, row: int, col: int) -> object:
+        grid = self.grid(sheet)
+        if row < 0 or col < 0 or row >= len(grid) or col >= len(grid[row]):
+            return None
+        value = grid[row][col]
+        return None if value == "" else value
+
+    def cell(self, sheet: str, ref: str, *, fallback: bool = False) -> CellValue:
+        row, col = _split(ref)
+        return CellValue(sheet, ref, self.value(sheet, row, col), ref in self.formula_cells(sheet), fallback)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.max_file_mb,
+                  max_member_mb: float = _LIMITS.max_member_mb) -> FilledWorkbook:
+    """Read ``path``. Raises ``WorkbookError`` (with ``.key``) for a file that is no readable workbook."""
+    path = Path(path)
+    data, zf = _open_zip(path, lang, max_file_mb, max_member_mb)
+    with zf:
+        sheets, raw_names, _ = _workbook_parts(zf, lang)
+        reader = _Reader(data, zf, sheets, lang)
+        meta: dict[str, str] = {}
+        has_meta = META_SHEET in sheets
+        if has_meta:
+            for row in reader.grid(META_SHEET):
+                if row and _text(row[0]):
+                    meta[_text(row[0])] = _text(row[1]) if len(row) > 1 else ""
+        cells: dict[str, CellValue] = {}
+        lost: set[str] = set()
+        for name, text in raw_names.items():
+            target = _resolve(text)
+            if target is None or target[0] not in sheets:
+                lost.add(name)
+                continue
+            cells[name] = reader.cell(*target)
+        columns = decode_columns(meta.get("columns", ""))
+        scoring = [s for s in meta.get("sheets", "").split("\t") if s in sheets]
+        scoring += sorted({c.sheet for n, c in cells.items() if n.startswith("score_") and c.sheet
+                           and c.sheet not in scoring and c.sheet not in (META_SHEET, LISTS_SHEET)})
+        rows: dict[str, list[CodeRow]] = {}
+        if "code" in columns:
+            code_col = _split(columns["code"] + "1")[1]
+            first = int(meta.get("first_row", "1") or 1) if meta.get("first_row", "").isdigit() else 1
+            for sheet in scoring:
+                grid = reader.grid(sheet)
+                for r in range(first - 1, len(grid)):
+                    code = _text(grid[r][code_col]) if code_col < len(grid[r]) else ""
+                    if code and _CODE.match(code):
+                        max_cell = reader.cell(sheet, f"{columns.get('max', 'D')}{r + 1}")
+                        rows.setdefault(code, []).append(CodeRow(sheet, r + 1, max_cell))
+            for code, found in rows.items():
+                if len(found) != 1:
+                    continue
+                for role, name in (("score", score_name(code)), ("note", note_name(code)), ("na", na_name(code))):
+                    if name not in cells and role in columns:
+                        cells[name] = reader.cell(found[0].sheet, f"{columns[role]}{found[0].row}", fallback=True)
+    return FilledWorkbook(path=path, meta=meta, has_meta=has_meta, cells=cells,
+                          rows={k: tuple(v) for k, v in rows.items()}, columns=columns,
+                          sheet_names=tuple(sheets), lost_names=frozenset(lost))

@@ -1,0 +1,303 @@
+"""Validate a filled workbook: every problem at once, none silently, each with sheet!cell, the
+defined name, the indicator, what is wrong and what to do, in the auditor's language.
+
+``check`` is pure (a ``FilledWorkbook`` and a ``Standard`` in, problems and an ``Audit`` out);
+``validate_file`` is the edge that reads the file and finds the standard. Neither raises for a bad
+file: an unreadable one is a problem without a cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from pipeline.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+from pipeline.config import Limits
+from pipeline.credit_code import check_character, credit_code_problem
+from pipeline.errors import UnknownStandard, WorkbookError
+from pipeline.i18n import t
+from pipeline.intake import CellValue, FilledWorkbook, read_workbook
+from pipeline.standard import Indicator, Standard
+from pipeline.standard_load import load_standard
+from pipeline.validate_values import parse_count, parse_date, parse_number, text_of
+from pipeline.workbook_ids import valid_audit_id
+from pipeline.workbook_names import (
+    FORMAT_VERSION,
+    REQUIRED_COVER,
+    SPECIAL_BONUS,
+    SPECIAL_DEDUCTIONS,
+    na_name,
+    na_state,
+    note_name,
+    score_name,
+)
+
+_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a workbook. ``key`` names the catalogue message (``val.score_empty``)."""
+
+    message: str
+    hint: str = ""
+    sheet: str | None = None
+    cell: str | None = None
+    name: str | None = None
+    code: str | None = None
+    key: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}: {self.message}" if self.sheet and self.cell else self.message
+
+
+@dataclass(frozen=True)
+class Checked:
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+    audit: Audit | None = None
+    standard: Standard | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Collector:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, cell: CellValue | None = None, *, name: str | None = None, code: str | None = None,
+            **params: object) -> None:
+        params.setdefault("code", code or "")
+        params.setdefault("name", name or "")
+        self.problems.append(Problem(
+            message=t(f"val.{key}", self.lang, **params), hint=t(f"val.{key}_hint", self.lang, **params),
+            sheet=cell.sheet if cell else None, cell=cell.ref if cell else None, name=name, code=code,
+            key=f"val.{key}",
+        ))
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# ---- identity: _meta ---------------------------------------------------------------------------
+
+def check_meta(filled: FilledWorkbook, workspace_root: Path | None, lang: str) -> tuple[list[Problem], Standard | None]:
+    """The workbook's identity: ``_meta`` present, a known standard, the same edition and definition."""
+    out = _Collector(lang)
+    meta = filled.meta
+    if not filled.has_meta or not meta.get("standard_key"):
+        out.add("meta_missing")
+        return out.problems, None
+    if meta.get("format_version") != FORMAT_VERSION:
+        out.add("format_version", found=meta.get("format_version", ""), expected=FORMAT_VERSION)
+        return out.problems, None
+    try:
+        std = load_standard(meta["standard_key"], workspace_root, lang)
+    except UnknownStandard:
+        out.add("unknown_standard", key=meta["standard_key"])
+        return out.problems, None
+    if meta.get("edition") != std.edition:
+        out.add("other_edition", key=std.key, found=meta.get("edition", ""), expected=std.edition)
+    elif meta.get("fingerprint") != std.fingerprint():
+        out.add("definition_changed", key=std.key)
+    return out.problems, std
+
+
+# ---- the rest: pure ------------------------------------------------------------------------------
+
+def _structure(filled: FilledWorkbook, std: Standard, out: _Collector) -> set[str]:
+    """Every indicator once, with its maximum untouched. Returns the codes whose row is missing."""
+    missing: set[str] = set()
+    for code, ind in std.indicators.items():
+        rows = filled.rows.get(code, ())
+        if not rows:
+            missing.add(code)
+            out.add("indicator_missing", code=code, title=ind.title.get(out.lang))
+            continue
+        code_col = filled.columns.get("code", "A")
+        for extra in rows[1:]:
+            out.add("indicator_duplicated", CellValue(extra.sheet, f"{code_col}{extra.row}"), code=code,
+                    first=f"{rows[0].sheet}!{code_col}{rows[0].row}")
+        found, _ = parse_number(rows[0].max.value)
+        if found != ind.max or rows[0].max.formula:
+            out.add("max_edited", rows[0].max, code=code, found=_shown(rows[0].max.value), expected=_fmt(ind.max))
+    for code, rows in filled.rows.items():
+        if code not in std.indicators:
+            for row in rows:
+                out.add("indicator_unknown", CellValue(row.sheet, f"{filled.columns.get('code', 'A')}{row.row}"),
+                        code=code)
+    return missing
+
+
+def _cover(filled: FilledWorkbook, out: _Collector) -> dict[str, object]:
+    info: dict[str, object] = {}
+    for name in COVER_FIELDS:
+        cell = filled.cell(name)
+        label = t(f"wb.field.{name}", out.lang)
+        if cell is None:
+            out.add("cover_name_lost", name=name, label=label)
+            continue
+        if cell.formula:
+            out.add("cover_formula", cell, name=name, label=label)
+            continue
+        if name in ("audit_start", "audit_end"):
+            if cell.value is None:
+                info[name] = None
+            else:
+                day = parse_date(cell.value)
+                if day is None:
+                    out.add("not_date", cell, name=name, label=label, value=_shown(cell.value))
+                info[name] = day
+        else:
+            info[name] = text_of(cell.value)
+        if name in REQUIRED_COVER and (cell.value is None or info.get(name) == ""):
+            out.add("cover_required", cell, name=name, label=label)
+    start, end = info.get("audit_start"), info.get("audit_end")
+    if start and end and end < start:  # type: ignore[operator]
+        out.add("end_before_start", filled.cell("audit_end"), name="audit_end", start=start, end=end)
+    code = str(info.get("org_credit_code") or "").upper()
+    info["org_credit_code"] = code
+    if code:
+        what = credit_code_problem(code)
+        if what:
+            expected = check_character(code[:17]) if what == "check" else ""
+            out.add(f"credit_{what}", filled.cell("org_credit_code"), name="org_credit_code", value=code,
+                    length=len(code), expected=expected)
+    if info.get("audit_id") and not valid_audit_id(str(info["audit_id"])):
+        out.add("audit_id_bad", filled.cell("audit_id"), name="audit_id", value=info["audit_id"])
+    return info
+
+
+def _excluded_by(ind: Indicator, filled: FilledWorkbook, std: Standard, out: _Collector,
+                 marked: set[str]) -> None:
+    """Collect the not-applicable marks (and report bad ones) in ``marked``."""
+    name = na_name(ind.code)
+    cell = filled.cell(name)
+    if cell is not None and cell.value is not None:
+        state = na_state(cell.value)
+        if state is None:
+            out.add("na_bad_mark", cell, name=name, code=ind.code, value=_shown(cell.value))
+        elif state and not ind.na_allowed:
+            out.add("na_not_allowed", cell, name=name, code=ind.code)
+        elif state:
+            marked.add(ind.code)
+    for child in ind.children:
+        _excluded_by(child, filled, std, out, marked)
+
+
+def _scores(filled: FilledWorkbook, std: Standard, out: _Collector, missing: set[str]
+            ) -> tuple[dict[str, Decimal], set[str], dict[str, str]]:
+    marked: set[str] = set()
+    for part in std.parts:
+        for ind in part.indicators:
+            _excluded_by(ind, filled, std, out, marked)
+    percent = std.input.mode == "percent"
+    step = std.input.step
+    scores: dict[str, Decimal] = {}
+    notes: dict[str, str] = {}
+    for part in std.parts:
+        for ind, _ in part.walk():
+            note = filled.cell(note_name(ind.code))
+            if note is not None and note.value is not None:
+                notes[ind.code] = text_of(note.value)
+            if not ind.is_leaf or ind.code in missing:
+                continue
+            name = score_name(ind.code)
+            cell = filled.cell(name)
+            excluded = any(ind.code == c or ind.code.startswith(c + ".") for c in marked)
+            if cell is None:
+                out.add("score_name_lost", name=name, code=ind.code)
+                continue
+            if cell.formula:
+                out.add("score_formula", cell, name=name, code=ind.code)
+                continue
+            if excluded:
+                if cell.value is not None:
+                    out.add("na_and_score", cell, name=name, code=ind.code, value=_shown(cell.value))
+                continue
+            if cell.value is None:
+                out.add("score_empty", cell, name=name, code=ind.code)
+                continue
+            if isinstance(cell.value, str) and na_state(cell.value) is True:
+                out.add("na_in_score" if ind.na_allowed else "na_not_allowed", cell, name=name, code=ind.code)
+                continue
+            value, _ = parse_number(cell.value)
+            top = Decimal(100) if percent else ind.max
+            unit = "%" if percent else ""
+            if value is None:
+                out.add("not_number", cell, name=name, code=ind.code, value=_shown(cell.value))
+            elif value < 0:
+                out.add("negative", cell, name=name, code=ind.code, value=_fmt(value))
+            elif value > top:
+                out.add("above_max_percent" if percent else "above_max", cell, name=name, code=ind.code,
+                        value=_fmt(value), max=_fmt(top))
+            elif value % step:
+                out.add("off_step", cell, name=name, code=ind.code, value=_fmt(value), step=_fmt(step), unit=unit)
+            else:
+                scores[ind.code] = value
+    return scores, marked, notes
+
+
+def _special(filled: FilledWorkbook, std: Standard, out: _Collector) -> tuple[int, int]:
+    counts = {SPECIAL_DEDUCTIONS: 0, SPECIAL_BONUS: 0}
+    for name, rule in ((SPECIAL_DEDUCTIONS, std.rules.special_deductions), (SPECIAL_BONUS, std.rules.special_bonus)):
+        if rule is None:
+            continue
+        cell = filled.cell(name)
+        label = rule.label.get(out.lang)
+        if cell is None:
+            out.add("special_name_lost", name=name, label=label)
+            continue
+        if cell.formula:
+            out.add("special_formula", cell, name=name, label=label)
+            continue
+        count = parse_count(cell.value)
+        if count is None or count < 0 or count > rule.max_count:
+            out.add("special_range", cell, name=name, label=label, value=_shown(cell.value), max=rule.max_count)
+        else:
+            counts[name] = count
+    return counts[SPECIAL_DEDUCTIONS], counts[SPECIAL_BONUS]
+
+
+def check(filled: FilledWorkbook, std: Standard, lang: str = "zh") -> tuple[list[Problem], Audit | None]:
+    """Every problem of a workbook whose identity is settled; the audit when there is none."""
+    out = _Collector(lang)
+    missing = _structure(filled, std, out)
+    info = _cover(filled, out)
+    scores, marked, notes = _scores(filled, std, out, missing)
+    deductions, bonus = _special(filled, std, out)
+    if out.problems:
+        return out.problems, None
+    audit = Audit(
+        standard_key=std.key, edition=std.edition,
+        info=AuditInfo(**{k: info.get(k) if k in ("audit_start", "audit_end") else str(info.get(k) or "")
+                          for k in COVER_FIELDS}),
+        entries=Entries(scores=scores, not_applicable=frozenset(marked), deductions=deductions, bonus=bonus),
+        notes=notes,
+    )
+    return [], audit
+
+
+def validate_file(path: Path, *, workspace_root: Path | None = None, lang: str = "zh",
+                  max_file_mb: float = _LIMITS.max_file_mb, max_member_mb: float = _LIMITS.max_member_mb) -> Checked:
+    """Read and check one workbook. Never raises for a bad file."""
+    path = Path(path)
+    try:
+        filled = read_workbook(path, lang=lang, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
+    except WorkbookError as exc:
+        key = getattr(exc, "key", "unreadable")
+        return Checked(path, [Problem(exc.message, exc.hint or "", key=f"intake.{key}")])
+    problems, std = check_meta(filled, workspace_root, lang)
+    if problems or std is None:
+        return Checked(path, problems, None, std)
+    problems, audit = check(filled, std, lang)
+    return Checked(path, problems, audit, std)

@@ -1,0 +1,113 @@
+"""The guide sheet of a scoring workbook: how to fill it in, the band scale, the levels, the special
+rules, and for a provisional definition a visible warning."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipeline.i18n import t
+from pipeline.standard import Level, Standard
+from pipeline.workbook_style import (
+    BOLD,
+    CENTER,
+    HEADER_FILL,
+    HEADER_FONT,
+    TITLE_FONT,
+    WARN_FILL,
+    WARN_FONT,
+    a4,
+    lines_needed,
+    protect,
+    put,
+)
+
+STEPS = ("open", "cover", "score", "note", "na", "special", "check", "send")
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 90
+    ws.merge_cells("A1:B1")
+    put(ws, "A1", t("wb.guide.title", lang, code=std.code, title=std.title.get(lang), edition=std.edition),
+        font=TITLE_FONT)
+    ws.row_dimensions[1].height = 30
+    row = 2
+    if std.provisional:
+        ws.merge_cells(f"A{row}:B{row}")
+        put(ws, f"A{row}", t("wb.provisional", lang, reason=std.status.reason.get(lang)), font=WARN_FONT,
+            fill=WARN_FILL)
+        ws.row_dimensions[row].height = 48
+        row += 1
+    row += 1
+    put(ws, f"A{row}", t("wb.guide.how", lang), font=BOLD)
+    row += 1
+    has_na = any(ind.na_allowed for ind in std.indicators.values())
+    has_special = std.rules.special_deductions is not None or std.rules.special_bonus is not None
+    number = 1
+    for step in STEPS:
+        if (step == "na" and not has_na) or (step == "special" and not has_special):
+            continue
+        key = f"wb.guide.step.{step}_{std.input.mode}" if step == "score" else f"wb.guide.step.{step}"
+        text = t(key, lang, step=_num(std.input.step))
+        put(ws, f"A{row}", number, align=CENTER)
+        put(ws, f"B{row}", text)
+        ws.row_dimensions[row].height = 15 * lines_needed(text, 90) + 3
+        number += 1
+        row += 1
+    if std.input.bands:
+        row += 1
+        put(ws, f"A{row}", t("wb.guide.bands", lang), font=BOLD)
+        row += 1
+        for ref, key in (("A", "wb.guide.band"), ("B", "wb.guide.band_rule")):
+            put(ws, f"{ref}{row}", t(key, lang), font=HEADER_FONT, fill=HEADER_FILL, box=True)
+        row += 1
+        for band in std.input.bands:
+            text = band.description.get(lang)
+            put(ws, f"A{row}", band.label, box=True, align=CENTER)
+            put(ws, f"B{row}", text, box=True)
+            ws.row_dimensions[row].height = 15 * lines_needed(text, 88) + 3
+            row += 1
+    row += 1
+    put(ws, f"A{row}", t("wb.guide.levels", lang), font=BOLD)
+    row += 1
+    row = _levels(ws, row, t("wb.guide.overall", lang, max=_num(std.max)), std.levels, std, lang)
+    for part in std.parts:
+        if part.levels:
+            row = _levels(ws, row, t("wb.guide.part_levels", lang, part=part.title.get(lang),
+                                     max=_num(part.max)), part.levels, std, lang)
+    rules = std.rules
+    if rules.special_deductions:
+        sd = rules.special_deductions
+        row += 1
+        key = "wb.guide.deductions" if sd.blocks_at is not None else "wb.guide.deductions_unblocked"
+        put(ws, f"B{row}", t(key, lang, points=_num(sd.points), blocks=sd.blocks_at))
+    if rules.special_bonus:
+        row += 1
+        put(ws, f"B{row}", t("wb.guide.bonus", lang, points=_num(rules.special_bonus.points),
+                             count=rules.special_bonus.max_count))
+    if any(ind.na_allowed for ind in std.indicators.values()) and rules.renormalise_not_applicable:
+        row += 1
+        put(ws, f"B{row}", t("wb.guide.renormalise", lang))
+    row += 2
+    put(ws, f"B{row}", t("wb.guide.formulas", lang))
+    ws.row_dimensions[row].height = 33
+    protect(ws)
+    a4(ws, landscape=False)
+    ws.print_area = f"A1:B{row}"
+
+
+def _levels(ws: Worksheet, row: int, heading: str, levels: tuple[Level, ...], std: Standard, lang: str) -> int:
+    put(ws, f"A{row}", heading, font=HEADER_FONT, fill=HEADER_FILL, box=True)
+    ws.merge_cells(f"A{row}:B{row}")
+    row += 1
+    for level in sorted(levels, key=lambda lv: lv.min):
+        put(ws, f"A{row}", std.describe_level(level, lang), box=True, align=CENTER)
+        put(ws, f"B{row}", t("wb.guide.level_min", lang, min=_num(level.min)), box=True)
+        row += 1
+    return row

@@ -1,0 +1,44 @@
+"""Audit ids: readable (``GBT27922-2025-007``), unique within a set or a folder, and safe as a file
+and folder name (they name the outputs)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.standard import Standard
+
+_SAFE_ID = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._-]{0,63}$")
+
+
+def short_code(std: Standard) -> str:
+    """``GB/T 27922-2011`` → ``GBT27922``; a code without Latin letters falls back to the key's initials."""
+    code = std.code
+    if code.endswith("-" + std.edition):
+        code = code[: -len(std.edition) - 1]
+    ascii_part = re.sub(r"[^0-9A-Za-z]", "", code).upper()
+    if ascii_part:
+        return ascii_part
+    key = std.key.removesuffix("-" + std.edition)
+    return "".join(word[0] for word in re.split(r"[-_]", key) if word).upper() or "AUDIT"
+
+
+def valid_audit_id(audit_id: str) -> bool:
+    """An id is used as a file and folder name: letters, digits, ``. _ -``, Chinese; no spaces."""
+    return bool(_SAFE_ID.match(audit_id or ""))
+
+
+def allocate_audit_id(std: Standard, existing: set[str] | Path, *, year: int | None = None) -> str:
+    """The next free id ``<SHORT>-<year>-<NNN>`` (e.g. ``GBT27922-2025-007``). ``existing`` is a set
+    of ids already taken, or a folder whose workbook names (``<id>*.xlsx``) and subfolders count."""
+    year = year or datetime.now().year
+    prefix = f"{short_code(std)}-{year}-"
+    if isinstance(existing, (str, Path)):
+        folder = Path(existing)
+        taken = {p.stem if p.is_file() else p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    else:
+        taken = set(existing)
+    pattern = re.compile(re.escape(prefix) + r"(\d+)")
+    used = [int(m.group(1)) for name in taken if (m := pattern.match(name))]
+    return f"{prefix}{(max(used) + 1 if used else 1):03d}"

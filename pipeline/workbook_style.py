@@ -1,0 +1,83 @@
+"""Looks shared by the generated workbook and the annotated copy: fills, fonts, borders, and the
+small helpers that write a styled cell, protect a sheet and set up A4 printing."""
+
+from __future__ import annotations
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # pale yellow: type here
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+PARENT_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FILL = PatternFill("solid", fgColor="E2EFDA")
+WARN_FILL = PatternFill("solid", fgColor="FFC7CE")
+PROBLEM_FILL = PatternFill("solid", fgColor="FF9999")
+
+FONT = "Noto Sans CJK SC"  # falls back to the system UI font where it is not installed
+TITLE_FONT = Font(name=FONT, size=14, bold=True, color="1F4E78")
+HEADER_FONT = Font(name=FONT, bold=True, color="FFFFFF")
+BOLD = Font(name=FONT, bold=True)
+PLAIN = Font(name=FONT)
+HINT_FONT = Font(name=FONT, italic=True, color="595959")
+WARN_FONT = Font(name=FONT, bold=True, color="9C0006")
+
+_THIN = Side(style="thin", color="A6A6A6")
+BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="top", wrap_text=True)
+UNLOCKED = Protection(locked=False)
+
+
+def put(ws: Worksheet, ref: str, value: object, *, font: Font = PLAIN, fill: PatternFill | None = None,
+        align: Alignment = WRAP, box: bool = False, fmt: str | None = None):
+    cell = ws[ref]
+    cell.value = value
+    cell.font = font
+    cell.alignment = align
+    if fill is not None:
+        cell.fill = fill
+    if box:
+        cell.border = BOX
+    if fmt:
+        cell.number_format = fmt
+    return cell
+
+
+def make_input(cell, fmt: str | None = None) -> None:
+    """Tint and unlock an input cell."""
+    cell.fill = INPUT_FILL
+    cell.protection = UNLOCKED
+    cell.border = BOX
+    if fmt:
+        cell.number_format = fmt
+
+
+def protect(ws: Worksheet) -> None:
+    """Protect without a password (a guide, not security); rows and columns may still be resized."""
+    ws.protection.sheet = True
+    ws.protection.formatRows = False
+    ws.protection.formatColumns = False
+    ws.protection.formatCells = True
+
+
+def a4(ws: Worksheet, *, landscape: bool, title_rows: str | None = None) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Rough wrapped line count of ``text`` in a column ``width`` wide (a CJK character is two units)."""
+    per_line = max(1, int(width))
+    total = 0
+    for para in (text or "").split("\n"):
+        units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in para)
+        total += max(1, -(-units // per_line))
+    return total
