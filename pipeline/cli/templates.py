@@ -1,0 +1,45 @@
+"""``certpipe templates check [PATH...]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import app, out, settings
+from pipeline.i18n import t
+from pipeline.template_check import check_template, default_templates
+
+templates_app = typer.Typer(help="Word 模板：检查 / Word templates: check", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.command("check")
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="模板文件（默认：全部内置与工作区模板）/ template files (default: all)")] = None,
+) -> None:
+    """检查 Word 模板：未定义的变量、被 Word 拆开的标签、未知过滤器，逐条指出模板与段落；有问题时退出码 1。
+
+    Check Word templates: undeclared variables, tags Word split across runs, unknown filters, each
+    with the template and paragraph; exit 1 on any."""
+    s = settings(ctx)
+    lang = s.lang
+    root = s.workspace.root
+    items = [(p, None) for p in paths] if paths else default_templates(root)
+    if not items:
+        out.print(t("check.none_found", lang))
+        raise typer.Exit(1)
+    failed = 0
+    for path, std_key in items:
+        problems = check_template(path, lang, std_key=std_key, workspace=root)
+        if problems:
+            failed += 1
+            out.print(f"[red]✗[/] {path}: {t('check.problems', lang, count=len(problems))}")
+            for problem in problems:
+                out.print(f"  {problem.format(lang)}", markup=False)
+        else:
+            out.print(f"[green]✓[/] {path}: {t('check.ok', lang)}")
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,49 @@
+"""The QR code of a certificate (segno): the certificate's verification data as UTF-8 text.
+
+Lines are ``KEY:value`` with fixed ASCII keys so a verifier can parse them; the link to the issuer's
+verification page (``config.issuer.verify_url`` + the certificate number) comes last when set."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import segno
+
+FIELDS = ("NO", "ORG", "USCC", "STD", "LEVEL", "ISSUED", "EXPIRES", "SURV")
+
+
+def verify_link(verify_url: str, number: str) -> str:
+    """``verify_url`` with the certificate number: ``{number}`` in it is replaced, else appended."""
+    if not verify_url:
+        return ""
+    if "{number}" in verify_url:
+        return verify_url.replace("{number}", quote(number, safe=""))
+    return verify_url + quote(number, safe="")
+
+
+def payload(*, number: str, org: str, credit_code: str, standard: str, level: str, issued: str,
+            expires: str, surveillance: str, verify_url: str = "", specimen: bool = False) -> str:
+    values = (number, org, credit_code, standard, level, issued, expires, surveillance)
+    lines = ["CERTPIPE-CERT" + (" SPECIMEN" if specimen else "")]
+    lines += [f"{key}:{' '.join(str(v).split())}" for key, v in zip(FIELDS, values, strict=True)]
+    link = verify_link(verify_url, number)
+    if link:
+        lines.append(f"URL:{link}")
+    return "\n".join(lines)
+
+
+def parse(text: str) -> dict[str, str]:
+    """The fields of a payload (what a verifier reading the QR code gets)."""
+    out = {}
+    for line in text.splitlines()[1:]:
+        key, _, value = line.partition(":")
+        out[key] = value
+    return out
+
+
+def qr_png(text: str, *, scale: int = 8) -> bytes:
+    code = segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False)
+    buf = io.BytesIO()
+    code.save(buf, kind="png", scale=scale, border=2)
+    return buf.getvalue()

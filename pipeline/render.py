@@ -1,0 +1,140 @@
+"""The Word report and certificate of an audit, from docxtpl templates.
+
+``Renderer`` is prepared once per process: each template is read and compiled once (``docx_fast``),
+one matplotlib Figure draws every chart (``charts``). The renderer does not care where the audit came
+from: an ``Audit``, its ``Standard`` and ``ScoreCard`` in, .docx files out.
+
+Templates are looked up by file name, first match wins:
+``<workspace>/templates/<standard_key>/``, ``<built-in>/templates/<standard_key>/``,
+``<workspace>/templates/``, ``<built-in>/templates/``; in each folder ``report.<lang>.docx`` then
+``report.docx`` (same for ``certificate``). An English template that exists nowhere falls back to
+the Chinese one. Every template is rendered with ``autoescape=True`` and ``StrictUndefined``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from pipeline.audit import Audit
+from pipeline.charts import RateChart
+from pipeline.config import Config
+from pipeline.docx_fast import PreparedDocx
+from pipeline.errors import TemplateError
+from pipeline.i18n import t
+from pipeline.qr import payload, qr_png
+from pipeline.render_context import build_context, chart_rows, report_number
+from pipeline.resources import builtin_dir
+from pipeline.scoring import ScoreCard
+from pipeline.standard import Standard
+
+__all__ = ["CertificateInfo", "Renderer", "make_env", "report_number", "template_dirs"]
+
+KINDS = ("report", "certificate")
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    number: str
+    issue_date: date
+    expiry_date: date
+    surveillance_due: date
+
+
+def make_env() -> jinja2.Environment:
+    """The Jinja environment of every template: escaping on (``R&D <北京>`` stays intact), and a
+    missing variable is an error naming it instead of an empty string."""
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def template_dirs(std_key: str | None, workspace_templates: Path | None) -> list[Path]:
+    builtin = builtin_dir("templates")
+    dirs: list[Path] = []
+    if std_key:
+        if workspace_templates is not None:
+            dirs.append(workspace_templates / std_key)
+        dirs.append(builtin / std_key)
+    if workspace_templates is not None:
+        dirs.append(workspace_templates)
+    dirs.append(builtin)
+    return dirs
+
+
+def find_template(kind: str, std_key: str | None, lang: str, workspace_templates: Path | None) -> Path:
+    dirs = template_dirs(std_key, workspace_templates)
+    langs = [lang] if lang == "zh" else [lang, "zh"]
+    for code in langs:
+        for folder in dirs:
+            for name in (f"{kind}.{code}.docx", f"{kind}.docx"):
+                if (folder / name).is_file():
+                    return folder / name
+    raise TemplateError(t("render.template_missing", lang, name=f"{kind}.{lang}.docx",
+                          searched=", ".join(str(d) for d in dirs)))
+
+
+def safe_stem(audit_id: str) -> str:
+    return _UNSAFE.sub("_", audit_id).strip(". ") or "audit"
+
+
+class Renderer:
+    """Renders reports and certificates; build one per process and call ``render`` per audit."""
+
+    def __init__(self, config: Config, *, workspace_templates: Path | None = None) -> None:
+        self.config = config
+        self.workspace_templates = workspace_templates
+        self.env = make_env()
+        self.chart = RateChart()
+        self._prepared: dict[Path, tuple[int, PreparedDocx]] = {}
+
+    def template(self, kind: str, std_key: str | None, lang: str) -> PreparedDocx:
+        """The prepared template (compiled once; prepared again only when the file changes)."""
+        path = find_template(kind, std_key, lang, self.workspace_templates)
+        stamp = path.stat().st_mtime_ns
+        cached = self._prepared.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, PreparedDocx(path, self.env, lang=lang))
+            self._prepared[path] = cached
+        return cached[1]
+
+    def context(self, audit: Audit, std: Standard, card: ScoreCard, *, lang: str = "zh", revision: int = 1,
+                certificate: CertificateInfo | None = None, report_date: date | None = None) -> dict:
+        return build_context(audit, std, card, self.config, lang=lang, revision=revision,
+                             certificate=certificate, report_date=report_date)
+
+    def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        if "chart" in tpl.placeholders:
+            out["chart"] = self.chart.png(chart_rows(card, lang), tpl.placeholders["chart"].size_emu, lang)
+        cert = ctx["certificate"]
+        if "qr" in tpl.placeholders and cert is not None:
+            std = ctx["standard"]
+            out["qr"] = qr_png(payload(
+                number=cert["number"], org=ctx["org"]["name"], credit_code=ctx["org"]["credit_code"],
+                standard=f"{std['code']} ({std['edition']})", level=cert["level"], issued=cert["issue_date"],
+                expires=cert["expiry_date"], surveillance=cert["surveillance_due"],
+                verify_url=self.config.issuer.verify_url, specimen=ctx["specimen"]))
+        return out
+
+    def render(self, audit: Audit, std: Standard, card: ScoreCard, out_dir: Path, *,
+               lang: str = "zh", revision: int = 1, certificate: CertificateInfo | None = None,
+               report_date: date | None = None) -> list[Path]:
+        """Writes ``out_dir/<audit_id>-report.docx`` and, when ``certificate`` is given and a level
+        was reached, ``out_dir/<audit_id>-certificate.docx``. Returns the paths written."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if card.level is None:
+            certificate = None
+        ctx = self.context(audit, std, card, lang=lang, revision=revision, certificate=certificate,
+                           report_date=report_date)
+        stem = safe_stem(audit.info.audit_id)
+        report = self.template("report", std.key, lang)
+        written = [report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang))]
+        if certificate is not None:
+            cert = self.template("certificate", std.key, lang)
+            written.append(cert.write(out_dir / f"{stem}-certificate.docx", ctx, self.images(cert, ctx, card, lang)))
+        return written

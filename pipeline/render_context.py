@@ -1,0 +1,191 @@
+"""The variables a report or certificate template sees. Plain strings, booleans and lists of dicts:
+every number and date is already formatted in the document's language, so a clerk editing a template
+needs no filters. Text from the audit is cleaned of characters Word cannot store.
+
+Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
+
+- ``lang``, ``report_number``, ``revision`` (int), ``revision_text`` ("" or "第 2 版"), ``report_date``
+- ``issuer``: ``name address signatory verify_url``
+- ``org``: ``name address credit_code scope``
+- ``audit``: ``id type start end dates lead_auditor auditors``
+- ``standard``: ``key code title edition max provisional status_note``
+- ``summary``: rows per part and first-level indicator: ``code title max points rate bg kind``
+- ``indicators``: every indicator: ``code title max points rate evidence bg na``
+- ``exclusions``: not-applicable indicators: ``code title max``
+- ``specials``: special deductions / bonus of the standard: ``label count points``
+- ``weakest``: ``code title max points lost rate``
+- ``parts``: ``title max score rate level``
+- ``result``: ``total max subtotal level reached text reasons gaps``
+- ``surveillance_due``, ``certificate`` (``number issue_date expiry_date surveillance_due level``, or
+  none on a report without certificate), ``specimen`` (bool), ``specimen_text``
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from pipeline.audit import Audit
+from pipeline.config import Config
+from pipeline.i18n import t
+from pipeline.scoring import IndicatorScore, ScoreCard
+from pipeline.standard import Standard
+
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+INDENT = {"zh": "\u3000", "en": "\u2003"}
+BG_PART, BG_TOP, BG_PLAIN, BG_NA = "DCE3EF", "EEF2F8", "FFFFFF", "F3F3F3"
+
+
+def clean(text: object) -> str:
+    """A value as text Word can store: line breaks normalised, control characters removed."""
+    s = "" if text is None else str(text)
+    s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+    return _BAD_CHARS.sub("", s)
+
+
+def fmt_num(value: Decimal | None) -> str:
+    """``12.50`` → ``12.5``, ``100`` → ``100``: exact, no exponent."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def fmt_rate(value: Decimal | None, lang: str) -> str:
+    return t("render.na", lang) if value is None else f"{fmt_num(value)}%"
+
+
+def fmt_date(value: date | None, lang: str) -> str:
+    return "" if value is None else t("render.date", lang, y=value.year, m=value.month, d=value.day)
+
+
+def report_number(audit_id: str, revision: int = 1) -> str:
+    """The report number: the audit id and the revision (``A-2025-001-R1``)."""
+    return f"{audit_id}-R{revision}"
+
+
+def _indicator_row(ind: IndicatorScore, std: Standard, audit: Audit, lang: str) -> dict:
+    na = ind.points is None
+    points = t("render.na", lang) if na else fmt_num(ind.points)
+    if not na and ind.is_leaf and std.input.mode == "percent" and ind.entered is not None:
+        points = t("render.points_percent", lang, points=points, percent=fmt_num(ind.entered))
+    return {
+        "code": ind.code,
+        "title": INDENT[lang] * (ind.depth - 1) + clean(ind.title.get(lang)),
+        "max": fmt_num(ind.max),
+        "points": points,
+        "rate": fmt_rate(ind.rate, lang),
+        "evidence": clean(audit.notes.get(ind.code, "")) if ind.is_leaf else "",
+        "bg": BG_NA if na else (BG_TOP if ind.depth == 1 else BG_PLAIN),
+        "na": na,
+    }
+
+
+def chart_rows(card: ScoreCard, lang: str) -> list[tuple[str, Decimal]]:
+    """(label, rate) of every applicable first-level indicator, in order: the chart's data."""
+    return [(f"{i.code} {i.title.get(lang)}", i.rate) for i in card.indicators
+            if i.depth == 1 and i.rate is not None]
+
+
+def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
+    level = std.describe_level(card.level, lang) if card.level else ""
+    reasons = [b.message(lang) for b in card.blockers]
+    if card.level is None and not card.blockers:
+        lowest = min(std.levels, key=lambda lv: lv.min)
+        reasons.append(t("render.below_lowest", lang, total=fmt_num(card.total),
+                         level=std.describe_level(lowest, lang), min=fmt_num(lowest.min)))
+    gaps = []
+    if card.next_level is not None:
+        gaps.append(t("render.gap_next", lang, level=std.describe_level(card.next_level, lang),
+                      min=fmt_num(card.next_level.min), points=fmt_num(card.short_of_next)))
+    else:
+        gaps.append(t("render.gap_top", lang))
+    for part in card.parts:
+        if part.next_level is not None:
+            gaps.append(t("render.part_gap", lang, part=part.title.get(lang), score=fmt_num(part.score),
+                          level=part.next_level.label.get(lang), min=fmt_num(part.next_level.min),
+                          points=fmt_num(part.short_of_next)))
+    return {
+        "total": fmt_num(card.total), "max": fmt_num(card.max), "subtotal": fmt_num(card.subtotal),
+        "level": level, "reached": card.level is not None,
+        "text": t("render.level_reached", lang, level=level) if level else t("render.no_level", lang),
+        "reasons": reasons, "gaps": gaps,
+    }
+
+
+def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
+                  revision: int = 1, certificate=None, report_date: date | None = None) -> dict:
+    info = audit.info
+    issuer = config.issuer
+    by_code = {i.code: i for i in card.indicators}
+    summary = []
+    for part in card.parts:
+        summary.append({"code": "", "title": clean(part.title.get(lang)), "max": fmt_num(part.max),
+                        "points": fmt_num(part.score), "rate": fmt_rate(part.rate, lang),
+                        "bg": BG_PART, "kind": "part"})
+        for ind in card.indicators:
+            if ind.part_key == part.key and ind.depth == 1:
+                row = _indicator_row(ind, std, audit, lang)
+                summary.append({**row, "title": clean(ind.title.get(lang)),
+                                "points": t("render.na", lang) if row["na"] else fmt_num(ind.points),
+                                "bg": BG_NA if row["na"] else BG_PLAIN, "kind": "indicator"})
+    specials = []
+    rules = std.rules
+    if rules.special_deductions:
+        specials.append({"label": rules.special_deductions.label.get(lang), "count": str(card.deductions),
+                         "points": f"-{fmt_num(card.deduction_points)}" if card.deductions else "0"})
+    if rules.special_bonus:
+        specials.append({"label": rules.special_bonus.label.get(lang), "count": str(card.bonus),
+                         "points": f"+{fmt_num(card.bonus_points)}" if card.bonus else "0"})
+    cert = None
+    if certificate is not None and card.level is not None:
+        cert = {
+            "number": clean(certificate.number),
+            "issue_date": fmt_date(certificate.issue_date, lang),
+            "expiry_date": fmt_date(certificate.expiry_date, lang),
+            "surveillance_due": fmt_date(certificate.surveillance_due, lang),
+            "level": std.describe_level(card.level, lang),
+        }
+    start, end = fmt_date(info.audit_start, lang), fmt_date(info.audit_end, lang)
+    return {
+        "lang": lang,
+        "report_number": clean(report_number(info.audit_id, revision)),
+        "revision": revision,
+        "revision_text": t("render.revision", lang, n=revision) if revision > 1 else "",
+        "report_date": fmt_date(report_date or date.today(), lang),
+        "issuer": {"name": clean(issuer.name_en if lang == "en" and issuer.name_en else issuer.name),
+                   "address": clean(issuer.address), "signatory": clean(issuer.signatory),
+                   "verify_url": clean(issuer.verify_url)},
+        "org": {"name": clean(info.org_name), "address": clean(info.org_address),
+                "credit_code": clean(info.org_credit_code), "scope": clean(info.scope)},
+        "audit": {"id": clean(info.audit_id), "type": clean(info.audit_type), "start": start, "end": end,
+                  "dates": t("render.date_range", lang, start=start, end=end) if start and end and start != end
+                  else (start or end),
+                  "lead_auditor": clean(info.lead_auditor), "auditors": clean(info.auditors)},
+        "standard": {"key": std.key, "code": clean(std.code), "title": clean(std.title.get(lang)),
+                     "edition": clean(std.edition), "max": fmt_num(std.max), "provisional": std.provisional,
+                     "status_note": t("render.provisional_note", lang, reason=std.status.reason.get(lang))
+                     if std.provisional else ""},
+        "summary": summary,
+        "indicators": [_indicator_row(i, std, audit, lang) for i in card.indicators],
+        "exclusions": [{"code": i.code, "title": clean(i.title.get(lang)), "max": fmt_num(i.max)}
+                       for i in card.not_applicable],
+        "specials": specials,
+        "weakest": [{"code": i.code, "title": clean(by_code[i.code].title.get(lang)), "max": fmt_num(i.max),
+                     "points": fmt_num(i.points), "lost": fmt_num(i.lost), "rate": fmt_rate(i.rate, lang)}
+                    for i in card.weakest],
+        "parts": [{"title": clean(p.title.get(lang)), "max": fmt_num(p.max), "score": fmt_num(p.score),
+                   "rate": fmt_rate(p.rate, lang),
+                   "level": std.describe_level(p.level, lang) if p.level
+                   else (t("render.no_level", lang) if any(sp.key == p.key and sp.levels for sp in std.parts)
+                         else "—")}
+                  for p in card.parts],
+        "result": _result(std, card, lang),
+        "surveillance_due": cert["surveillance_due"] if cert else t("render.no_certificate", lang),
+        "certificate": cert,
+        "specimen": bool(cert) and std.provisional,
+        "specimen_text": t("render.specimen", lang),
+    }

@@ -1,0 +1,192 @@
+"""``certpipe templates check``: what is wrong with a Word template, in plain words, before a real
+audit meets it.
+
+For every part of a template that holds tags (body, headers, footers, footnotes):
+- tags Word split across runs (a tag typed in pieces or with mixed formatting);
+- tag syntax errors; unknown filters; variables the renderer does not provide;
+- then a trial render with a sample audit of a built-in standard (every variable, also ``org.nmae``
+  style field typos, with ``StrictUndefined``), and the result must be well-formed XML.
+Each problem names the template, the part and the paragraph (number and visible text).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+
+import jinja2
+from jinja2 import meta, nodes
+from lxml import etree
+
+from pipeline.audit import Audit, AuditInfo, Entries
+from pipeline.config import Config
+from pipeline.docx_fast import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, patch
+from pipeline.errors import CertpipeError, TemplateError
+from pipeline.i18n import t
+from pipeline.render import CertificateInfo, make_env, template_dirs
+from pipeline.render_context import build_context
+from pipeline.scoring import score
+from pipeline.standard import Standard
+from pipeline.standard_load import load_standard
+
+_P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
+_T = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+DEFAULT_STANDARD = "info-system-integration"  # two parts, bands: every variable has a value
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    template: str
+    part: str
+    paragraph: int | None
+    text: str
+    message: str
+
+    def format(self, lang: str = "zh") -> str:
+        return t("check.where", lang, template=self.template, part=self.part, paragraph=self.paragraph or "?",
+                 text=self.text, message=self.message)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def sample_audit(std: Standard, *, org: str = "示例组织有限公司") -> Audit:
+    """A complete audit of ``std`` with every field filled: for trial renders and benchmarks."""
+    scores = {}
+    for i, leaf in enumerate(std.leaves):
+        if std.input.mode == "percent":
+            scores[leaf.code] = Decimal((95, 85, 100, 90)[i % 4])
+        else:
+            scores[leaf.code] = leaf.max - (std.input.step if i % 3 == 0 else 0)
+    na = frozenset([leaf.code for leaf in std.leaves if leaf.na_allowed][:1])
+    entries = Entries(scores=scores, not_applicable=na,
+                      deductions=1 if std.rules.special_deductions else 0,
+                      bonus=1 if std.rules.special_bonus else 0)
+    info = AuditInfo(audit_id=f"S-{std.key}", org_name=org, org_address="北京市海淀区中关村大街 1 号",
+                     org_credit_code="91110108MA01ABCD2X", scope="信息系统集成服务", audit_type="初次认证",
+                     audit_start=date(2025, 3, 1), audit_end=date(2025, 3, 3), lead_auditor="张三",
+                     auditors="李四、王五")
+    notes = {leaf.code: f"查阅 {leaf.code} 相关记录\n抽查 3 份" for leaf in std.leaves}
+    return Audit(std.key, std.edition, info, entries, notes)
+
+
+SAMPLE_CERTIFICATE = CertificateInfo("CP-2025-SAMPLE-00001", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
+
+
+def sample_context(std: Standard, lang: str = "zh") -> dict:
+    audit = sample_audit(std)
+    card = score(std, audit.entries)
+    return build_context(audit, std, card, Config(), lang=lang, revision=2, certificate=SAMPLE_CERTIFICATE,
+                         report_date=date(2025, 4, 1))
+
+
+def _split_tags(xml: str) -> list[tuple[int, str, str, int]]:
+    """(paragraph number, its text, the tag, pieces) of every tag spread over several ``w:t``."""
+    out = []
+    for number, para in enumerate(_P.findall(xml), start=1):
+        pieces = _T.findall(para)
+        text = "".join(pieces)
+        if not TAG_START.search(text):
+            continue
+        bounds, pos = [], 0
+        for piece in pieces:
+            pos += len(piece)
+            bounds.append(pos)
+        for m in _TAG.finditer(text):
+            cuts = sum(1 for b in bounds if m.start() < b < m.end())
+            if cuts:
+                out.append((number, text.strip()[:80], m.group(0), cuts + 1))
+    return out
+
+
+def _line_of(source: str, pattern: re.Pattern) -> int | None:
+    for i, line in enumerate(source.splitlines(), start=1):
+        if pattern.search(line):
+            return i
+    return None
+
+
+def check_template(path: Path, lang: str = "zh", *, std_key: str | None = None,
+                   workspace: Path | None = None) -> list[TemplateProblem]:
+    path = Path(path)
+    name = path.name
+    env = make_env()
+    problems: list[TemplateProblem] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = {n: zf.read(n).decode("utf-8") for n in zf.namelist() if TEMPLATE_PART.match(n)}
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        return [TemplateProblem(name, "", None, "", t("render.template_unreadable", lang, template=path, detail=exc))]
+    known = set(sample_context(load_standard(DEFAULT_STANDARD), lang)) | set(env.globals)
+    static_ok = True
+    for member, xml in parts.items():
+        part = PurePosixPath(member).stem
+        for number, text, tag, runs in _split_tags(xml):
+            problems.append(TemplateProblem(name, part, number, text, t("check.split_tag", lang, tag=tag, runs=runs)))
+        if not TAG_START.search(xml):
+            continue
+        source = patch(xml)
+        try:
+            tree = env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            static_ok = False
+            problems.append(TemplateProblem(name, part, exc.lineno, line_text(source, exc.lineno),
+                                            t("check.syntax", lang, detail=exc.message)))
+            continue
+        for var in sorted(meta.find_undeclared_variables(tree) - known):
+            static_ok = False
+            line = _line_of(source, re.compile(r"\{[{%][^}%]*\b" + re.escape(var) + r"\b"))
+            problems.append(TemplateProblem(name, part, line, line_text(source, line) if line else "",
+                                            t("check.unknown_variable", lang, name=var)))
+        for node in tree.find_all(nodes.Filter):
+            if node.name not in env.filters:
+                static_ok = False
+                problems.append(TemplateProblem(name, part, node.lineno, line_text(source, node.lineno),
+                                                t("check.unknown_filter", lang, name=node.name)))
+    if static_ok:
+        problems += _trial_render(path, env, lang, std_key, workspace)
+    return problems
+
+
+def _trial_render(path: Path, env: jinja2.Environment, lang: str, std_key: str | None,
+                  workspace: Path | None) -> list[TemplateProblem]:
+    name = path.name
+    try:
+        prepared = PreparedDocx(path, env, lang=lang)
+        try:
+            std = load_standard(std_key or DEFAULT_STANDARD, workspace)
+        except CertpipeError:
+            std = load_standard(DEFAULT_STANDARD)
+        rendered = prepared.render_parts(sample_context(std, lang))
+    except TemplateError as exc:
+        return [TemplateProblem(name, "", None, "", exc.message)]
+    out = []
+    for member, placeholder in prepared.placeholders.items():
+        if not placeholder.member.lower().endswith(".png"):
+            out.append(TemplateProblem(name, "", None, "", t("check.placeholder_not_png", lang, name=member,
+                                                              member=placeholder.member)))
+    for member, blob in rendered.items():
+        try:
+            etree.fromstring(blob)
+        except etree.XMLSyntaxError as exc:
+            part = PurePosixPath(member).stem
+            out.append(TemplateProblem(name, part, None, "",
+                                       t("render.bad_xml", lang, template=name, part=part, detail=exc)))
+    return out
+
+
+def default_templates(workspace: Path | None) -> list[tuple[Path, str | None]]:
+    """Every template certpipe may use: (path, standard key of its folder or None)."""
+    found: dict[Path, str | None] = {}
+    for folder in template_dirs(None, workspace / "templates" if workspace else None):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.docx")):
+                found[path] = None
+            for path in sorted(folder.glob("*/*.docx")):
+                found[path] = path.parent.name
+    return [(p, k) for p, k in found.items() if not p.name.startswith(("~$", ".~"))]
