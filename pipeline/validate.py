@@ -84,7 +84,7 @@ def _fmt(value: Decimal) -> str:
 
 
 def _shown(value: object) -> str:
-    text = str(value)
+    text = text_of(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

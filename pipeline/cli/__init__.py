@@ -16,6 +16,7 @@ from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
 from pipeline.cli import inbox as _inbox  # noqa: F401  isort: skip
 from pipeline.cli import status as _status  # noqa: F401  isort: skip
 from pipeline.cli import templates as _templates  # noqa: F401  isort: skip
+from pipeline.cli import workbooks as _workbooks  # noqa: F401  isort: skip
 
 
 def main(argv: list[str] | None = None) -> None:

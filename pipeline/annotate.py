@@ -1,0 +1,124 @@
+"""Return a rejected workbook to its auditor: a copy of their own file with every problem cell
+highlighted and commented, and a problems sheet listing them all with links to the cells. Their
+entries are untouched (only fills, comments and the added sheet change)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from openpyxl.utils import quote_sheetname
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from pipeline.errors import WorkbookError
+from pipeline.i18n import t
+from pipeline.validate import Problem
+from pipeline.workbook_names import LISTS_SHEET, META_SHEET
+from pipeline.workbook_style import (
+    FONT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INPUT_FILL,
+    PROBLEM_FILL,
+    TITLE_FONT,
+    WRAP,
+    a4,
+    lines_needed,
+    put,
+)
+
+AUTHOR = "certpipe"
+COLUMNS = (("no", 6), ("where", 22), ("name", 22), ("code", 10), ("problem", 60), ("hint", 60))
+
+
+def problems_text(problems: Sequence[Problem], lang: str = "zh") -> str:
+    """The problems as plain text, one block each: ``sheet!cell: message`` and what to do."""
+    lines = [t("ann.text_title", lang, count=len(problems)), ""]
+    for i, problem in enumerate(problems, start=1):
+        lines.append(f"{i}. {problem}")
+        if problem.hint:
+            lines.append(f"   → {problem.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _clear_previous(wb, sheet_title: str) -> None:
+    """A resubmitted annotated copy: drop our old problems sheet, comments and red fills."""
+    for ws in list(wb.worksheets):
+        if ws.title == sheet_title:
+            wb.remove(ws)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                    if cell.fill == PROBLEM_FILL:
+                        cell.fill = INPUT_FILL
+
+
+def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh") -> Path:
+    """Write the marked copy of ``src`` to ``dest``. Raises ``WorkbookError`` when ``src`` cannot be
+    opened at all (then there is nothing to mark: send the problems as text)."""
+    try:
+        wb = load_workbook(src)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise WorkbookError(t("ann.unreadable", lang, detail=type(exc).__name__),
+                            hint=t("ann.unreadable_hint", lang)) from exc
+    title = t("ann.sheet", lang)
+    _clear_previous(wb, title)
+    by_cell: dict[tuple[str, str], list[Problem]] = {}
+    for problem in problems:
+        if problem.sheet and problem.cell and problem.sheet in wb.sheetnames \
+                and problem.sheet not in (META_SHEET, LISTS_SHEET):
+            by_cell.setdefault((problem.sheet, problem.cell), []).append(problem)
+    for (sheet, ref), found in by_cell.items():
+        cell = wb[sheet][ref]
+        cell.fill = PROBLEM_FILL
+        text = "\n".join(f"• {p.message}\n  → {p.hint}" if p.hint else f"• {p.message}" for p in found)
+        comment = Comment(text, AUTHOR)
+        comment.width = 320
+        comment.height = min(400, 40 + 18 * lines_needed(text, 40))
+        cell.comment = comment
+
+    ws = wb.create_sheet(title, 0)
+    ws.sheet_properties.tabColor = "C00000"
+    put(ws, "A1", t("ann.title", lang, count=len(problems)), font=TITLE_FONT)
+    ws.merge_cells("A1:F1")
+    put(ws, "A2", t("ann.intro", lang))
+    ws.merge_cells("A2:F2")
+    ws.row_dimensions[2].height = 32
+    for i, (key, width) in enumerate(COLUMNS):
+        letter = chr(ord("A") + i)
+        ws.column_dimensions[letter].width = width
+        put(ws, f"{letter}3", t(f"ann.col.{key}", lang), font=HEADER_FONT, fill=HEADER_FILL, box=True)
+    for row, problem in enumerate(problems, start=4):
+        where = f"{problem.sheet}!{problem.cell}" if problem.sheet and problem.cell else "—"
+        values = (row - 3, where, problem.name or "", problem.code or "", problem.message, problem.hint)
+        for i, value in enumerate(values):
+            put(ws, f"{chr(ord('A') + i)}{row}", value, box=True, align=WRAP)
+        if (problem.sheet, problem.cell) in by_cell:
+            link = ws[f"B{row}"]
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(problem.sheet)}!{problem.cell}")
+            link.font = Font(name=FONT, bold=True, color="0563C1", underline="single")
+        ws.row_dimensions[row].height = 15 * max(lines_needed(problem.message, 60), lines_needed(problem.hint, 60)) + 4
+    ws.freeze_panes = "A4"
+    a4(ws, landscape=True, title_rows="3:3")
+    wb.active = 0
+    for sheet in wb.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=dest.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest

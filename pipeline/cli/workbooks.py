@@ -1,0 +1,203 @@
+"""``certpipe new | validate | score``: generate scoring workbooks, check filled ones, score one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline.audit import AuditInfo
+from pipeline.cli.app import _CURRENT, app, out, settings
+from pipeline.config import load_config
+from pipeline.errors import CertpipeError
+from pipeline.i18n import t
+from pipeline.schedule import read_schedule
+from pipeline.scorecard_json import scorecard_json
+from pipeline.scoring import score as score_audit
+from pipeline.standard_load import load_standard
+from pipeline.validate import Checked, validate_file
+from pipeline.workbook import build_workbook
+from pipeline.workbook_ids import allocate_audit_id, valid_audit_id
+
+
+def _lang(ctx: typer.Context, lang: str | None) -> str:
+    chosen = lang or settings(ctx).lang
+    if chosen not in ("zh", "en"):
+        raise typer.BadParameter("zh | en", param_hint="--lang")
+    _CURRENT["lang"] = chosen
+    return chosen
+
+
+LangOption = Annotated[str | None, typer.Option("--lang", help="语言 zh|en（默认全局 --lang）/ language")]
+
+
+def _num(value) -> str:
+    return f"{value.normalize():f}" if value is not None else "—"
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="受审核组织名称 / organisation")] = None,
+    audit_id: Annotated[str | None, typer.Option("--audit-id", help="审核编号（默认自动分配）/ audit id")] = None,
+    schedule: Annotated[Path | None, typer.Option("--schedule", exists=True, dir_okay=False,
+                                                  help="审核计划 .xlsx/.csv，每行一份评分表 / schedule")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="输出文件（单份）或目录（计划）/ output file or folder")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
+    lang: LangOption = None,
+) -> None:
+    """生成空白评分表：单份（KEY --org）或按审核计划批量（--schedule）。
+
+    Generate blank scoring workbooks: one (KEY --org) or one per schedule row (--schedule)."""
+    s = settings(ctx)
+    lang = _lang(ctx, lang)
+    if schedule is not None:
+        if key or org or audit_id:
+            raise CertpipeError(t("wbcli.schedule_exclusive", lang))
+        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, lang))
+    if not key or not org:
+        raise CertpipeError(t("wbcli.need_key_org", lang), hint=t("wbcli.need_key_org_hint", lang))
+    std = load_standard(key, s.workspace.root, lang)
+    if audit_id is not None and not valid_audit_id(audit_id):
+        raise CertpipeError(t("wbcli.bad_audit_id", lang, value=audit_id))
+    folder = output.parent if output is not None else Path.cwd()
+    audit_id = audit_id or allocate_audit_id(std, folder)
+    path = output or folder / f"{audit_id}.xlsx"
+    if path.exists() and not force:
+        raise CertpipeError(t("wbcli.exists", lang, path=path), hint=t("wbcli.exists_hint", lang))
+    build_workbook(std, AuditInfo(audit_id=audit_id, org_name=org), path, lang=lang)
+    out.print(t("wbcli.created", lang, path=path, audit_id=audit_id, code=std.code))
+    if std.provisional:
+        out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")
+
+
+def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, lang: str) -> int:
+    folder = output or Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = read_schedule(schedule, workspace_root=root, lang=lang)
+    taken = {p.stem for p in folder.glob("*.xlsx")} | {r.info.audit_id for r in rows if r.info and r.info.audit_id}
+    failures: list[tuple[int, str]] = []
+    made = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=out, transient=True) as bar:
+        task = bar.add_task(t("wbcli.generating", lang), total=len(rows))
+        for row in rows:
+            bar.advance(task)
+            if row.problems or row.info is None or row.standard is None:
+                failures += [(row.row, p) for p in row.problems]
+                continue
+            info = row.info
+            if not info.audit_id:
+                info = replace(info, audit_id=allocate_audit_id(row.standard, taken))
+            taken.add(info.audit_id)
+            path = folder / f"{info.audit_id}.xlsx"
+            if path.exists() and not force:
+                failures.append((row.row, t("wbcli.exists", lang, path=path)))
+                continue
+            try:
+                build_workbook(row.standard, info, path, lang=lang)
+            except OSError as exc:
+                failures.append((row.row, str(exc)))
+                continue
+            made += 1
+    out.print(t("wbcli.schedule_done", lang, made=made, total=len(rows), folder=folder))
+    for number, message in failures:
+        out.print(f"  [red]✗[/] {t('wbcli.row', lang, row=number)}: {message}", highlight=False)
+    return 1 if failures else 0
+
+
+def _limits(root: Path):
+    return load_config(root / "certpipe.toml").limits
+
+
+def _check(ctx: typer.Context, path: Path, lang: str) -> Checked:
+    root = settings(ctx).workspace.root
+    limits = _limits(root)
+    return validate_file(path, workspace_root=root, lang=lang, max_file_mb=limits.max_file_mb,
+                         max_member_mb=limits.max_member_mb)
+
+
+def _print_problems(checked: Checked) -> None:
+    for problem in checked.problems:
+        out.print(f"  {problem}", markup=False, highlight=False)
+        if problem.hint:
+            out.print(f"    → {problem.hint}", markup=False, highlight=False, style="dim")
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="填写好的评分表 / filled workbooks")],
+    lang: LangOption = None,
+) -> None:
+    """检查评分表，一次列出全部问题（工作表!单元格: 问题）；全部有效退出码 0，否则 1。
+
+    Check workbooks and print every problem as sheet!cell: message; exit 0 when all are valid, 1 otherwise."""
+    lang = _lang(ctx, lang)
+    failed = 0
+    for path in files:
+        checked = _check(ctx, path, lang)
+        if checked.ok:
+            out.print(f"[green]✓[/] {path}", highlight=False)
+        else:
+            failed += 1
+            out.print(f"[red]✗[/] {path}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
+                      highlight=False)
+            _print_problems(checked)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="填写好的评分表 / a filled workbook")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    lang: LangOption = None,
+) -> None:
+    """计算一份评分表的得分与等级（表格或 JSON）；评分表有问题时列出问题并退出码 1。
+
+    Score one workbook (a table, or JSON); a workbook with problems prints them and exits 1."""
+    lang = _lang(ctx, lang)
+    checked = _check(ctx, file, lang)
+    if not checked.ok or checked.audit is None or checked.standard is None:
+        out.print(f"[red]✗[/] {file}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
+                  highlight=False)
+        _print_problems(checked)
+        raise typer.Exit(1)
+    std, audit = checked.standard, checked.audit
+    card = score_audit(std, audit.entries)
+    if as_json:
+        print(scorecard_json(card, audit_id=audit.info.audit_id, lang=lang))
+        return
+    table = Table(title=f"{audit.info.audit_id} · {audit.info.org_name} · {std.code}")
+    for col in ("code", "indicator", "max", "entered", "points", "rate"):
+        table.add_column(t(f"wbcli.col.{col}", lang), justify="left" if col in ("code", "indicator") else "right")
+    for ind in card.indicators:
+        style = "bold" if not ind.is_leaf else ("dim" if not ind.applicable else None)
+        entered = _num(ind.entered) + ("%" if std.input.mode == "percent" and ind.entered is not None else "")
+        table.add_row(ind.code, "  " * (ind.depth - 1) + ind.title.get(lang), _num(ind.max),
+                      entered if ind.is_leaf else "", _num(ind.points) if ind.applicable else t("wbcli.na", lang),
+                      f"{_num(ind.rate)}%" if ind.rate is not None else "", style=style)
+    out.print(table)
+    for part, spec in zip(card.parts, std.parts, strict=True):
+        suffix = f" ({t('wbcli.renormalised', lang)})" if part.renormalised else ""
+        level = ""
+        if spec.levels:
+            level = " — " + (std.describe_level(part.level, lang) if part.level else t("wb.no_level", lang))
+        out.print(f"{part.title.get(lang)}: {_num(part.score)} / {_num(part.max)}{suffix}{level}")
+    if card.deductions or card.bonus:
+        out.print(t("wbcli.special", lang, deductions=card.deductions, bonus=card.bonus))
+    level = std.describe_level(card.level, lang) if card.level else t("wb.no_level", lang)
+    out.print(f"[bold]{t('wbcli.total', lang)}: {_num(card.total)} / {_num(card.max)} — {level}[/]")
+    for blocker in card.blockers:
+        out.print(f"[yellow]{blocker.message(lang)}[/]")
+    if card.next_level is not None and card.short_of_next is not None:
+        out.print(t("wbcli.next", lang, level=std.describe_level(card.next_level, lang), gap=_num(card.short_of_next)))
+    if std.provisional:
+        out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")

@@ -1,0 +1,154 @@
+"""Read an audit schedule (``.xlsx`` or ``.csv``, Chinese or English headers): one audit per row.
+
+Each row becomes a ``ScheduleRow`` with its standard and cover data, or the reasons it cannot be
+used, by row number as the user sees it in the spreadsheet (the header is row 1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from pipeline.audit import AuditInfo
+from pipeline.errors import CertpipeError
+from pipeline.i18n import t
+from pipeline.standard import Standard
+from pipeline.standard_load import all_standards
+from pipeline.validate_values import parse_date, text_of
+from pipeline.workbook_ids import valid_audit_id
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "org_name": ("组织名称", "受审核组织", "受审核组织名称", "受审核方", "机构名称", "企业名称", "单位名称", "组织",
+                 "客户名称", "organisation", "organization", "org", "orgname", "company", "client"),
+    "standard": ("标准", "认证标准", "标准键", "标准号", "标准编号", "standard", "standardkey", "key"),
+    "audit_id": ("审核编号", "编号", "auditid", "id", "auditno", "auditnumber"),
+    "audit_start": ("开始日期", "审核开始日期", "审核开始", "start", "startdate", "auditstart"),
+    "audit_end": ("结束日期", "审核结束日期", "审核结束", "end", "enddate", "auditend"),
+    "lead_auditor": ("审核组长", "组长", "leadauditor", "lead"),
+    "org_address": ("地址", "组织地址", "注册地址", "address", "orgaddress"),
+    "org_credit_code": ("统一社会信用代码", "信用代码", "社会信用代码", "creditcode", "uscc", "orgcreditcode"),
+    "scope": ("认证范围", "范围", "scope"),
+    "audit_type": ("审核类型", "类型", "audittype", "type"),
+    "auditors": ("审核组成员", "审核员", "成员", "auditors", "team", "auditteam"),
+}
+_LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    row: int
+    standard: Standard | None = None
+    info: AuditInfo | None = None  # audit_id may be "" (to be allocated)
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _norm_header(text: object) -> str:
+    text = unicodedata.normalize("NFKC", text_of(text)).lower()
+    return re.sub(r"[\s_\-*:：()（）/]", "", text)
+
+
+def _norm_code(text: str) -> str:
+    return re.sub(r"[\s/_\-]", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _rows(path: Path, lang: str) -> list[list[object]]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            for encoding in ("utf-8-sig", "gb18030"):
+                try:
+                    text = raw.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:  # pragma: no cover - gb18030 decodes any byte string
+                raise CertpipeError(t("sched.encoding", lang, path=path))
+            return [list(r) for r in csv.reader(io.StringIO(text))]
+        if suffix in (".xlsx", ".xlsm"):
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except CertpipeError:
+        raise
+    except Exception as exc:
+        raise CertpipeError(t("sched.unreadable", lang, path=path, detail=exc),
+                            hint=t("sched.unreadable_hint", lang)) from exc
+    raise CertpipeError(t("sched.format", lang, path=path), hint=t("sched.unreadable_hint", lang))
+
+
+def _standards(workspace_root: Path | None, lang: str) -> dict[str, Standard]:
+    found: dict[str, Standard] = {}
+    for std in all_standards(workspace_root, lang):
+        found[std.key.lower()] = std
+        found.setdefault(_norm_code(std.code), std)
+    return found
+
+
+def read_schedule(path: Path, *, workspace_root: Path | None = None, lang: str = "zh") -> list[ScheduleRow]:
+    """Every non-empty row of the schedule, each with its standard and cover data or its problems.
+    Raises ``CertpipeError`` when the file cannot be read or has no usable header."""
+    path = Path(path)
+    rows = _rows(path, lang)
+    header_at = next((i for i, r in enumerate(rows) if any(text_of(v) for v in r)), None)
+    if header_at is None:
+        raise CertpipeError(t("sched.empty", lang, path=path))
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(rows[header_at]):
+        key = _LOOKUP.get(_norm_header(cell))
+        if key and key not in columns:
+            columns[key] = i
+    missing = [k for k in ("org_name", "standard") if k not in columns]
+    if missing:
+        raise CertpipeError(t("sched.no_header", lang, path=path, columns=", ".join(missing)),
+                            hint=t("sched.no_header_hint", lang))
+    standards = _standards(workspace_root, lang)
+    out: list[ScheduleRow] = []
+    for index in range(header_at + 1, len(rows)):
+        raw = rows[index]
+        values = {k: raw[i] if i < len(raw) else None for k, i in columns.items()}
+        if not any(text_of(v) for v in values.values()):
+            continue
+        out.append(_row(index + 1, values, standards, lang))
+    return out
+
+
+def _row(number: int, values: dict[str, object], standards: dict[str, Standard], lang: str) -> ScheduleRow:
+    problems: list[str] = []
+    wanted = text_of(values.get("standard"))
+    std = (standards.get(wanted.lower()) or standards.get(_norm_code(wanted))) if wanted else None
+    if not wanted:
+        problems.append(t("sched.row_no_standard", lang))
+    elif std is None:
+        problems.append(t("sched.row_unknown_standard", lang, value=wanted))
+    org = text_of(values.get("org_name"))
+    if not org:
+        problems.append(t("sched.row_no_org", lang))
+    dates = {}
+    for key in ("audit_start", "audit_end"):
+        value = values.get(key)
+        if value in (None, ""):
+            dates[key] = None
+            continue
+        dates[key] = parse_date(value)
+        if dates[key] is None:
+            problems.append(t("sched.row_bad_date", lang, field=t(f"wb.field.{key}", lang), value=text_of(value)))
+    if dates.get("audit_start") and dates.get("audit_end") and dates["audit_end"] < dates["audit_start"]:
+        problems.append(t("sched.row_end_before_start", lang))
+    audit_id = text_of(values.get("audit_id"))
+    if audit_id and not valid_audit_id(audit_id):
+        problems.append(t("sched.row_bad_id", lang, value=audit_id))
+    if problems:
+        return ScheduleRow(number, std, None, tuple(problems))
+    info = AuditInfo(
+        audit_id=audit_id, org_name=org, org_address=text_of(values.get("org_address")),
+        org_credit_code=text_of(values.get("org_credit_code")).upper(), scope=text_of(values.get("scope")),
+        audit_type=text_of(values.get("audit_type")), audit_start=dates.get("audit_start"),
+        audit_end=dates.get("audit_end"), lead_auditor=text_of(values.get("lead_auditor")),
+        auditors=text_of(values.get("auditors")),
+    )
+    return ScheduleRow(number, std, info)
