@@ -111,6 +111,7 @@ class InboxWatcher:
         self._observer = None
         self._next_rescan = 0.0
         self._next_observer_try = 0.0
+        self._watched: tuple[int, int] | None = None  # (st_dev, st_ino) of the directory watched
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -222,31 +223,54 @@ class InboxWatcher:
         with self._lock:
             self._pending.add(name)
 
+    def _inbox_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.inbox)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
     def _observer_healthy(self) -> bool:
+        """Alive, and still watching the directory that is at the inbox's path: an inotify watch
+        follows a renamed directory, and a deleted one ends its emitter."""
         obs = self._observer
-        return obs is not None and obs.is_alive() and all(e.is_alive() for e in list(obs.emitters))
+        if obs is None or not obs.is_alive() or not all(e.is_alive() for e in list(obs.emitters)):
+            return False
+        return self._inbox_identity() == self._watched
 
     def _ensure_observer(self) -> None:
-        """Start the observer, or restart it after it died (inbox unmounted, inotify error). A failed
-        start is retried every OBSERVER_RETRY seconds; meanwhile the periodic rescan still works."""
+        """Start the observer, or restart it after it died (inbox deleted or unmounted). When the
+        native one cannot start, polling is used; when neither can, the start is retried every
+        OBSERVER_RETRY seconds and the periodic rescan still works. Any (re)start triggers a rescan."""
         if self._observer_healthy() or self.clock() < self._next_observer_try:
             return
         if self._observer is not None:
             log.warning("the watch on %s stopped; restarting it", self.inbox)
             self._stop_observer()
-        observer = PollingObserver(timeout=self.poll_interval) if self.poll else Observer()
+        self._next_observer_try = self.clock() + OBSERVER_RETRY  # at most one attempt per interval
+        kinds = ["polling"] if self.poll else ["native", "polling"]
+        for kind in kinds:
+            observer = self._start(kind)
+            if observer is not None:
+                self._observer = observer
+                self._next_rescan = self.clock()  # events may have been lost while there was no watch
+                return
+        log.warning("cannot watch %s; relying on rescans, retrying in %.0f s", self.inbox, OBSERVER_RETRY)
+
+    def _start(self, kind: str):
+        """Start an observer (inotify et al. or polling); None when it cannot start (too many inotify
+        watches or instances, inbox gone). A native failure falls back to polling."""
+        observer = PollingObserver(timeout=self.poll_interval) if kind == "polling" else Observer()
+        self._watched = self._inbox_identity()
         try:
             observer.schedule(_Prompt(self), str(self.inbox), recursive=False)
             observer.start()
         except OSError as exc:
-            log.warning("cannot watch %s (%s); relying on rescans, retrying in %.0f s", self.inbox, exc,
-                        OBSERVER_RETRY)
-            self._next_observer_try = self.clock() + OBSERVER_RETRY
+            log.warning("cannot start the %s watch on %s: %s", kind, self.inbox, exc)
             with contextlib.suppress(Exception):
                 observer.stop()
-            return
-        self._observer = observer
-        self._next_rescan = self.clock()  # events may have been lost while there was no watch
+            return None
+        return observer
 
     def _stop_observer(self) -> None:
         observer, self._observer = self._observer, None
