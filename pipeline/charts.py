@@ -1,9 +1,11 @@
 """The chart of the report: the rate per first-level indicator, as a horizontal bar chart PNG.
 
-One ``RateChart`` holds one matplotlib ``Figure`` (object-oriented API on the Agg canvas; pyplot is
-never imported) and redraws it for every audit: a new figure per chart plus ``bbox_inches="tight"``
-costs 85-145 ms, reusing one costs a fraction (MEASUREMENTS.md). Margins are computed from the label
-lengths instead of the tight bounding box, and colours are set explicitly.
+Drawing a new figure per chart with ``bbox_inches="tight"`` costs 85-145 ms (MEASUREMENTS.md).
+Here pyplot is never imported (object-oriented API on the Agg canvas) and a chart's layout — axes,
+labels, grid, everything but the bars and their values — is drawn by matplotlib once per standard,
+language and size and kept as a palette image; each audit draws its bars and values on a copy with
+PIL and encodes a small palette PNG (a few ms instead of ~35). Margins come from the label
+lengths instead of the tight bounding box, and every colour is set explicitly.
 
 CJK labels need a CJK font (pitfall 1): the first installed of ``CJK_FONTS`` is used; without one a
 chart with Chinese labels is a ``RenderError`` saying to install fonts-noto-cjk.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections import OrderedDict
 from decimal import Decimal
 
 from pipeline.errors import RenderError
@@ -24,7 +27,8 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source H
 EMU_PER_INCH = 914400
 DPI = 150
 BAR, BAR_LOW, BAR_MID = "#2F5597", "#C0504D", "#D89B2B"
-MAX_LABEL = 16  # characters of a label before it is shortened with "…"
+MAX_LABEL = 15  # width of a label (in em, a CJK character is one) before it is shortened with "…"
+LAYOUTS = 8  # kept chart layouts (one per standard, language and size in use)
 
 
 def _width(text: str) -> float:
@@ -33,65 +37,37 @@ def _width(text: str) -> float:
 
 
 def _shorten(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+    if _width(text) <= MAX_LABEL:
+        return text
+    while _width(text) > MAX_LABEL - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
-class RateChart:
-    """Draws rate charts on one reused Figure. Thread-safe (a lock around the figure)."""
+class _Layout:
+    """The static part of a chart (axes, labels, grid), drawn once by matplotlib and kept as a
+    palette image; per audit the bars and their values are drawn on a copy with PIL (~1 ms)."""
 
-    def __init__(self) -> None:
-        self._fig = None
-        self._ax = None
-        self._canvas = None
-        self._font = None
-        self._lock = threading.Lock()
-
-    def _setup(self) -> None:
-        from matplotlib import font_manager
+    def __init__(self, labels: tuple[str, ...], size_emu: tuple[int, int], axis_label: str,
+                 family: list[str]) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.font_manager import FontProperties, findfont
+        from PIL import Image, ImageFont
 
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        family = next((n for n in CJK_FONTS if n in names), None)
-        self._font = family
-        self._fig = Figure(figsize=(6.3, 3.9), dpi=DPI, facecolor="white")
-        self._canvas = FigureCanvasAgg(self._fig)
-        self._ax = self._fig.add_axes((0.3, 0.12, 0.62, 0.84))
-        self._rc = {"family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"]}
-
-    @property
-    def cjk_font(self) -> str | None:
-        if self._fig is None:
-            self._setup()
-        return self._font
-
-    def png(self, rows: list[tuple[str, Decimal]], size_emu: tuple[int, int], lang: str = "zh") -> bytes:
-        """A PNG of the rates (0-100 %) of ``rows`` = [(label, rate)], sized ``size_emu`` (the
-        placeholder picture's size in the template, so the chart is never stretched)."""
-        with self._lock:
-            if self._fig is None:
-                self._setup()
-            labels = [_shorten(label) for label, _ in rows]
-            if self._font is None and any(ord(ch) >= 0x2E80 for lb in labels for ch in lb):
-                params = {"fonts": ", ".join(CJK_FONTS[:2])}
-                raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
-                                  key="pdf.no_font", params=params)
-            return self._draw(labels, [float(rate) for _, rate in rows], size_emu, lang)
-
-    def _draw(self, labels: list[str], rates: list[float], size_emu: tuple[int, int], lang: str) -> bytes:
-        from matplotlib.font_manager import FontProperties
-
-        fig, ax = self._fig, self._ax
         w_in, h_in = size_emu[0] / EMU_PER_INCH, size_emu[1] / EMU_PER_INCH
-        fig.set_size_inches(w_in, h_in, forward=False)
         n = max(len(labels), 1)
         size = 9.0 if n <= 10 else max(6.0, 9.0 - (n - 10) * 0.25)
-        font = FontProperties(family=self._rc["family"], size=size)
-        ax.clear()
+        font = FontProperties(family=family, size=size)
+        label_pt = max((_width(lb) for lb in labels), default=4) * size + 10
+        left = min(0.5, max(0.08, label_pt / (w_in * 72)))
+        bottom = min(0.35, (size * 4.4 + 6) / (h_in * 72))
+        fig = Figure(figsize=(w_in, h_in), dpi=DPI, facecolor="white")
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes((left, bottom, 0.96 - left, 0.97 - bottom))
         ax.set_facecolor("white")
-        colours = [BAR_LOW if r < 60 else BAR_MID if r < 80 else BAR for r in rates]
-        positions = list(range(len(rates)))
-        ax.barh(positions, rates, height=0.62 if n > 3 else 0.45, color=colours, zorder=2)
+        positions = list(range(len(labels)))
+        thickness = 0.62 if n > 3 else 0.45
         ax.set_xlim(0, 112)
         ax.set_ylim(n - 0.5, -0.5)  # first indicator on top
         ax.set_yticks(positions)
@@ -104,13 +80,85 @@ class RateChart:
             ax.spines[side].set_visible(False)
         for side in ("left", "bottom"):
             ax.spines[side].set_color("#888888")
-        for y, r in zip(positions, rates, strict=True):
-            ax.text(r + 1.2, y, f"{r:g}%", va="center", ha="left", fontproperties=font, color="#222222")
-        ax.set_xlabel(t("render.chart_axis", lang), fontproperties=font, color="#444444")
-        label_pt = max((_width(lb) for lb in labels), default=4) * size + 10
-        left = min(0.5, max(0.08, label_pt / (w_in * 72)))
-        bottom = min(0.35, (size * 4.4 + 6) / (h_in * 72))
-        ax.set_position((left, bottom, 0.96 - left, 0.97 - bottom))
+        ax.set_xlabel(axis_label, fontproperties=font, color="#444444")
+        canvas.draw()
+        width, height = canvas.get_width_height()
+        rgb = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+        base = rgb.quantize(colors=240, method=Image.Quantize.FASTOCTREE)
+        palette = (base.getpalette() or [])[: 240 * 3]
+        palette += [0] * (240 * 3 - len(palette))
+        for colour in (BAR, BAR_LOW, BAR_MID, "#222222"):
+            palette += [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        base.putpalette(palette)
+        self.base = base
+        # Pixel geometry of the bars (display coordinates have their origin at the bottom).
+        to_px = ax.transData.transform
+        (x0, _), (x100, _) = to_px((0, 0)), to_px((100, 0))
+        self.x0, self.per_point = x0, (x100 - x0) / 100
+        self.rows = []
+        for y in positions:
+            (_, top), (_, low) = to_px((0, y - thickness / 2)), to_px((0, y + thickness / 2))
+            self.rows.append((height - top, height - low))
+        self.font = ImageFont.truetype(findfont(FontProperties(family="DejaVu Sans")), round(size * DPI / 72))
+
+    def png(self, rates: list[float]) -> bytes:
+        from PIL import ImageDraw
+
+        image = self.base.copy()
+        draw = ImageDraw.Draw(image)
+        for (top, low), rate in zip(self.rows, rates, strict=True):
+            colour = 241 if rate < 60 else 242 if rate < 80 else 240
+            right = self.x0 + rate * self.per_point
+            if rate > 0:
+                draw.rectangle((round(self.x0) + 1, round(min(top, low)), round(right), round(max(top, low))),
+                               fill=colour)
+            draw.text((right + 1.2 * self.per_point, (top + low) / 2), f"{rate:g}%", font=self.font, fill=243,
+                      anchor="lm")
         buf = io.BytesIO()
-        self._canvas.print_png(buf, metadata={"Software": None})
+        image.save(buf, "PNG", compress_level=1, dpi=(DPI, DPI))
         return buf.getvalue()
+
+
+class RateChart:
+    """Draws rate charts, keeping the layouts in use. Thread-safe (one lock)."""
+
+    def __init__(self) -> None:
+        self._layouts: OrderedDict[tuple, _Layout] = OrderedDict()
+        self._family: list[str] | None = None
+        self._cjk: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def cjk_font(self) -> str | None:
+        self._fonts()
+        return self._cjk
+
+    def _fonts(self) -> list[str]:
+        if self._family is None:
+            from matplotlib import font_manager
+
+            names = {f.name for f in font_manager.fontManager.ttflist}
+            self._cjk = next((n for n in CJK_FONTS if n in names), None)
+            self._family = [self._cjk, "DejaVu Sans"] if self._cjk else ["DejaVu Sans"]
+        return self._family
+
+    def png(self, rows: list[tuple[str, Decimal]], size_emu: tuple[int, int], lang: str = "zh") -> bytes:
+        """A PNG of the rates (0-100 %) of ``rows`` = [(label, rate)], sized ``size_emu`` (the
+        placeholder picture's size in the template, so the chart is never stretched)."""
+        labels = tuple(_shorten(label) for label, _ in rows)
+        with self._lock:
+            family = self._fonts()
+            if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in labels for ch in lb):
+                params = {"fonts": ", ".join(CJK_FONTS[:2])}
+                raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
+                                  key="pdf.no_font", params=params)
+            key = (labels, size_emu, lang)
+            layout = self._layouts.get(key)
+            if layout is None:
+                layout = _Layout(labels, size_emu, t("render.chart_axis", lang), family)
+                self._layouts[key] = layout
+                while len(self._layouts) > LAYOUTS:
+                    self._layouts.popitem(last=False)
+            else:
+                self._layouts.move_to_end(key)
+            return layout.png([float(rate) for _, rate in rows])

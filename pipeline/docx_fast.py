@@ -20,12 +20,13 @@ here and parses the result, so a template that needs those is caught there.
 
 from __future__ import annotations
 
-import io
 import os
 import re
+import struct
 import tempfile
 import traceback
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -38,8 +39,7 @@ from pipeline.i18n import t
 TEMPLATE_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 TAG_START = re.compile(r"\{[{%#]")
 _PARA = re.compile(r"<w:p([ >])")
-_PARA_BACK = re.compile(r"\n<w:p([ >])")
-_LISTING_CHARS = ("\n", "\t", "\a", "\f")
+_BREAKS = re.compile(r"(<w:t(?:\s[^>]*)?>)([^<]*[\n\t][^<]*)</w:t>")
 _PLACEHOLDER = re.compile(
     r'<pic:cNvPr\b[^>]*\bdescr="certpipe:(?P<name>[\w-]+)"[^>]*>.*?<a:blip\b[^>]*\br:embed="(?P<rid>[^"]+)"'
     r'.*?<a:ext\b[^>]*\bcx="(?P<cx>\d+)"[^>]*\bcy="(?P<cy>\d+)"',
@@ -49,7 +49,68 @@ _REL = re.compile(r'<Relationship\b[^>]*>')
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _STORED = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf")
 
-_PATCHER = DocxTemplate(None)  # only its XML helpers (patch_xml, resolve_listing) are used
+_PATCHER = DocxTemplate(None)  # only its XML helper patch_xml is used
+
+
+def _breaks(m: re.Match) -> str:
+    text = (m.group(2).replace("\n", '</w:t><w:br/><w:t xml:space="preserve">')
+            .replace("\t", '</w:t><w:tab/><w:t xml:space="preserve">'))
+    return f"{m.group(1)}{text}</w:t>"
+
+
+def line_breaks(xml: str) -> str:
+    """A newline or tab in a value becomes a Word line break or tab inside the same run (what
+    docxtpl's ``resolve_listing`` does, restricted to the text elements that need it)."""
+    root = xml.find("<w:")
+    body = xml[root:]
+    if "\n" not in body and "\t" not in body:
+        return xml
+    return xml[:root] + _BREAKS.sub(_breaks, body)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A zip member ready to be written: compressed once, copied into every document."""
+
+    name: bytes
+    method: int
+    crc: int
+    size: int
+    data: bytes
+    dostime: int
+    dosdate: int
+    attr: int
+
+
+def _pack(info: zipfile.ZipInfo, raw: bytes, level: int) -> _Member:
+    stored = info.filename.lower().endswith(_STORED)
+    if stored:
+        data, method = raw, zipfile.ZIP_STORED
+    else:
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        data, method = comp.compress(raw) + comp.flush(), zipfile.ZIP_DEFLATED
+    y, mo, d, h, mi, sec = info.date_time
+    return _Member(info.filename.encode("utf-8"), method, zlib.crc32(raw), len(raw), data,
+                   (h << 11) | (mi << 5) | (sec // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d,
+                   info.external_attr)
+
+
+def _zip(members: list[_Member]) -> bytes:
+    """A plain zip (no zip64: documents are small) of members already compressed."""
+    out, central = bytearray(), bytearray()
+    for m in members:
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, m.method, m.dostime, m.dosdate, m.crc,
+                           len(m.data), m.size, len(m.name), 0)
+        out += m.name
+        out += m.data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, m.method, m.dostime, m.dosdate,
+                               m.crc, len(m.data), m.size, len(m.name), 0, 0, 0, 0, m.attr, offset)
+        central += m.name
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0)
+    return bytes(out)
 
 
 def patch(xml: str) -> str:
@@ -118,6 +179,9 @@ class PreparedDocx:
                 source = patch(xml)
                 self.sources[member] = source
                 self.templates[member] = self._compile(env, member, source)
+        dynamic = set(self.templates) | {p.member for p in self.placeholders.values()}
+        self.packed = {info.filename: _pack(info, blob, 6) for info, blob in self.members
+                       if info.filename not in dynamic}
 
     def _find_placeholders(self, member: str, xml: str, data: dict[str, bytes]) -> None:
         rels_name = _resolve(member, f"_rels/{PurePosixPath(member).name}.rels")
@@ -149,12 +213,9 @@ class PreparedDocx:
             except jinja2.TemplateError as exc:
                 lineno = getattr(exc, "lineno", None) or _template_line(exc)
                 raise TemplateError(self.describe(member, lineno, _explain(exc, self.lang))) from exc
-            xml = _PARA_BACK.sub(r"<w:p\1", xml)
+            xml = xml.replace("\n<w:p>", "<w:p>").replace("\n<w:p ", "<w:p ")
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-            root = xml.find("<w:", 0)
-            if any(ch in xml[root:] for ch in _LISTING_CHARS):
-                xml = _PATCHER.resolve_listing(xml)
-            out[member] = xml.encode("utf-8")
+            out[member] = line_breaks(xml).encode("utf-8")
         return out
 
     def render(self, context: dict, images: dict[str, bytes] | None = None) -> bytes:
@@ -164,15 +225,13 @@ class PreparedDocx:
             holder = self.placeholders.get(name)
             if holder is not None:
                 replaced[holder.member] = blob
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as zf:
-            for info, blob in self.members:
-                zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                zi.external_attr = info.external_attr
-                stored = info.filename.lower().endswith(_STORED)
-                zi.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                zf.writestr(zi, replaced.get(info.filename, blob), compresslevel=None if stored else 1)
-        return buf.getvalue()
+        members = []
+        for info, blob in self.members:
+            packed = self.packed.get(info.filename)
+            if packed is None or info.filename in replaced:
+                packed = _pack(info, replaced.get(info.filename, blob), 1)
+            members.append(packed)
+        return _zip(members)
 
     def write(self, target: Path, context: dict, images: dict[str, bytes] | None = None) -> Path:
         """Render to ``target`` through a temporary file in the same folder (never half-written)."""

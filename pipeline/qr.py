@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import segno
 
+MASK, BORDER = 1, 4
 FIELDS = ("NO", "ORG", "USCC", "STD", "LEVEL", "ISSUED", "EXPIRES", "SURV")
 
 
@@ -43,7 +44,17 @@ def parse(text: str) -> dict[str, str]:
 
 
 def qr_png(text: str, *, scale: int = 8) -> bytes:
-    code = segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False)
+    """A black-and-white PNG of the QR code of ``text`` (UTF-8, byte mode, error correction M).
+
+    The mask is fixed: any mask is valid and readable, and segno's search for the best of eight is
+    most of its time (18 of 22 ms here). The PNG is written by PIL as a 1-bit image."""
+    from PIL import Image
+
+    code = segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False, mask=MASK)
+    rows = [bytes(0 if dark else 255 for dark in row) for row in code.matrix_iter(scale=1, border=BORDER)]
+    side = len(rows)
+    image = Image.frombytes("L", (side, side), b"".join(rows))
+    image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST).convert("1")
     buf = io.BytesIO()
-    code.save(buf, kind="png", scale=scale, border=2)
+    image.save(buf, "PNG")
     return buf.getvalue()

@@ -1,0 +1,125 @@
+"""Rendering speed: report + certificate + chart per audit, docx only, against the naive way.
+
+    .venv/bin/python benchmarks/bench_render.py [--rounds 30]
+
+Fast: one ``Renderer`` (templates prepared once, one reused matplotlib Figure). Naive, measured in
+the same run with the same context: a new pyplot figure saved with ``bbox_inches="tight"`` and
+``DocxTemplate(path).render(ctx)`` + ``replace_pic`` + ``save`` for each document. Prints medians
+per step and the ratio, then one JSON line. Target (issue 4): ≤ 30 ms per audit per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.config import Config  # noqa: E402
+from pipeline.qr import payload, qr_png  # noqa: E402
+from pipeline.render import Renderer, find_template, make_env  # noqa: E402
+from pipeline.render_context import chart_rows  # noqa: E402
+from pipeline.scoring import score  # noqa: E402
+from pipeline.standard_load import all_standards  # noqa: E402
+from pipeline.template_check import SAMPLE_CERTIFICATE, sample_audit  # noqa: E402
+
+
+def median_ms(fn, rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def naive_chart(rows) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.3, 3.9), dpi=150)
+    ax.barh(range(len(rows)), [float(r) for _, r in rows])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([label for label, _ in rows], fontfamily=["Noto Sans CJK SC", "DejaVu Sans"])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def naive_doc(path: Path, ctx: dict, pics: dict[str, bytes], out: Path) -> None:
+    from docxtpl import DocxTemplate
+
+    tpl = DocxTemplate(path)
+    tpl.render(ctx, make_env(), autoescape=True)
+    for name, blob in pics.items():
+        tpl.replace_pic(f"certpipe:{name}", io.BytesIO(blob))
+    tpl.save(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    rounds = parser.parse_args().rounds
+    config = Config()
+    renderer = Renderer(config)
+    out = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    results = {}
+    for std in all_standards():
+        audit = sample_audit(std)
+        card = score(std, audit.entries)
+        renderer.render(audit, std, card, out, certificate=SAMPLE_CERTIFICATE)  # warm: prepare, import
+        ctx = renderer.context(audit, std, card, certificate=SAMPLE_CERTIFICATE)
+        report = renderer.template("report", std.key, "zh")
+        cert = renderer.template("certificate", std.key, "zh")
+        size = report.placeholders["chart"].size_emu
+        rows = chart_rows(card, "zh")
+        chart = renderer.chart.png(rows, size)
+        qr = qr_png(payload(number="CP-1", org="x", credit_code="x", standard="x", level="x", issued="x",
+                            expires="x", surveillance="x"))
+        naive_chart(rows)  # warm pyplot
+        r = {
+            "audit_ms": median_ms(lambda a=audit, s=std, c=card: renderer.render(
+                a, s, c, out, certificate=SAMPLE_CERTIFICATE), rounds),
+            "chart_ms": median_ms(lambda r_=rows: renderer.chart.png(r_, size), rounds),
+            "report_docx_ms": median_ms(lambda: report.write(out / "r.docx", ctx, {"chart": chart}), rounds),
+            "certificate_docx_ms": median_ms(lambda: cert.write(out / "c.docx", ctx, {"qr": qr}), rounds),
+            "context_ms": median_ms(lambda a=audit, s=std, c=card: renderer.context(
+                a, s, c, certificate=SAMPLE_CERTIFICATE), rounds),
+        }
+        rp = find_template("report", std.key, "zh", None)
+        cp = find_template("certificate", std.key, "zh", None)
+
+        def naive(rows=rows, ctx=ctx, rp=rp, cp=cp):
+            png = naive_chart(rows)
+            naive_doc(rp, ctx, {"chart": png}, out / "nr.docx")
+            naive_doc(cp, ctx, {"qr": qr_png("x")}, out / "nc.docx")
+
+        r["naive_audit_ms"] = median_ms(naive, max(5, rounds // 3))
+        r["ratio"] = r["naive_audit_ms"] / r["audit_ms"]
+        r["indicators"] = len(card.indicators)
+        results[std.key] = r
+        print(f"{std.key:26s} {len(card.indicators):3d} rows  audit {r['audit_ms']:6.1f} ms "
+              f"(chart {r['chart_ms']:5.1f}, report {r['report_docx_ms']:5.1f}, "
+              f"certificate {r['certificate_docx_ms']:5.1f}, context {r['context_ms']:4.1f})   "
+              f"naive {r['naive_audit_ms']:6.1f} ms   ×{r['ratio']:.1f}")
+    overall = statistics.median(r["audit_ms"] for r in results.values())
+    naive_overall = statistics.median(r["naive_audit_ms"] for r in results.values())
+    print(f"median per audit: {overall:.1f} ms (naive {naive_overall:.1f} ms, ×{naive_overall / overall:.1f}); "
+          f"target ≤ 30 ms")
+    print(json.dumps({"bench": "render", "rounds": rounds, "median_audit_ms": round(overall, 2),
+                      "median_naive_ms": round(naive_overall, 2), "ratio": round(naive_overall / overall, 2),
+                      "per_standard": {k: {n: round(v, 2) for n, v in r.items()} for k, r in results.items()}},
+                     ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
