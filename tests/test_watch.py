@@ -413,7 +413,7 @@ def test_stop_while_handling_a_file_returns_after_that_file(dirs, xlsx_bytes):
 
 
 def test_a_truncated_workbook_is_handed_over_after_the_grace_period_once(dirs, xlsx_bytes):
-    inbox, done, _ = dirs
+    inbox, _, _ = dirs
     rec = Recorder()  # leaves it in the inbox: it must still not loop
     w = InboxWatcher(inbox, rec, settle=SETTLE)
     broken = xlsx_bytes[: len(xlsx_bytes) * 2 // 3]
