@@ -114,14 +114,20 @@ def _zip(members: list[_Member]) -> bytes:
 
 
 def patch(xml: str) -> str:
-    """docxtpl's clean-up of Word XML, then one paragraph per line (error lines name a paragraph)."""
-    return _PARA.sub(r"\n<w:p\1", _PATCHER.patch_xml(xml))
+    """docxtpl's clean-up of Word XML, with one paragraph per line: line ``n + 1`` is paragraph
+    ``n`` of the part as Word has it (also when a ``{%p %}`` paragraph is taken out), so an error's
+    line names the paragraph."""
+    return _PATCHER.patch_xml(_PARA.sub(r"\n<w:p\1", xml))
 
 
-def line_text(source: str, lineno: int) -> str:
+def paragraph_of(lineno: int | None) -> int | None:
+    return lineno - 1 if lineno and lineno > 1 else None
+
+
+def line_text(source: str, lineno: int | None) -> str:
     """The visible text of a line of a patched part: what a clerk sees in that paragraph."""
     lines = source.splitlines()
-    if not 1 <= lineno <= len(lines):
+    if not lineno or not 1 <= lineno <= len(lines):
         return ""
     text = re.sub(r"<[^>]+>", "", lines[lineno - 1])
     return text.strip()[:80]
@@ -196,13 +202,17 @@ class PreparedDocx:
         try:
             return env.from_string(source)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(self.describe(member, exc.lineno, exc.message or str(exc))) from exc
+            raise self.error(member, exc.lineno, exc.message or str(exc)) from exc
 
-    def describe(self, member: str, lineno: int | None, detail: str) -> str:
-        where = PurePosixPath(member).stem
+    def error(self, member: str, lineno: int | None, detail: str) -> TemplateError:
+        """A ``TemplateError`` naming the template, part and paragraph; ``where`` keeps them apart."""
+        part = PurePosixPath(member).stem
         text = line_text(self.sources.get(member, ""), lineno) if lineno else ""
-        return t("render.template_error", self.lang, template=self.name, part=where,
-                 paragraph=lineno or "?", text=text, detail=detail)
+        paragraph = paragraph_of(lineno)
+        exc = TemplateError(t("render.template_error", self.lang, template=self.name, part=part,
+                              paragraph=paragraph or "?", text=text, detail=detail))
+        exc.where = (part, paragraph, text, detail)
+        return exc
 
     # ---- rendering -----------------------------------------------------------------------
     def render_parts(self, context: dict) -> dict[str, bytes]:
@@ -212,8 +222,8 @@ class PreparedDocx:
                 xml = template.render(context)
             except jinja2.TemplateError as exc:
                 lineno = getattr(exc, "lineno", None) or _template_line(exc)
-                raise TemplateError(self.describe(member, lineno, _explain(exc, self.lang))) from exc
-            xml = xml.replace("\n<w:p>", "<w:p>").replace("\n<w:p ", "<w:p ")
+                raise self.error(member, lineno, _explain(exc, self.lang)) from exc
+            xml = xml.replace("\n<", "<")  # the line per paragraph (a value's own newlines stay)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
             out[member] = line_breaks(xml).encode("utf-8")
         return out

@@ -11,6 +11,7 @@ Each problem names the template, the part and the paragraph (number and visible 
 
 from __future__ import annotations
 
+import bisect
 import re
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from lxml import etree
 
 from pipeline.audit import Audit, AuditInfo, Entries
 from pipeline.config import Config
-from pipeline.docx_fast import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, patch
+from pipeline.docx_fast import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
 from pipeline.errors import CertpipeError, TemplateError
 from pipeline.i18n import t
 from pipeline.render import CertificateInfo, make_env, template_dirs
@@ -34,6 +35,7 @@ from pipeline.standard import Standard
 from pipeline.standard_load import load_standard
 
 _P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
+_P_START = re.compile(r"<w:p[ >]")
 _T = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 DEFAULT_STANDARD = "info-system-integration"  # two parts, bands: every variable has a value
@@ -88,7 +90,10 @@ def sample_context(std: Standard, lang: str = "zh") -> dict:
 def _split_tags(xml: str) -> list[tuple[int, str, str, int]]:
     """(paragraph number, its text, the tag, pieces) of every tag spread over several ``w:t``."""
     out = []
-    for number, para in enumerate(_P.findall(xml), start=1):
+    starts = [m.start() for m in _P_START.finditer(xml)]
+    for m in _P.finditer(xml):
+        number = bisect.bisect_right(starts, m.start())
+        para = m.group(0)
         pieces = _T.findall(para)
         text = "".join(pieces)
         if not TAG_START.search(text):
@@ -135,19 +140,21 @@ def check_template(path: Path, lang: str = "zh", *, std_key: str | None = None,
             tree = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             static_ok = False
-            problems.append(TemplateProblem(name, part, exc.lineno, line_text(source, exc.lineno),
+            problems.append(TemplateProblem(name, part, paragraph_of(exc.lineno), line_text(source, exc.lineno),
                                             t("check.syntax", lang, detail=exc.message)))
             continue
+        unknown_filters = [node for node in tree.find_all(nodes.Filter) if node.name not in env.filters]
+        for node in unknown_filters:
+            problems.append(TemplateProblem(name, part, paragraph_of(node.lineno), line_text(source, node.lineno),
+                                            t("check.unknown_filter", lang, name=node.name)))
+        if unknown_filters:
+            static_ok = False
+            continue  # the variable analysis compiles the template, which stops at the filter
         for var in sorted(meta.find_undeclared_variables(tree) - known):
             static_ok = False
             line = _line_of(source, re.compile(r"\{[{%][^}%]*\b" + re.escape(var) + r"\b"))
-            problems.append(TemplateProblem(name, part, line, line_text(source, line) if line else "",
+            problems.append(TemplateProblem(name, part, paragraph_of(line), line_text(source, line),
                                             t("check.unknown_variable", lang, name=var)))
-        for node in tree.find_all(nodes.Filter):
-            if node.name not in env.filters:
-                static_ok = False
-                problems.append(TemplateProblem(name, part, node.lineno, line_text(source, node.lineno),
-                                                t("check.unknown_filter", lang, name=node.name)))
     if static_ok:
         problems += _trial_render(path, env, lang, std_key, workspace)
     return problems
@@ -164,7 +171,11 @@ def _trial_render(path: Path, env: jinja2.Environment, lang: str, std_key: str |
             std = load_standard(DEFAULT_STANDARD)
         rendered = prepared.render_parts(sample_context(std, lang))
     except TemplateError as exc:
-        return [TemplateProblem(name, "", None, "", exc.message)]
+        where = getattr(exc, "where", None)
+        if where is None:
+            return [TemplateProblem(name, "", None, "", exc.message)]
+        part, lineno, text, detail = where
+        return [TemplateProblem(name, part, lineno, text, detail)]
     out = []
     for member, placeholder in prepared.placeholders.items():
         if not placeholder.member.lower().endswith(".png"):
