@@ -68,14 +68,14 @@ class _Collector:
         self.lang = lang
         self.problems: list[Problem] = []
 
-    def add(self, key: str, cell: CellValue | None = None, *, name: str | None = None, code: str | None = None,
-            **params: object) -> None:
+    def add(self, which: str, cell: CellValue | None = None, /, *, name: str | None = None,
+            code: str | None = None, **params: object) -> None:
         params.setdefault("code", code or "")
         params.setdefault("name", name or "")
         self.problems.append(Problem(
-            message=t(f"val.{key}", self.lang, **params), hint=t(f"val.{key}_hint", self.lang, **params),
+            message=t(f"val.{which}", self.lang, **params), hint=t(f"val.{which}_hint", self.lang, **params),
             sheet=cell.sheet if cell else None, cell=cell.ref if cell else None, name=name, code=code,
-            key=f"val.{key}",
+            key=f"val.{which}",
         ))
 
 

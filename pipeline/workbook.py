@@ -68,10 +68,10 @@ def num(value: Decimal) -> str:
 
 
 def _safe_title(text: str, taken: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", " ", text).strip()[:28] or "Sheet"
+    base = re.sub(r"[\[\]:*?/\\']", " ", text).strip()[:31] or "Sheet"
     name, i = base, 2
     while name.lower() in {n.lower() for n in taken}:
-        name, i = f"{base[:26]}({i})", i + 1
+        name, i = f"{base[:27]}({i})", i + 1
     taken.add(name)
     return name
 
