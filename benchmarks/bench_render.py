@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.config import Config  # noqa: E402
-from pipeline.qr import payload, qr_png  # noqa: E402
-from pipeline.render import Renderer, find_template, make_env  # noqa: E402
-from pipeline.render_context import chart_rows  # noqa: E402
-from pipeline.scoring import score  # noqa: E402
-from pipeline.standard_load import all_standards  # noqa: E402
-from pipeline.template_check import SAMPLE_CERTIFICATE, sample_audit  # noqa: E402
+from pipeline.config import Config
+from pipeline.qr import payload, qr_png
+from pipeline.render import Renderer, find_template, make_env
+from pipeline.render_context import chart_rows
+from pipeline.scoring import score
+from pipeline.standard_load import all_standards
+from pipeline.template_check import SAMPLE_CERTIFICATE, sample_audit
 
 
 def median_ms(fn, rounds: int) -> float:
@@ -65,49 +65,52 @@ def naive_doc(path: Path, ctx: dict, pics: dict[str, bytes], out: Path) -> None:
     tpl.save(out)
 
 
+def measure(renderer: Renderer, std, out: Path, rounds: int) -> dict:
+    audit = sample_audit(std)
+    card = score(std, audit.entries)
+    renderer.render(audit, std, card, out, certificate=SAMPLE_CERTIFICATE)  # warm: prepare, import
+    ctx = renderer.context(audit, std, card, certificate=SAMPLE_CERTIFICATE)
+    report = renderer.template("report", std.key, "zh")
+    cert = renderer.template("certificate", std.key, "zh")
+    size = report.placeholders["chart"].size_emu
+    rows = chart_rows(card, "zh")
+    chart = renderer.chart.png(rows, size)
+    qr = qr_png(payload(number="CP-1", org="x", credit_code="x", standard="x", level="x", issued="x",
+                        expires="x", surveillance="x"))
+    naive_chart(rows)  # warm pyplot
+    r = {
+        "audit_ms": median_ms(lambda: renderer.render(audit, std, card, out, certificate=SAMPLE_CERTIFICATE),
+                              rounds),
+        "chart_ms": median_ms(lambda: renderer.chart.png(rows, size), rounds),
+        "report_docx_ms": median_ms(lambda: report.write(out / "r.docx", ctx, {"chart": chart}), rounds),
+        "certificate_docx_ms": median_ms(lambda: cert.write(out / "c.docx", ctx, {"qr": qr}), rounds),
+        "context_ms": median_ms(lambda: renderer.context(audit, std, card, certificate=SAMPLE_CERTIFICATE),
+                                rounds),
+    }
+    report_path = find_template("report", std.key, "zh", None)
+    cert_path = find_template("certificate", std.key, "zh", None)
+
+    def naive() -> None:
+        png = naive_chart(rows)
+        naive_doc(report_path, ctx, {"chart": png}, out / "nr.docx")
+        naive_doc(cert_path, ctx, {"qr": qr_png("x")}, out / "nc.docx")
+
+    r["naive_audit_ms"] = median_ms(naive, max(5, rounds // 3))
+    r["ratio"] = r["naive_audit_ms"] / r["audit_ms"]
+    r["indicators"] = len(card.indicators)
+    return r
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
     rounds = parser.parse_args().rounds
-    config = Config()
-    renderer = Renderer(config)
+    renderer = Renderer(Config())
     out = Path(tempfile.mkdtemp(prefix="bench-render-"))
     results = {}
     for std in all_standards():
-        audit = sample_audit(std)
-        card = score(std, audit.entries)
-        renderer.render(audit, std, card, out, certificate=SAMPLE_CERTIFICATE)  # warm: prepare, import
-        ctx = renderer.context(audit, std, card, certificate=SAMPLE_CERTIFICATE)
-        report = renderer.template("report", std.key, "zh")
-        cert = renderer.template("certificate", std.key, "zh")
-        size = report.placeholders["chart"].size_emu
-        rows = chart_rows(card, "zh")
-        chart = renderer.chart.png(rows, size)
-        qr = qr_png(payload(number="CP-1", org="x", credit_code="x", standard="x", level="x", issued="x",
-                            expires="x", surveillance="x"))
-        naive_chart(rows)  # warm pyplot
-        r = {
-            "audit_ms": median_ms(lambda a=audit, s=std, c=card: renderer.render(
-                a, s, c, out, certificate=SAMPLE_CERTIFICATE), rounds),
-            "chart_ms": median_ms(lambda r_=rows: renderer.chart.png(r_, size), rounds),
-            "report_docx_ms": median_ms(lambda: report.write(out / "r.docx", ctx, {"chart": chart}), rounds),
-            "certificate_docx_ms": median_ms(lambda: cert.write(out / "c.docx", ctx, {"qr": qr}), rounds),
-            "context_ms": median_ms(lambda a=audit, s=std, c=card: renderer.context(
-                a, s, c, certificate=SAMPLE_CERTIFICATE), rounds),
-        }
-        rp = find_template("report", std.key, "zh", None)
-        cp = find_template("certificate", std.key, "zh", None)
-
-        def naive(rows=rows, ctx=ctx, rp=rp, cp=cp):
-            png = naive_chart(rows)
-            naive_doc(rp, ctx, {"chart": png}, out / "nr.docx")
-            naive_doc(cp, ctx, {"qr": qr_png("x")}, out / "nc.docx")
-
-        r["naive_audit_ms"] = median_ms(naive, max(5, rounds // 3))
-        r["ratio"] = r["naive_audit_ms"] / r["audit_ms"]
-        r["indicators"] = len(card.indicators)
-        results[std.key] = r
-        print(f"{std.key:26s} {len(card.indicators):3d} rows  audit {r['audit_ms']:6.1f} ms "
+        r = results[std.key] = measure(renderer, std, out, rounds)
+        print(f"{std.key:26s} {r['indicators']:3d} rows  audit {r['audit_ms']:6.1f} ms "
               f"(chart {r['chart_ms']:5.1f}, report {r['report_docx_ms']:5.1f}, "
               f"certificate {r['certificate_docx_ms']:5.1f}, context {r['context_ms']:4.1f})   "
               f"naive {r['naive_audit_ms']:6.1f} ms   ×{r['ratio']:.1f}")

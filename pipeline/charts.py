@@ -148,14 +148,15 @@ class RateChart:
         labels = tuple(_shorten(label) for label, _ in rows)
         with self._lock:
             family = self._fonts()
-            if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in labels for ch in lb):
+            axis = t("render.chart_axis", lang)
+            if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in (*labels, axis) for ch in lb):
                 params = {"fonts": ", ".join(CJK_FONTS[:2])}
                 raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
                                   key="pdf.no_font", params=params)
             key = (labels, size_emu, lang)
             layout = self._layouts.get(key)
             if layout is None:
-                layout = _Layout(labels, size_emu, t("render.chart_axis", lang), family)
+                layout = _Layout(labels, size_emu, axis, family)
                 self._layouts[key] = layout
                 while len(self._layouts) > LAYOUTS:
                     self._layouts.popitem(last=False)

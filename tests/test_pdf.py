@@ -1,0 +1,74 @@
+"""PDF twins by LibreOffice; a clear error naming what to install when it or the CJK fonts are missing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+
+from pipeline import pdf
+from pipeline.config import Config
+from pipeline.errors import RenderError
+from pipeline.render import CertificateInfo, Renderer
+from pipeline.scoring import score
+from pipeline.standard_load import load_standard
+from pipeline.template_check import sample_audit
+
+CERT = CertificateInfo("CP-2025-PDF-00007", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                                   reason="LibreOffice / poppler-utils not installed")
+
+
+@needs_soffice
+def test_report_and_certificate_to_pdf_with_text_extracted(tmp_path):
+    renderer = Renderer(Config())
+    docs = []
+    for key in ("info-system-integration", "gbt27922-2011"):
+        std = load_standard(key)
+        audit = sample_audit(std, org='R&D <北京> "分公司"')
+        docs += renderer.render(audit, std, score(std, audit.entries), tmp_path / key, certificate=CERT)
+    pdfs = pdf.convert_to_pdf(docs, instances=2)
+    assert [p.with_suffix(".docx") for p in pdfs] == docs  # in order, beside their documents
+    for doc, made in zip(docs, pdfs, strict=True):
+        text = subprocess.run(["pdftotext", "-layout", str(made), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert 'R&D <北京> "分公司"' in text
+        if doc.name.endswith("-report.docx"):
+            assert "服务认证评价报告" in text
+            assert re.search(r"第\s*2\s*页\s*/\s*共", text)
+            assert not re.search(r"第\s*1\s*页", text)  # the cover has no footer
+        else:
+            assert CERT.number in text and "服务认证证书" in text
+    assert not list(tmp_path.rglob(".~pdf-*"))  # scratch folders removed
+
+
+def test_missing_libreoffice_is_a_clear_error_before_any_work(monkeypatch, tmp_path):
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pdf, "_SOFFICE_PLACES", ())
+    doc = tmp_path / "a-report.docx"
+    doc.write_bytes(b"not converted")
+    with pytest.raises(RenderError) as err:
+        pdf.convert_to_pdf([doc])
+    assert "LibreOffice" in err.value.message and "libreoffice-writer" in str(err.value)
+    assert err.value.key == "pdf.no_soffice" and "libreoffice-writer" in err.value.render_hint("en")
+    assert list(tmp_path.iterdir()) == [doc]
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
+    monkeypatch.setattr(pdf, "installed_font_families", lambda: {"DejaVu Sans"})
+    with pytest.raises(RenderError) as err:
+        pdf.require_pdf_tools("en")
+    assert "Noto Serif CJK SC" in err.value.message and "fonts-noto-cjk" in str(err.value)
+
+
+def test_batches_spread_work_and_never_share_a_name(tmp_path):
+    paths = [tmp_path / d / f"{n}.docx" for d in ("a", "b") for n in ("x-report", "x-certificate")]
+    batches = pdf._batches(paths, 2)
+    assert sorted(p for b in batches for p in b) == sorted(paths)
+    for batch in batches:
+        assert len({p.stem for p in batch}) == len(batch)
+    assert len(batches) == 2
