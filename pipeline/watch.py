@@ -51,6 +51,15 @@ MAX_TICK = 0.1
 OBSERVER_RETRY = 5.0
 
 
+def _drop_shutdown_race(record: logging.LogRecord) -> bool:
+    """watchdog logs an ERROR when its inotify emitter is stopped while reading an event, a harmless
+    race on every Ctrl-C; keep it off the user's console."""
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_drop_shutdown_race)
+
+
 @dataclass
 class _Track:
     fp: Fingerprint
@@ -192,7 +201,7 @@ class InboxWatcher:
         if not needs_zip_check(path) or readable_zip(path):
             return True
         if waited >= self.settle + self.grace:
-            log.warning("%s is still unreadable after %.1f s; handing it over to be rejected", path, waited)
+            log.info("%s is still unreadable after %.1f s; handing it over to be rejected", path, waited)
             return True
         return False
 
