@@ -11,6 +11,7 @@ from urllib.parse import quote
 import segno
 
 MASK, BORDER = 1, 4
+_GREY = bytes([255, 0] + [0] * 254)  # module value (0 light, 1 dark) → grey level
 FIELDS = ("NO", "ORG", "USCC", "STD", "LEVEL", "ISSUED", "EXPIRES", "SURV")
 
 
@@ -51,9 +52,12 @@ def qr_png(text: str, *, scale: int = 8) -> bytes:
     from PIL import Image
 
     code = segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False, mask=MASK)
-    rows = [bytes(0 if dark else 255 for dark in row) for row in code.matrix_iter(scale=1, border=BORDER)]
-    side = len(rows)
-    image = Image.frombytes("L", (side, side), b"".join(rows))
+    width = len(code.matrix) + 2 * BORDER
+    quiet = b"\xff" * (width * BORDER)
+    pad = b"\xff" * BORDER
+    modules = b"".join(pad + bytes(row).translate(_GREY) + pad for row in code.matrix)
+    side = width
+    image = Image.frombytes("L", (side, side), quiet + modules + quiet)
     image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST).convert("1")
     buf = io.BytesIO()
     image.save(buf, "PNG")
