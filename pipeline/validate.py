@@ -33,6 +33,15 @@ from pipeline.workbook_names import (
 )
 
 _LIMITS = Limits()
+_FINGERPRINTS: dict[int, tuple[Standard, str]] = {}
+
+
+def _fingerprint(std: Standard) -> str:
+    """``std.fingerprint()``, computed once per loaded definition (it dumps and hashes the whole model)."""
+    cached = _FINGERPRINTS.get(id(std))
+    if cached is None or cached[0] is not std:
+        cached = _FINGERPRINTS[id(std)] = (std, std.fingerprint())
+    return cached[1]
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,7 @@ def check_meta(filled: FilledWorkbook, workspace_root: Path | None, lang: str) -
         return out.problems, None
     if meta.get("edition") != std.edition:
         out.add("other_edition", key=std.key, found=meta.get("edition", ""), expected=std.edition)
-    elif meta.get("fingerprint") != std.fingerprint():
+    elif meta.get("fingerprint") != _fingerprint(std):
         out.add("definition_changed", key=std.key)
     return out.problems, std
 
