@@ -56,9 +56,9 @@ W = {
         "count": "项数", "special_points": "分值", "item": "项目",
         "s6": "6  薄弱指标与等级差距", "weak_intro": "失分最多的指标：", "weak_none": "各指标均得满分。",
         "s7": "7  评价结论", "total": "总分", "subtotal": "指标得分合计", "result": "评价结论",
-        "s8": "8  签署", "role": "角色", "name": "姓名", "signature": "签名", "date": "日期",
+        "s9": "9  签署", "role": "角色", "name": "姓名", "signature": "签名", "date": "日期",
         "reviewer": "技术复核", "approver": "批准",
-        "s9": "9  监督审核", "next_surv": "下次监督审核日期：",
+        "s8": "8  监督审核", "next_surv": "下次监督审核日期：",
         "page": ("第 ", " 页 / 共 ", " 页"),
         "cert_title": "服务认证证书", "cert_no": "证书编号：", "hereby": "兹证明",
         "complies": "的服务符合下列标准的要求，经评价，达到以下等级：",
@@ -88,9 +88,9 @@ W = {
         "s6": "6  Weakest indicators and the gap to the next level", "weak_intro": "Indicators that lost most:",
         "weak_none": "Every indicator earned its maximum.",
         "s7": "7  Result", "total": "Total", "subtotal": "Sum of indicator scores", "result": "Result",
-        "s8": "8  Sign-off", "role": "Role", "name": "Name", "signature": "Signature", "date": "Date",
+        "s9": "9  Sign-off", "role": "Role", "name": "Name", "signature": "Signature", "date": "Date",
         "reviewer": "Technical review", "approver": "Approval",
-        "s9": "9  Surveillance", "next_surv": "Next surveillance audit due: ",
+        "s8": "8  Surveillance", "next_surv": "Next surveillance audit due: ",
         "page": ("Page ", " of ", ""),
         "cert_title": "Service Certification Certificate", "cert_no": "Certificate No. ",
         "hereby": "This is to certify that",
@@ -441,7 +441,7 @@ def build_report(lang: str) -> Document:
     _para(doc, w["weak_none"])
     _para(doc, "{%p endif %}")
     _para(doc, "{%p for line in result.gaps %}")
-    _para(doc, "{{ line }}")
+    _para(doc, "{{ line }}").paragraph_format.space_before = Pt(6)
     _para(doc, "{%p endfor %}")
 
     # 7 result
@@ -459,8 +459,11 @@ def build_report(lang: str) -> Document:
     _para(doc, "{{ line }}", "Notice")
     _para(doc, "{%p endfor %}")
 
-    # 8 sign-off
+    # 8 surveillance
     doc.add_heading(w["s8"], level=1)
+    _para(doc, w["next_surv"]).add_run("{{ surveillance_due }}")
+    # 9 sign-off
+    doc.add_heading(w["s9"], level=1)
     sign = _table(doc, [w["role"], w["name"], w["signature"], w["date"]], (3.6, 4.4, 4.6, 4.0))
     for role, name in ((w["lead"], "{{ audit.lead_auditor }}"), (w["reviewer"], ""), (w["approver"], "")):
         cells = sign.add_row().cells
@@ -469,9 +472,6 @@ def build_report(lang: str) -> Document:
         sign.rows[-1].height = Cm(1.1)
     _widths(sign, (3.6, 4.4, 4.6, 4.0))
 
-    # 9 surveillance
-    doc.add_heading(w["s9"], level=1)
-    _para(doc, w["next_surv"]).add_run("{{ surveillance_due }}")
     return doc
 
 
@@ -510,7 +510,7 @@ def build_certificate(lang: str) -> Document:
     _setup(doc, lang)
     doc.core_properties.title = w["cert_title"]
     sec = doc.sections[0]
-    sec.top_margin, sec.bottom_margin = Cm(2.6), Cm(2.0)
+    sec.top_margin, sec.bottom_margin = Cm(2.3), Cm(1.8)
     sec.left_margin = sec.right_margin = Cm(2.6)
     _page_border(doc)
     center = WD_ALIGN_PARAGRAPH.CENTER
@@ -531,11 +531,11 @@ def build_certificate(lang: str) -> Document:
     _para(doc, "{%p if specimen %}")
     _para(doc, w["specimen_line"], "Notice", align=center).runs[0].font.size = Pt(14)
     _para(doc, "{%p endif %}")
-    _para(doc, w["hereby"], align=center, size=12).paragraph_format.space_before = Pt(30)
+    _para(doc, w["hereby"], align=center, size=12).paragraph_format.space_before = Pt(14)
     _para(doc, "{{ org.name }}", align=center, bold=True, size=20, color=DARK).paragraph_format.space_before = Pt(6)
     _para(doc, w["complies"], align=center, size=12).paragraph_format.space_before = Pt(6)
     p = _para(doc, "{{ certificate.level }}", align=center, bold=True, size=28, color=RGBColor(0xB0, 0x7D, 0x12))
-    p.paragraph_format.space_before, p.paragraph_format.space_after = Pt(18), Pt(24)
+    p.paragraph_format.space_before, p.paragraph_format.space_after = Pt(10), Pt(14)
     _kv_table(doc, [
         (w["org_address"], "{{ org.address }}"),
         (w["credit_code"], "{{ org.credit_code }}"),
@@ -545,12 +545,12 @@ def build_certificate(lang: str) -> Document:
         (w["cert_level"], "{{ certificate.level }}"),
         (w["issue_date"], "{{ certificate.issue_date }}"),
         (w["expiry"], "{{ certificate.expiry_date }}"),
-    ], widths=(4.2, 11.6), style="Normal", height=0.85)
+    ], widths=(4.2, 11.6), style="Normal", height=0.75)
     before, after = w["surv_note"]
     p = _para(doc, before)
     p.add_run("{{ certificate.surveillance_due }}")
     p.add_run(after)
-    p.paragraph_format.space_before, p.paragraph_format.space_after = Pt(18), Pt(24)
+    p.paragraph_format.space_before, p.paragraph_format.space_after = Pt(10), Pt(12)
     # Signature block: QR code on the left, the issuer on the right.
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -42,6 +42,7 @@ def test_report_and_certificate_to_pdf_with_text_extracted(tmp_path):
             assert not re.search(r"第\s*1\s*页", text)  # the cover has no footer
         else:
             assert CERT.number in text and "服务认证证书" in text
+            assert text.count("\f") == 1  # one page, also with the specimen line
     assert not list(tmp_path.rglob(".~pdf-*"))  # scratch folders removed
 
 
