@@ -25,7 +25,6 @@ from pipeline.validate import validate_file  # noqa: E402
 from pipeline.workbook import build_workbook  # noqa: E402
 from tests.workbook_helpers import WORKBOOKS, full_scores, info  # noqa: E402
 
-
 BEST: list[float] = []  # the fastest round of each measurement, printed in brackets: less noise
 
 

@@ -321,8 +321,9 @@ class _Builder:
             prompt = self.t(f"wb.dv.score_{std.input.mode}", max=num(ind.max), step=num(std.input.step))
             self.validation(ws, score, prompt, type="list", formula1=self.value_list(ind.max))
             empty = f'OR({na_cond},{score}="")' if na_cond else f'{score}=""'
-            earned = f"{c['max']}{r}*{score}/100" if std.input.mode == "percent" else score
-            points = f'=IF({empty},"",{earned})'
+            # VALUE: text that is a number ("9.5") counts here too, as it does for certpipe
+            earned = f"{c['max']}{r}*VALUE({score})/100" if std.input.mode == "percent" else f"VALUE({score})"
+            points = f'=IF({empty},"",IFERROR({earned},""))'
             appl = f"=IF({na_cond},0,{c['max']}{r})" if na_cond else f"={c['max']}{r}"
             if self.has_bands:
                 put(ws, f"{c['band']}{r}", self.band_formula(score), box=True, align=CENTER)
@@ -353,8 +354,8 @@ class _Builder:
         bands = sorted(self.std.input.bands, key=lambda b: b.low)
         expr = f'"{bands[-1].label}"'
         for band in reversed(bands[:-1]):
-            expr = f'IF({score}<{num(band.high)},"{band.label}",{expr})'
-        return f'=IF({score}="","",{expr})'
+            expr = f'IF(VALUE({score})<{num(band.high)},"{band.label}",{expr})'
+        return f'=IF({score}="","",IFERROR({expr},""))'
 
     def meta(self, ws: Worksheet, part_titles: list[str]) -> None:
         std, info = self.std, self.info

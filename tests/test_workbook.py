@@ -101,7 +101,7 @@ def test_percent_standard_lists_0_to_100_and_shows_the_band_by_formula(built):
     ws = cell.parent
     assert ws.cell(3, 5).value == "得分比例%" and ws.cell(3, 6).value == "档次"
     band = ws.cell(cell.row, 6).value
-    assert band.startswith("=IF(E") and '"80%~100%"' in band and '"0%~20%"' in band
+    assert band.startswith("=IF(E4=\"\",\"\",IFERROR(IF(VALUE(E4)<20") and '"80%~100%"' in band and '"0%~20%"' in band
     dv = next(dv for dv in ws.data_validations.dataValidation if cell.coordinate in dv.sqref)
     col = dv.formula1.split("!$")[1].split("$")[0]
     assert [c.value for c in wb["_lists"][col]][-1] == 100
