@@ -116,8 +116,24 @@ def _zip(members: list[_Member]) -> bytes:
 def patch(xml: str) -> str:
     """docxtpl's clean-up of Word XML, with one paragraph per line: line ``n + 1`` is paragraph
     ``n`` of the part as Word has it (also when a ``{%p %}`` paragraph is taken out), so an error's
-    line names the paragraph."""
-    return _PATCHER.patch_xml(_PARA.sub(r"\n<w:p\1", xml))
+    line names the paragraph. Cell properties are put back in schema order: docxtpl's ``cellbg``
+    inserts ``w:shd`` first, and Word rejects a part whose ``w:tcPr`` children are out of order."""
+    return _TCPR.sub(_order_tcpr, _PATCHER.patch_xml(_PARA.sub(r"\n<w:p\1", xml)))
+
+
+_TCPR = re.compile(r"<w:tcPr>(.*?)</w:tcPr>", re.DOTALL)
+_CHILD = re.compile(r"<w:(\w+)\b[^>]*?/>|<w:(\w+)\b[^>]*>.*?</w:\2>", re.DOTALL)
+_TCPR_ORDER = {name: i for i, name in enumerate((
+    "cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar", "textDirection",
+    "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge", "tcPrChange"))}
+
+
+def _order_tcpr(m: re.Match) -> str:
+    children = [(c.group(1) or c.group(2), c.group(0)) for c in _CHILD.finditer(m.group(1))]
+    if "".join(text for _, text in children) != m.group(1):
+        return m.group(0)  # something this does not understand (a tag inside): leave it as it is
+    ordered = sorted(children, key=lambda c: _TCPR_ORDER.get(c[0], len(_TCPR_ORDER)))
+    return "<w:tcPr>" + "".join(text for _, text in ordered) + "</w:tcPr>"
 
 
 def paragraph_of(lineno: int | None) -> int | None:
@@ -224,6 +240,7 @@ class PreparedDocx:
                 lineno = getattr(exc, "lineno", None) or _template_line(exc)
                 raise self.error(member, lineno, _explain(exc, self.lang)) from exc
             xml = xml.replace("\n<", "<")  # the line per paragraph (a value's own newlines stay)
+            xml = _keep_a_paragraph(xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
             out[member] = line_breaks(xml).encode("utf-8")
         return out
@@ -256,6 +273,16 @@ class PreparedDocx:
             Path(tmp).unlink(missing_ok=True)
             raise
         return target
+
+
+def _keep_a_paragraph(xml: str) -> str:
+    """A table cell, header or footer must hold a paragraph (Word calls the file corrupt otherwise);
+    a ``{%p if %}`` that left one empty gets an empty paragraph."""
+    xml = xml.replace("</w:tcPr></w:tc>", "</w:tcPr><w:p/></w:tc>")
+    for end in ("</w:hdr>", "</w:ftr>"):
+        if xml.endswith(end) and "<w:p" not in xml[xml.find("<w:", xml.find("<w:") + 1):]:
+            xml = xml[: -len(end)] + "<w:p/>" + end
+    return xml
 
 
 def _template_line(exc: BaseException) -> int | None:

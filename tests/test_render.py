@@ -246,3 +246,23 @@ def test_control_characters_do_not_break_the_document(renderer, tmp_path):
     audit = sample_audit(std, org="坏\x01字符\x0b公司\x1f")
     (report,) = renderer.render(audit, std, score(std, audit.entries), tmp_path)
     assert "坏字符\n公司" in all_text(report)
+
+
+TCPR_ORDER = ["tcW", "gridSpan", "vMerge", "tcBorders", "shd", "vAlign"]
+
+
+def test_word_strict_structure(renderer, tmp_path):
+    """What Word (stricter than LibreOffice) rejects: cell properties out of schema order, a header
+    or a table cell without a paragraph (the specimen header is empty for an official standard)."""
+    std = STANDARDS["info-system-integration"]
+    audit = sample_audit(std)
+    for path in renderer.render(audit, std, score(std, audit.entries), tmp_path, certificate=CERT):
+        with zipfile.ZipFile(path) as zf:
+            parts = {n: zf.read(n).decode() for n in zf.namelist() if re.match(r"word/(document|header\d|footer\d)", n)}
+        for name, xml in parts.items():
+            for tcpr in re.findall(r"<w:tcPr>(.*?)</w:tcPr>", xml):
+                kids = [k for k in re.findall(r"<w:(\w+)", tcpr) if k in TCPR_ORDER]
+                assert kids == sorted(kids, key=TCPR_ORDER.index), (name, tcpr)
+            assert "</w:tcPr></w:tc>" not in xml
+            if "header" in name or "footer" in name:
+                assert "<w:p" in xml.split(">", 2)[2], name
