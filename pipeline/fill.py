@@ -24,14 +24,18 @@ def _cell_value(value: object) -> object:
 
 def fill_workbook(src: Path, dest: Path, values: Mapping[str, object]) -> None:
     """Copy ``src`` to ``dest`` with each defined name in ``values`` set (``None`` clears the cell).
-    An unknown name raises ``KeyError``; nothing else of the workbook changes."""
+    Text is written as text, even when it starts with ``=``. An unknown name raises ``KeyError``;
+    nothing else of the workbook changes."""
     wb = load_workbook(src)
     for name, value in values.items():
         dn = wb.defined_names.get(name)
         if dn is None:
             raise KeyError(f"{Path(src).name}: no defined name {name!r}")
         (sheet, ref), = list(dn.destinations)
-        wb[sheet][ref.replace("$", "")].value = _cell_value(value)
+        cell = wb[sheet][ref.replace("$", "")]
+        cell.value = _cell_value(value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # data, not a formula: an organisation may be called "=1+1"
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=dest.parent)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from pipeline.audit import Audit
 from pipeline.scoring import ScoreCard
-from pipeline.standard import Level
+from pipeline.standard import Level, Standard
 
 
 def _num(value: Decimal | None) -> int | float | None:
@@ -23,9 +24,11 @@ def _level(level: Level | None, lang: str) -> dict | None:
     return {"key": level.key, "label": level.label.get(lang), "stars": level.stars}
 
 
-def scorecard_dict(card: ScoreCard, *, audit_id: str = "", lang: str = "zh") -> dict:
-    return {
-        "audit_id": audit_id,
+def scorecard_dict(card: ScoreCard, audit: Audit | None = None, std: Standard | None = None, *,
+                   audit_id: str = "", lang: str = "zh") -> dict:
+    """``audit`` (or ``audit_id``) names the audit; ``std``, when given, adds the standard's title."""
+    data = {
+        "audit_id": audit.info.audit_id if audit is not None else audit_id,
         "standard": card.standard_key,
         "standard_code": card.standard_code,
         "edition": card.edition,
@@ -52,6 +55,9 @@ def scorecard_dict(card: ScoreCard, *, audit_id: str = "", lang: str = "zh") -> 
             for i in card.indicators
         ],
     }
+    if std is not None:
+        data["standard_title"] = std.title.get(lang)
+    return data
 
 
 def scorecard_json(card: ScoreCard, *, audit_id: str = "", lang: str = "zh") -> str:

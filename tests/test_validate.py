@@ -83,9 +83,17 @@ def test_score_off_step(check):
     assert (problem.cell, problem.message) == ("E16", "指标 B.4 的得分 7.25 不符合精度 0.5")
 
 
-def test_score_formula_is_not_trusted(check, blank, tmp_path):
-    problem = one(check({"score_C_1": "=5+5"}), "score_formula")
+def test_score_formula_is_not_trusted(blank, tmp_path):
+    dest = tmp_path / "f.xlsx"
+    fill_workbook(blank, dest, full_scores(GBT))
+    edit(dest, dest, lambda wb: setattr(wb[SHEET]["E20"], "value", "=5+5"))
+    problem = one(validate_file(dest), "score_formula")
     assert (problem.cell, problem.code) == ("E20", "C.1")
+
+
+def test_text_starting_with_equals_filled_by_name_is_text_not_a_formula(check):
+    checked = check({"org_name": "=1+1 公司"})
+    assert checked.problems == [] and checked.audit.info.org_name == "=1+1 公司"
 
 
 def test_percent_above_100(tmp_path):
