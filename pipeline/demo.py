@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.audit import Audit, AuditInfo, Entries
+from pipeline.credit_code import check_character
 from pipeline.standard import Standard
 
 ORGS = [
@@ -21,14 +22,8 @@ ORGS = [
     ("武汉江城环境设备有限公司", "武汉市洪山区光谷大道 77 号"),
 ]
 
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code(body17: str) -> str:
-    """Complete a 17-character body with its GB 32100 check character."""
-    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(body17, _CREDIT_WEIGHTS, strict=True))
-    return body17 + _CREDIT_CHARS[(31 - total % 31) % 31]
+def _credit_code(first17: str) -> str:
+    return first17 + check_character(first17)
 
 
 def entries_for(std: Standard, target: Decimal) -> Entries:
@@ -66,7 +61,7 @@ def samples(standards: list[Standard], *, year: int | None = None) -> list[Sampl
             org, address = ORGS[n % len(ORGS)]
             info = AuditInfo(
                 audit_id=f"DEMO-{year}-{n:03d}", org_name=org, org_address=address,
-                org_credit_code=credit_code(f"91{110000 + n * 1111:06d}MA{n:07d}"[:17]),
+                org_credit_code=_credit_code(f"91{110000 + n * 1111:06d}MA{n:07d}"),
                 scope="信息系统集成服务" if "integration" in std.key or "002" in std.key else "售后服务",
                 audit_type="初次认证", audit_start=date(year, 3, 2), audit_end=date(year, 3, 4),
                 lead_auditor="王立", auditors="王立、陈晓、李娜",

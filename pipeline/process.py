@@ -132,7 +132,9 @@ class Processor:
             crashpoint("staged")
             from pipeline.validate import validate_file
 
-            checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang)
+            limits = self.config.limits
+            checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang,
+                                    max_file_mb=limits.max_file_mb, max_member_mb=limits.max_member_mb)
             if checked.problems or checked.audit is None:
                 outcome = self._reject(row, path, stage, original, checked.problems, sha)
             else:
@@ -149,8 +151,15 @@ class Processor:
         return outcome
 
     def _seen_before(self, path: Path, sha: str, size: int, mtime: float, previous) -> Outcome:
-        if previous.status == "processing":
-            return Outcome(path.name, "skipped", note="being processed by another worker")
+        deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
+        while previous is not None and previous.status == "processing":
+            # the same content is in another worker's hands: wait for its outcome
+            if time.monotonic() > deadline:
+                return Outcome(path.name, "skipped", note="the same content is still being processed")
+            time.sleep(0.05)
+            previous = self.ledger.find(sha)
+        if previous is None:  # the other worker gave up its claim: try again
+            return self._process(path)
         if previous.archived_to is None and previous.name == path.name:
             # the run that processed it stopped before moving it: finish that step only
             archived = archive_original(path, self.ws.archive)

@@ -186,7 +186,8 @@ def test_a_new_version_of_a_file_left_in_the_inbox_is_handed_over_again(dirs):
     clock, rec = FakeClock(), Recorder()
     w = InboxWatcher(inbox, rec, settle=1.0, clock=clock)
     p = inbox / "a.xlsx"
-    p.write_bytes(make_xlsx("v1"))
+    v1, v2 = make_xlsx("v1"), make_xlsx("v2 — corrected")  # made once: openpyxl stamps the time
+    p.write_bytes(v1)
     w.rescan()
     w.check()
     clock.now += 1
@@ -194,12 +195,12 @@ def test_a_new_version_of_a_file_left_in_the_inbox_is_handed_over_again(dirs):
     clock.now += 5
     w.rescan()
     assert w.check() == 0  # same version: not again
-    p.write_bytes(make_xlsx("v2 — corrected"))
+    p.write_bytes(v2)
     w.rescan()
     w.check()
     clock.now += 1
     assert w.check() == 1
-    assert [c[1] for c in rec.calls] == [digest(make_xlsx("v1")), digest(make_xlsx("v2 — corrected"))]
+    assert [c[1] for c in rec.calls] == [digest(v1), digest(v2)]
 
 
 def test_handler_errors_are_logged_and_the_watcher_carries_on(dirs, xlsx_bytes, caplog):

@@ -1,0 +1,179 @@
+"""The inbox pipeline end to end on real workbooks: outputs, rejections, duplicates, revisions,
+the register, crash safety and the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from pipeline.audit import Audit
+from pipeline.batch import run_inbox
+from pipeline.config import Config
+from pipeline.demo import entries_for, samples, write_samples
+from pipeline.faults import POINTS
+from pipeline.fill import fill_audit
+from pipeline.ledger import Ledger
+from pipeline.standard_load import all_standards, load_standard
+from pipeline.workbook import build_workbook
+from pipeline.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_ws(tmp_path: Path) -> Workspace:
+    ws = Workspace(tmp_path / "ws")
+    for folder in (ws.inbox, ws.outbox, ws.archive):
+        folder.mkdir(parents=True)
+    return ws
+
+
+def workbook(ws: Workspace, name: str, audit: Audit) -> Path:
+    std = load_standard(audit.standard_key)
+    blank = build_workbook(std, audit.info, ws.root / f"blank-{name}")
+    target = ws.inbox / name
+    fill_audit(blank, target, audit)
+    blank.unlink()
+    return target
+
+
+def sample_audit(key: str = "gbt27922-2011", audit_id: str = "T-2026-001", target: str = "88",
+                 org: str = "测试服务有限公司") -> Audit:
+    std = load_standard(key)
+    base = samples([std])[0].audit
+    info = replace(base.info, audit_id=audit_id, org_name=org)
+    return Audit(key, std.edition, info, entries_for(std, Decimal(target)), {std.leaves[0].code: "查阅记录"})
+
+
+def run(ws: Workspace, workers: int = 1):
+    return run_inbox(ws, Config(), workers=workers)
+
+
+def test_mixed_batch_good_bad_and_duplicate(tmp_path: Path):
+    ws = make_ws(tmp_path)
+    good = workbook(ws, "good.xlsx", sample_audit(audit_id="T-1"))
+    shutil.copy(good, ws.inbox / "good-copy.xlsx")  # same content under another name
+    workbook(ws, "isi.xlsx", sample_audit("info-system-integration", "T-2", "182"))
+    workbook(ws, "low.xlsx", sample_audit(audit_id="T-3", target="55"))
+    (ws.inbox / "notes.xlsx").write_text("not a workbook at all")
+    result = run(ws, workers=2)
+    by_name = {o.name: o for o in result.outcomes}
+    statuses = sorted(o.status for o in result.outcomes)
+    assert statuses == ["done", "done", "done", "duplicate", "rejected"], by_name
+    assert by_name["notes.xlsx"].status == "rejected"
+    # outputs: report always, certificate only with a level
+    t1 = ws.outbox / "T-1"
+    assert (t1 / "T-1-report.docx").is_file() and (t1 / "T-1-certificate.docx").is_file()
+    card = json.loads((t1 / "scorecard.json").read_text(encoding="utf-8"))
+    assert card["audit_id"] == "T-1" and Decimal(str(card["total"])) >= 80
+    assert not (ws.outbox / "T-3" / "T-3-certificate.docx").exists()
+    assert (ws.outbox / "T-3" / "T-3-report.docx").is_file()
+    assert (ws.outbox / "T-2" / "T-2-certificate.docx").is_file()
+    # the report really carries the organisation and total
+    text = "\n".join(p.text for p in Document(t1 / "T-1-report.docx").paragraphs)
+    text += "\n".join(c.text for t in Document(t1 / "T-1-report.docx").tables for r in t.rows for c in r.cells)
+    assert "测试服务有限公司" in text
+    # rejected: original, problems.txt
+    rejected = ws.rejected / "notes"
+    assert (rejected / "notes.xlsx").read_text() == "not a workbook at all"
+    assert (rejected / "problems.txt").read_text(encoding="utf-8").strip()
+    # inbox emptied, originals archived, nothing left in staging
+    assert list(ws.inbox.iterdir()) == []
+    assert len(list(ws.archive.rglob("*.xlsx"))) == 5
+    assert list((ws.outbox / ".staging").iterdir()) == []
+    # ledger and register
+    ledger = Ledger(ws.state / "ledger.sqlite")
+    rows = ledger.rows()
+    assert sorted(r.status for r in rows) == statuses
+    assert all(r.archived_to for r in rows)
+    numbers = [r.certificate_no for r in rows if r.certificate_no]
+    assert len(numbers) == len(set(numbers)) == 2
+    reg = load_workbook(ws.outbox / "register.xlsx").active
+    assert reg.max_row == 3 and {reg.cell(r, 1).value for r in (2, 3)} == set(numbers)
+
+
+def test_resubmission_is_a_revision_and_keeps_the_certificate_number(tmp_path: Path):
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="T-9", target="82"))
+    first = run(ws).outcomes[0]
+    assert first.revision == 1 and first.certificate_no
+    workbook(ws, "a.xlsx", sample_audit(audit_id="T-9", target="96"))
+    second = run(ws).outcomes[0]
+    assert second.status == "done" and second.revision == 2
+    assert second.certificate_no == first.certificate_no
+    folder = ws.outbox / "T-9"
+    assert (folder / "history" / "r1" / "T-9-report.docx").is_file()
+    assert json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))["revision"] == 2
+    reg = load_workbook(ws.outbox / "register.xlsx").active
+    assert reg.max_row == 2  # one certificate, updated
+
+
+def test_formula_like_organisation_is_text_in_the_register(tmp_path: Path):
+    ws = make_ws(tmp_path)
+    hostile = "=HYPERLINK(\"http://evil\",\"click\")"
+    workbook(ws, "h.xlsx", sample_audit(audit_id="T-H", org=hostile))
+    outcome = run(ws).outcomes[0]
+    assert outcome.status == "done", outcome
+    cell = load_workbook(ws.outbox / "register.xlsx").active.cell(2, 2)
+    assert cell.value == hostile and cell.data_type == "s"
+
+
+def _certpipe(ws: Workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", "-W", str(ws.root), *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_crash_at_any_point_loses_nothing_and_publishes_once(tmp_path: Path, point: str):
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="C-1"))
+    workbook(ws, "b.xlsx", sample_audit(audit_id="C-2", target="75"))
+    (ws.inbox / "c.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    crashed = _certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": point})
+    assert crashed.returncode == -9, crashed.stderr
+    # nothing half-written where users look
+    assert not [p for p in ws.outbox.iterdir() if p.name not in (".staging", "_rejected", "C-1", "C-2", "C-3")]
+    again = _certpipe(ws, "run", "--workers", "1")
+    assert again.returncode in (0, 1), again.stderr
+    assert list(ws.inbox.iterdir()) == []
+    assert sorted(p.name for p in ws.archive.rglob("*.xlsx")) == ["a.xlsx", "b.xlsx", "c.xlsx"]
+    rows = Ledger(ws.state / "ledger.sqlite").rows()
+    assert sorted((r.name, r.status) for r in rows) == [("a.xlsx", "done"), ("b.xlsx", "done"), ("c.xlsx", "rejected")]
+    assert sorted(p.name for p in ws.outbox.iterdir() if not p.name.startswith(".")) == ["C-1", "C-2", "_rejected",
+                                                                                        "register.xlsx"]
+    assert [p.name for p in ws.rejected.iterdir()] == ["c"]
+    for audit_id in ("C-1", "C-2"):
+        assert not (ws.outbox / audit_id / "history").exists()
+        assert json.loads((ws.outbox / audit_id / "scorecard.json").read_text(encoding="utf-8"))["revision"] == 1
+    assert list((ws.outbox / ".staging").iterdir()) == []
+
+
+def test_demo_end_to_end(tmp_path: Path):
+    result = _certpipe(Workspace(tmp_path), "demo", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    ws = Workspace(tmp_path / "demo")
+    rows = Ledger(ws.state / "ledger.sqlite").rows()
+    standards = all_standards()
+    levels = sum(len(s.levels) for s in standards)
+    assert sum(r.status == "done" for r in rows) == levels + len(standards)
+    assert sum(r.status == "rejected" for r in rows) == 1
+    reached = {(r.standard, r.level) for r in rows if r.level}
+    assert len(reached) == levels  # every level of every standard reached once
+    assert "outbox" in result.stdout and list(ws.inbox.iterdir()) == []
+
+
+def test_write_samples_make_real_workbooks(tmp_path: Path):
+    std = load_standard("qhxc013-2018")
+    written = write_samples([std], tmp_path / "inbox", tmp_path / "scratch")
+    assert len(written) == len(std.levels) + 1 + 1
+    wb = load_workbook(written[0])
+    assert "org_name" in wb.defined_names
