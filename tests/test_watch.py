@@ -248,14 +248,15 @@ def test_a_file_changed_while_being_handled_is_handed_over_again(dirs):
     inbox, _, _ = dirs
     clock = FakeClock()
     calls: list[bytes] = []
+    first, again = make_xlsx("first"), make_xlsx("saved again meanwhile")  # made once: openpyxl stamps the time
 
     def handle(path: Path) -> None:
         calls.append(path.read_bytes())
         if len(calls) == 1:
-            path.write_bytes(make_xlsx("saved again meanwhile"))
+            path.write_bytes(again)
 
     w = InboxWatcher(inbox, handle, settle=1.0, clock=clock)
-    (inbox / "a.xlsx").write_bytes(make_xlsx("first"))
+    (inbox / "a.xlsx").write_bytes(first)
     w.rescan()
     w.check()
     clock.now += 1
@@ -264,7 +265,7 @@ def test_a_file_changed_while_being_handled_is_handed_over_again(dirs):
     assert w.check() == 0
     clock.now += 1
     assert w.check() == 1
-    assert calls == [make_xlsx("first"), make_xlsx("saved again meanwhile")]
+    assert calls == [first, again]
 
 
 def test_a_stop_set_during_a_check_hands_over_no_further_file(dirs, xlsx_bytes):
