@@ -124,23 +124,31 @@ class InboxWatcher:
 
     # -- the loop ---------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, on_idle: Callable[[], object] | None = None) -> None:
         """Process the backlog (every candidate already in the inbox) first, then watch until ``stop``
         is set. ``handle`` is called from this thread only, one file at a time; when ``stop`` is set
         during a call, ``run`` returns after it. Exceptions from ``handle`` are logged and the
-        watcher carries on. Raises FileNotFoundError when the inbox is not a directory."""
+        watcher carries on. ``on_idle`` is called after a pass that handed files over once nothing is
+        pending (to refresh what summarises a burst of files, like the register). Raises
+        FileNotFoundError when the inbox is not a directory."""
         if not self.inbox.is_dir():
             raise FileNotFoundError(f"inbox is not a directory: {self.inbox}")
         tick = min(MAX_TICK, max(0.01, self.settle / 4))
         self._ensure_observer()  # before the backlog scan, so nothing created in between is missed
         self.rescan()
+        owed = False
         try:
             while not stop.is_set():
                 self._ensure_observer()
                 if self.clock() >= self._next_rescan:
                     self.rescan()
-                self.check(stop)
+                owed = self.check(stop) > 0 or owed
+                if owed and on_idle is not None and self.idle():
+                    owed = False
+                    on_idle()
                 stop.wait(tick)
+            if owed and on_idle is not None:
+                on_idle()
         finally:
             self._stop_observer()
 

@@ -134,15 +134,18 @@ def watch(
             detail = outcome.problems[0] if outcome.problems else (outcome.level or outcome.note or "")
             out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] {outcome.name} "
                       f"{outcome.audit_id or ''} {outcome.total or ''} {detail}", highlight=False)
-            if outcome.status == "done":
-                refresh_register(ws, lang)
 
         out.print(t("watch.started", lang, inbox=ws.inbox))
         stop = threading.Event()
-        with stop_on_signals(stop):
-            InboxWatcher(ws.inbox, handle, settle=config.watch.settle_seconds if settle is None else settle,
-                         poll=config.watch.poll if poll is None else poll).run(stop)
-        processor.close()
+        try:
+            with stop_on_signals(stop):
+                InboxWatcher(ws.inbox, handle, settle=config.watch.settle_seconds if settle is None else settle,
+                             poll=config.watch.poll if poll is None else poll).run(
+                    stop, on_idle=lambda: refresh_register(ws, lang))
+        except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the file in hand is redone next time
+            pass
+        finally:
+            processor.close()
         out.print(t("watch.stopped", lang))
 
 
