@@ -4,8 +4,6 @@ entries are untouched (only fills, comments and the added sheet change)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from pipeline.atomic import save_workbook
 from pipeline.errors import WorkbookError
 from pipeline.i18n import t
 from pipeline.validate import Problem
@@ -111,14 +110,5 @@ def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh"
     for sheet in wb.worksheets[1:]:
         sheet.sheet_view.tabSelected = False
 
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=dest.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_workbook(wb, dest)
     return dest

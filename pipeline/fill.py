@@ -3,14 +3,13 @@ tools can do too. Used by the tests and by ``certpipe demo`` to write sample aud
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
 
+from pipeline.atomic import save_workbook
 from pipeline.audit import COVER_FIELDS, Audit
 from pipeline.i18n import t
 from pipeline.workbook_names import SPECIAL_BONUS, SPECIAL_DEDUCTIONS, na_name, note_name, score_name
@@ -36,16 +35,7 @@ def fill_workbook(src: Path, dest: Path, values: Mapping[str, object]) -> None:
         cell.value = _cell_value(value)
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # data, not a formula: an organisation may be called "=1+1"
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=dest.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_workbook(wb, dest)
 
 
 def audit_values(audit: Audit, *, lang: str = "zh") -> dict[str, object]:

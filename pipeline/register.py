@@ -5,14 +5,13 @@ Every text cell is written as a string, never as a formula, whatever it starts w
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from pipeline.atomic import save_workbook
 from pipeline.i18n import t
 from pipeline.ledger import Ledger
 
@@ -47,15 +46,5 @@ def write_register(ledger: Ledger, path: Path, *, lang: str = "zh") -> int:
             _text_cell(ws, r, col, values.get(key))
     ws.freeze_panes = "B2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(rows) + 1)}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".register-", suffix=".xlsx")
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_workbook(wb, path)
     return len(rows)
