@@ -76,3 +76,20 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 out = Console(highlight=False, soft_wrap=True)
+
+
+def report_checks(results, lang: str) -> int:
+    """Print ``✓ file`` or ``✗ file: N problems`` and each problem; returns how many files failed.
+    ``results`` yields (path, [problem text])."""
+    from pipeline.i18n import t
+
+    failed = 0
+    for path, problems in results:
+        if problems:
+            failed += 1
+            out.print(f"[red]✗[/] {path}: {t('cli.problem_count', lang, count=len(problems))}")
+            for problem in problems:
+                out.print(f"  {problem}", markup=False)
+        else:
+            out.print(f"[green]✓[/] {path}: {t('cli.no_problems', lang)}")
+    return failed

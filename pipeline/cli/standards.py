@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from pipeline.cli.app import app, out, settings
+from pipeline.cli.app import app, out, report_checks, settings
 from pipeline.i18n import t
 from pipeline.standard import Indicator, Level, Standard
 from pipeline.standard_load import all_standards, check_file, definition_paths, load_standard
@@ -107,14 +107,5 @@ def check(
     s = settings(ctx)
     lang = s.lang
     files = list(paths) if paths else list(definition_paths(s.workspace.root).values())
-    failed = 0
-    for path in files:
-        problems = check_file(path, lang)
-        if problems:
-            failed += 1
-            out.print(f"[red]✗[/] {path}: {t('cli.problem_count', lang, count=len(problems))}")
-            for problem in problems:
-                out.print(f"  {problem}", markup=False)
-        else:
-            out.print(f"[green]✓[/] {path}")
+    failed = report_checks(((path, [str(p) for p in check_file(path, lang)]) for path in files), lang)
     raise typer.Exit(1 if failed else 0)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.app import app, out, settings
+from pipeline.cli.app import app, out, report_checks, settings
 from pipeline.i18n import t
 from pipeline.template_check import check_template, default_templates
 
@@ -32,14 +32,6 @@ def check(
     if not items:
         out.print(t("check.none_found", lang))
         raise typer.Exit(1)
-    failed = 0
-    for path, std_key in items:
-        problems = check_template(path, lang, std_key=std_key, workspace=root)
-        if problems:
-            failed += 1
-            out.print(f"[red]✗[/] {path}: {t('check.problems', lang, count=len(problems))}")
-            for problem in problems:
-                out.print(f"  {problem.format(lang)}", markup=False)
-        else:
-            out.print(f"[green]✓[/] {path}: {t('check.ok', lang)}")
+    failed = report_checks(((path, [p.format(lang) for p in check_template(path, lang, std_key=key, workspace=root)])
+                            for path, key in items), lang)
     raise typer.Exit(1 if failed else 0)
