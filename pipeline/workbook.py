@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.audit import COVER_FIELDS, AuditInfo
 from pipeline.i18n import t
 from pipeline.standard import Indicator, Level, Part, Standard
+from pipeline.workbook_fast import workbook_bytes
 from pipeline.workbook_guide import write_guide
 from pipeline.workbook_ids import allocate_audit_id, short_code, valid_audit_id
 from pipeline.workbook_names import (
@@ -77,8 +78,9 @@ def _safe_title(text: str, taken: set[str]) -> str:
 
 
 class _Builder:
-    def __init__(self, std: Standard, info: AuditInfo, lang: str) -> None:
+    def __init__(self, std: Standard, info: AuditInfo, lang: str, *, generated_at: str | None = None) -> None:
         self.std, self.info, self.lang = std, info, lang
+        self.generated_at = generated_at
         self.wb = Workbook()
         self.has_bands = std.input.mode == "percent" and bool(std.input.bands)
         self.has_na = any(ind.na_allowed for ind in std.indicators.values())
@@ -362,7 +364,8 @@ class _Builder:
         values = {
             "format_version": FORMAT_VERSION, "standard_key": std.key, "edition": std.edition,
             "fingerprint": std.fingerprint(), "audit_id": info.audit_id,
-            "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(), "lang": self.lang,
+            "generated_at": self.generated_at or datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "lang": self.lang,
             "sheets": "\t".join(part_titles), "columns": encode_columns(self.col), "first_row": str(FIRST_ROW),
         }
         for i, (key, value) in enumerate(values.items(), start=1):
@@ -372,15 +375,21 @@ class _Builder:
         protect(ws)
 
 
-def build_workbook(std: Standard, info: AuditInfo, path: Path, *, lang: str = "zh") -> Path:
-    """Write the blank workbook of one audit to ``path`` (atomically: a temp file renamed)."""
+def build_workbook(std: Standard, info: AuditInfo, path: Path, *, lang: str = "zh", fast: bool = True) -> Path:
+    """Write the blank workbook of one audit to ``path`` (atomically: a temp file renamed).
+
+    ``fast``: patch a template prepared once per standard and language (``workbook_fast``); the
+    result is the workbook openpyxl would write. Values it cannot patch exactly are built by openpyxl."""
     path = Path(path)
-    wb = _Builder(std, info, lang).build()
+    blob = workbook_bytes(std, info, lang) if fast else None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        wb.save(tmp)
+        if blob is not None:
+            Path(tmp).write_bytes(blob)
+        else:
+            _Builder(std, info, lang).build().save(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
