@@ -28,18 +28,23 @@ def _credit_code(first17: str) -> str:
 
 def entries_for(std: Standard, target: Decimal) -> Entries:
     """Entries whose total is at least ``target`` and as close to it as the entry step allows:
-    start from full marks and take points off leaf by leaf."""
-    full = Decimal(100) if std.input.mode == "percent" else None
-    values = {leaf.code: (full if full is not None else leaf.max) for leaf in std.leaves}
+    start from full marks and take points off round the indicators, a little from each, so the
+    sample looks like a real audit."""
+    percent = std.input.mode == "percent"
+    top = {leaf.code: (Decimal(100) if percent else leaf.max) for leaf in std.leaves}
+    values = dict(top)
     deficit = std.max - target
     step = std.input.step
-    for leaf in sorted(std.leaves, key=lambda lf: -lf.max):
-        per_step = leaf.max * step / 100 if full is not None else step
-        # leave each indicator at 40 % or more so the sample looks plausible
-        floor = (full if full is not None else leaf.max) * Decimal("0.4")
-        while deficit >= per_step and values[leaf.code] - step >= floor:
-            values[leaf.code] -= step
-            deficit -= per_step
+    for chunk in (step * (5 if percent else 1), step):  # coarse rounds first, then single steps
+        moved = True
+        while moved:
+            moved = False
+            for leaf in sorted(std.leaves, key=lambda lf: -lf.max):
+                cost = leaf.max * chunk / 100 if percent else chunk
+                if deficit >= cost and values[leaf.code] - chunk >= top[leaf.code] * Decimal("0.3"):
+                    values[leaf.code] -= chunk
+                    deficit -= cost
+                    moved = True
     return Entries(scores=values)
 
 

@@ -35,11 +35,16 @@ def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     return (Decimal(sign * rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-places))
 
 
+def tidy(value: Decimal) -> Decimal:
+    """The same number without trailing zeros: ``70.0`` → ``70``, ``95.50`` → ``95.5``."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def rate(points: Decimal, maximum: Decimal) -> Decimal:
     """Points as a percentage of the maximum, 2 decimals half-up."""
     if maximum == 0:
         return ZERO
-    return round_half_up(Fraction(points) * 100 / Fraction(maximum))
+    return tidy(round_half_up(Fraction(points) * 100 / Fraction(maximum)))
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ def _walk(ind: Indicator, depth: int, part_key: str, std: Standard, entries: Ent
         applicable_max = sum((k.applicable_max for k in live), ZERO)
     out[slot] = IndicatorScore(
         code=ind.code, title=ind.title, depth=depth, part_key=part_key, max=ind.max, is_leaf=ind.is_leaf,
-        applicable=applicable, entered=entered, points=points, applicable_max=applicable_max,
+        applicable=applicable, entered=entered, points=tidy(points) if points is not None else None,
+        applicable_max=applicable_max,
         rate=rate(points, applicable_max) if points is not None else None,
     )
     return out[slot]
@@ -175,15 +181,15 @@ def score(std: Standard, entries: Entries) -> ScoreCard:
         level, nxt = _level_for(part.levels, reported)
         parts.append(PartScore(
             key=part.key, title=part.title, max=part.max, earned=earned, applicable_max=applicable_max,
-            score=reported, renormalised=renormalised, rate=rate(reported, part.max),
-            level=level, next_level=nxt, short_of_next=(nxt.min - reported) if nxt else None,
+            score=tidy(reported), renormalised=renormalised, rate=rate(reported, part.max),
+            level=level, next_level=nxt, short_of_next=tidy(nxt.min - reported) if nxt else None,
         ))
 
     rules = std.rules
     deduction_points = rules.special_deductions.points * entries.deductions if rules.special_deductions else ZERO
     bonus_points = rules.special_bonus.points * entries.bonus if rules.special_bonus else ZERO
     subtotal = sum((p.score for p in parts), ZERO)
-    total = min(std.max, max(ZERO, subtotal - deduction_points + bonus_points))
+    total = tidy(min(std.max, max(ZERO, subtotal - deduction_points + bonus_points)))
     sd = rules.special_deductions
     if sd and sd.blocks_at is not None and entries.deductions >= sd.blocks_at:
         blockers.append(Blocker("score.too_many_deductions", (("count", entries.deductions), ("limit", sd.blocks_at))))
@@ -201,5 +207,5 @@ def score(std: Standard, entries: Entries) -> ScoreCard:
         max=std.max, indicators=tuple(indicators), parts=tuple(parts), subtotal=subtotal,
         deductions=entries.deductions, deduction_points=deduction_points,
         bonus=entries.bonus, bonus_points=bonus_points, total=total, level=level, blockers=tuple(blockers),
-        next_level=nxt, short_of_next=(nxt.min - total) if nxt else None, weakest=tuple(weakest),
+        next_level=nxt, short_of_next=tidy(nxt.min - total) if nxt else None, weakest=tuple(weakest),
     )
