@@ -1,22 +1,29 @@
 """``certpipe.toml``: every setting, validated before any file is touched.
 
-An unknown key or a wrong type is a ``ConfigError`` naming the key and the file. Environment
-variables ``CERTPIPE_<SECTION>_<KEY>`` (e.g. ``CERTPIPE_WATCH_SETTLE_SECONDS=2``) override the file."""
+Every unknown key and every wrong value is reported at once, each naming the key and where it came
+from: the file, or the environment variable ``CERTPIPE_<SECTION>_<KEY>`` (e.g.
+``CERTPIPE_WATCH_SETTLE_SECONDS=2``) that overrides it. docs/configuration.md lists every key."""
 
 from __future__ import annotations
 
+import difflib
 import os
+import string
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
+
+NUMBER_FIELDS = ("year", "standard", "seq", "level")
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
 
 
 class Issuer(_Section):
@@ -34,6 +41,20 @@ class Certificates(_Section):
     )
     validity_years: int = Field(3, ge=1, le=10)
     surveillance_months: int = Field(12, ge=1, le=36)
+
+    @field_validator("number_format")
+    @classmethod
+    def _format_fields(cls, value: str) -> str:
+        """A format that names an unknown field or lacks ``{seq}`` would fail (or repeat numbers) only
+        when the first certificate is issued; refuse it at start instead."""
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            value.format(year=2025, standard="GBT27922", seq=1, level="star3")
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ValueError(f"number_format:{exc}") from None
+        if "seq" not in names:
+            raise ValueError("number_format:{seq}")
+        return value
 
 
 class Limits(_Section):
@@ -61,41 +82,154 @@ class Config(_Section):
     run: Run = Run()
 
 
-def _env_overrides(environ: dict[str, str]) -> dict:
-    out: dict = {}
+def sections() -> dict[str, type[BaseModel] | None]:
+    """Top-level keys of certpipe.toml: a section model, or None for a plain key."""
+    out: dict[str, type[BaseModel] | None] = {}
     for name, field in Config.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            for sub in annotation.model_fields:
-                value = environ.get(f"CERTPIPE_{name}_{sub}".upper())
-                if value is not None:
-                    out.setdefault(name, {})[sub] = value
-        elif (value := environ.get(f"CERTPIPE_{name}".upper())) is not None:
-            out[name] = value
+        out[name] = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     return out
+
+
+def all_keys() -> list[str]:
+    """Every setting as ``section.key`` (or ``key`` at the top level), in declaration order."""
+    keys: list[str] = []
+    for name, model in sections().items():
+        keys += [f"{name}.{sub}" for sub in model.model_fields] if model else [name]
+    return keys
+
+
+def env_var(key: str) -> str:
+    """``run.workers`` → ``CERTPIPE_RUN_WORKERS``."""
+    return "CERTPIPE_" + key.replace(".", "_").upper()
+
+
+def _annotation(key: str):
+    section, _, name = key.rpartition(".")
+    model = sections()[section] if section else Config
+    return model.model_fields[name].annotation
+
+
+def _env_value(key: str, text: str):
+    """A variable's text read as the TOML value it stands for (``2``, ``1.5``, ``true``); text
+    settings take it as it is. What is not a TOML value stays text and is refused as a wrong type."""
+    if _annotation(key) is str:
+        return text
+    try:
+        return tomllib.loads(f"v = {text.strip().lower() if text.strip().lower() in ('true', 'false') else text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _env_overrides(environ: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    out: dict = {}
+    used: dict[str, str] = {}
+    for key in all_keys():
+        value = environ.get(env_var(key))
+        if value is None:
+            continue
+        used[key] = env_var(key)
+        section, _, sub = key.rpartition(".")
+        (out.setdefault(section, {}) if section else out)[sub] = _env_value(key, value)
+    return out, used
 
 
 def _merge(base: dict, extra: dict) -> dict:
     merged = dict(base)
     for key, value in extra.items():
-        merged[key] = _merge(merged.get(key, {}), value) if isinstance(value, dict) else value
+        current = merged.get(key)
+        merged[key] = _merge(current if isinstance(current, dict) else {}, value) if isinstance(value, dict) else value
     return merged
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    kind: str  # catalogue key after "config.why."
+    params: dict
+    env: str | None = None  # the environment variable the value came from
+
+    def render(self, lang: str, path: Path) -> str:
+        from pipeline.i18n import t
+
+        where = t("config.where_env", lang, var=self.env, key=self.key) if self.env else \
+            t("config.where_file", lang, path=path, key=self.key)
+        return t("config.line", lang, where=where, why=t("config.why." + self.kind, lang, **self.params))
+
+
+class ConfigInvalid(ConfigError):
+    """certpipe.toml (or a CERTPIPE_* variable) has unknown keys or wrong values: every one is listed."""
+
+    def __init__(self, path: Path, problems: list[ConfigProblem]) -> None:
+        self.path, self.items = path, problems
+        super().__init__(key="config.invalid", params={"path": path, "count": len(problems)})
+
+    def render(self, lang: str) -> str:
+        from pipeline.i18n import t
+
+        lines = [t("config.invalid", lang, path=self.path, count=len(self.items))]
+        return "\n".join(lines + ["  " + p.render(lang, self.path) for p in self.items])
+
+    def render_hint(self, lang: str) -> str | None:
+        from pipeline.i18n import t
+
+        return t("config.invalid_hint", lang)
+
+
+_KINDS = {  # pydantic error type → (catalogue key, context field for {limit})
+    "int_parsing": ("int", None), "int_type": ("int", None), "int_from_float": ("int", None),
+    "float_parsing": ("number", None), "float_type": ("number", None),
+    "bool_parsing": ("bool", None), "bool_type": ("bool", None), "string_type": ("text", None),
+    "greater_than": ("gt", "gt"), "greater_than_equal": ("ge", "ge"), "less_than_equal": ("le", "le"),
+    "less_than": ("lt", "lt"), "model_type": ("table", None), "model_attributes_type": ("table", None),
+}
+
+
+def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
+    key = ".".join(str(p) for p in error["loc"])
+    env = env_used.get(key)
+    kind = error["type"]
+    value = error.get("input")
+    shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    if kind == "extra_forbidden":
+        section, _, name = key.rpartition(".")
+        model = sections().get(section) if section else Config
+        known = list(model.model_fields) if model else []
+        close = difflib.get_close_matches(name, known, n=1)
+        return ConfigProblem(key, "unknown_close" if close else "unknown",
+                             {"close": f"{section}.{close[0]}" if section and close else (close[0] if close else ""),
+                              "known": ", ".join(known)}, env)
+    if kind == "literal_error":
+        field = Config.model_fields.get(key)
+        choices = " | ".join(f'"{c}"' for c in get_args(field.annotation)) if field else error["ctx"]["expected"]
+        return ConfigProblem(key, "choice", {"value": shown, "choices": choices}, env)
+    if kind == "value_error" and str(error.get("ctx", {}).get("error", "")).startswith("number_format:"):
+        detail = str(error["ctx"]["error"]).split(":", 1)[1]
+        which = "number_format_seq" if detail == "{seq}" else "number_format"
+        return ConfigProblem(key, which, {"value": shown, "detail": detail, "fields": ", ".join(NUMBER_FIELDS)}, env)
+    if kind in _KINDS:
+        name, limit = _KINDS[kind]
+        params = {"value": shown, "key": key}
+        if limit:
+            bound = error["ctx"][limit]
+            params["limit"] = f"{bound:g}" if isinstance(bound, float) else bound
+        return ConfigProblem(key, name, params, env)
+    return ConfigProblem(key, "other", {"value": shown, "detail": error["msg"]}, env)
+
+
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    """The workspace's settings: defaults, then ``path`` (if it exists), then ``CERTPIPE_*`` variables.
+    Raises ``ConfigInvalid`` listing every problem, or ``ConfigError`` when the file is not TOML."""
     data: dict = {}
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise ConfigError(key="err.config_syntax", params={"path": path, "detail": exc}) from exc
-    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
+    overrides, env_used = _env_overrides(dict(os.environ if environ is None else environ))
+    data = _merge(data, overrides)
     try:
-        return Config.model_validate(data)
+        # strict: "yes" is not true, true is not 1 MB, "3" in quotes is not a number
+        return Config.model_validate(data, strict=True)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "extra_forbidden":
-            raise ConfigError(key="err.config_unknown", params={"path": path, "key": key}) from exc
-        raise ConfigError(key="err.config_value", params={"path": path, "key": key, "detail": first["msg"],
-                                                          "count": len(exc.errors())}) from exc
+        raise ConfigInvalid(path, [_problem(e, env_used) for e in exc.errors()]) from exc

@@ -65,3 +65,29 @@ def log_outcome(outcome) -> None:
               "certificate_no": outcome.certificate_no, "output": outcome.output, "reason": reason}
     level = logging.INFO if outcome.status in ("done", "duplicate") else logging.WARNING
     log.log(level, "%s %s %s", outcome.status, outcome.name, reason, extra=fields)
+
+
+def _to_files(level: int, message: str, *, exc_info=None) -> None:
+    """Write to the log file only: the console already shows the error (``cli.main`` prints it)."""
+    handlers = [h for h in log.handlers if isinstance(h, logging.FileHandler)]
+    if not handlers:  # this command does not log (validate, score, ...): nothing to add
+        return
+    record = log.makeRecord(log.name, level, __file__, 0, message, (), exc_info)
+    for handler in handlers:
+        if record.levelno >= handler.level:
+            handler.handle(record)
+
+
+def log_fatal(exc: Exception, lang: str) -> None:
+    """A certpipe error that ended the command (ledger unwritable, workspace busy, ...)."""
+    render = getattr(exc, "render", None)
+    text = render(lang) if render else str(exc)
+    hint = getattr(exc, "render_hint", lambda _lang: None)(lang)
+    _to_files(logging.ERROR, text + (f"\n{hint}" if hint else ""))
+
+
+def log_crash() -> None:
+    """An unexpected exception (a bug): its traceback goes to the log file as well as the console."""
+    import sys
+
+    _to_files(logging.CRITICAL, "certpipe stopped on an unexpected error", exc_info=sys.exc_info())

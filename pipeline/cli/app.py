@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +11,40 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pipeline.config import Config, load_config
+from pipeline.errors import CertpipeError
 from pipeline.workspace import Workspace
 
-app = typer.Typer(
+# Commands whose workspace is their DIR argument, not --workspace: they check that one themselves.
+_OWN_WORKSPACE = {"init", "demo"}
+# Commands that still run with a broken certpipe.toml, to report it.
+_DIAGNOSTIC = {"status"}
+
+
+class _App(typer.Typer):
+    """The typer app, plus: an error that ends a command is also written to the log file when the
+    command logs (``run``, ``watch``, ``demo``), so nothing is said only to a console nobody watches."""
+
+    def __call__(self, *args, **kwargs):
+        argv = kwargs.get("args")
+        _CURRENT["help"] = "--help" in (sys.argv[1:] if argv is None else argv)
+        try:
+            return super().__call__(*args, **kwargs)
+        except CertpipeError as exc:
+            from pipeline.logs import log_fatal
+
+            log_fatal(exc, current_lang())
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            from pipeline.logs import log_crash
+
+            log_crash()
+            raise
+
+
+app = _App(
     name="certpipe",
     help="服务认证审核：Excel 评分表 → Word 报告与证书。\n\n"
     "Service-certification audits scored in Excel, reported in Word.",
@@ -29,6 +61,8 @@ class Settings:
     lang: str
     verbosity: int = 0
     log_format: str = "text"
+    config: Config | None = None  # the workspace's certpipe.toml, validated before the command ran
+    config_error: CertpipeError | None = None  # only for diagnostic commands (status)
 
 
 def _lang_default() -> str:
@@ -44,23 +78,41 @@ def _root(
                      help="工作区目录（默认当前目录）/ workspace folder (default: current directory)"),
     ] = None,
     lang: Annotated[
-        str,
+        str | None,
         typer.Option("--lang", "-L", envvar="CERTPIPE_LANG",
-                     help="消息语言 zh|en / language of messages"),
-    ] = "zh",
+                     help="消息语言 zh|en（默认 certpipe.toml 的 lang）/ language of messages"),
+    ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
                                          help="更多日志输出（可重复）/ more log output (repeatable)")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出错误 / only errors")] = False,
     log_format: Annotated[str, typer.Option("--log-format", envvar="CERTPIPE_LOG_FORMAT",
                                             help="日志格式 text|json / log format")] = "text",
 ) -> None:
-    if lang not in ("zh", "en"):
+    if lang not in (None, "zh", "en"):
         raise typer.BadParameter("zh | en", param_hint="--lang")
     if log_format not in ("text", "json"):
         raise typer.BadParameter("text | json", param_hint="--log-format")
-    ctx.obj = Settings(workspace=Workspace((workspace or Path.cwd()).resolve()), lang=lang,
-                       verbosity=-1 if quiet else verbose, log_format=log_format)
+    ws = Workspace((workspace or Path.cwd()).resolve())
+    _CURRENT["lang"] = lang or "zh"
+    config, error = _startup_config(ws, ctx.invoked_subcommand)
+    lang = lang or (config.lang if config else "zh")
+    ctx.obj = Settings(workspace=ws, lang=lang, verbosity=-1 if quiet else verbose, log_format=log_format,
+                       config=config, config_error=error)
     _CURRENT["lang"] = lang
+
+
+def _startup_config(ws: Workspace, command: str | None) -> tuple[Config | None, CertpipeError | None]:
+    """certpipe.toml is validated before any command touches a file: an unknown key or a wrong value
+    stops every command (exit 2) with each key named. ``--help`` and ``init``/``demo`` (which check
+    their own folder) are not stopped; ``status`` reports the problem instead."""
+    if command in _OWN_WORKSPACE or _CURRENT.get("help"):
+        return None, None
+    try:
+        return load_config(ws.config_file), None
+    except CertpipeError as exc:
+        if command in _DIAGNOSTIC:
+            return None, exc
+        raise
 
 
 _CURRENT: dict[str, str] = {}

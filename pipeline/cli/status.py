@@ -1,5 +1,5 @@
 """``certpipe status``: what waits in the inbox, what was done today, the last errors, who holds
-the workspace."""
+the workspace, and whether its certpipe.toml is valid (status still runs when it is not)."""
 
 from __future__ import annotations
 
@@ -21,26 +21,47 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
-    """工作区状态：收件箱待处理、今日处理、最近错误、是否有监视进程 / workspace status."""
+    """工作区状态：收件箱待处理、今日处理、最近错误、是否有监视进程、配置是否有效 / workspace status."""
     s = settings(ctx)
     ws, lang = s.workspace, s.lang
-    waiting = [p.name for p in inbox_files(ws)]
+    waiting = [p.name for p in inbox_files(ws)] if ws.inbox.is_dir() else []
     path = ws.state / "ledger.sqlite"
     rows = Ledger(path).rows() if path.exists() else []
     today = date.today().isoformat()
     done_today = [r for r in rows if (r.finished_at or "").startswith(today)]
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
+    in_progress = sum(1 for r in rows if r.status == "processing")
     errors = [r for r in rows if r.status == "rejected"][-5:]
     held = holder(ws)
+    log_file = ws.root / "logs" / "certpipe.log"
+    config_error = s.config_error.render(lang) if s.config_error else None
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,
+                          "in_progress": in_progress,
                           "last_rejected": [{"file": r.name, "problem": r.first_problem, "time": r.finished_at}
                                             for r in errors],
-                          "held_by": held}, ensure_ascii=False, indent=2))
-        return
+                          "held_by": held, "config_valid": config_error is None, "config_error": config_error,
+                          "log": str(log_file) if log_file.exists() else None},
+                         ensure_ascii=False, indent=2))
+        raise typer.Exit(1 if config_error else 0)
     out.print(t("status.workspace", lang, root=ws.root))
+    if config_error:
+        out.print(f"[bold red]{t('status.config_bad', lang)}[/]")
+        out.print(config_error, markup=False)
+    elif ws.config_file.exists():
+        out.print(t("status.config_ok", lang, path=ws.config_file))
+    else:
+        out.print(t("status.config_default", lang))
     out.print(t("status.waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
     out.print(t("status.today", lang, **counts))
+    if in_progress:
+        out.print(t("status.in_progress", lang, count=in_progress))
     out.print(t("status.held", lang, who=held) if held else t("status.free", lang))
+    if log_file.exists():
+        out.print(t("status.log", lang, path=log_file), markup=False)
+    if errors:
+        out.print(t("status.last_rejected", lang))
     for r in errors:
         out.print(f"  [red]✗[/] {r.finished_at} {r.name}: {r.first_problem or ''}", highlight=False)
+    if config_error:
+        raise typer.Exit(1)
