@@ -6,14 +6,20 @@ formula is recognised and its cached result never taken. A name that was lost (d
 falls back to the indicator's row, found by its code in the code column.
 
 Refuses, before inflating anything, a file or a zip member above the size limits (central directory
-sizes). An unreadable file raises ``WorkbookError`` with a message and a hint in the asked language."""
+sizes); a member whose deflate stream could inflate beyond the limit is inflated once, bounded, to
+prove its declared size is true (a lying header is how zip bombs pass size checks); a sheet whose
+used range would be a grid of more than ``MAX_GRID_CELLS`` (one cell typed at XFD1048576 makes a
+17-billion-cell range that python-calamine tries to allocate) is refused before calamine reads it.
+An unreadable file raises ``WorkbookError`` with a message and a hint in the asked language."""
 
 from __future__ import annotations
 
 import html
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -33,6 +39,14 @@ _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 # ending in ``r`` whose value has letters, so the pattern can anchor on it).
 _FORMULA_CELL = re.compile(rb' r="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<(?:\w+:)?f[\s>/]')
 _CODE = re.compile(r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$")
+# Where a sheet's cells and rows say they are: what a reader's grid will span.
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]{1,7})\"")
+#: Largest grid (rows × columns of the used range) a sheet may span; a scoring sheet spans ~1,000.
+MAX_GRID_CELLS = 1_000_000
+#: Deflate inflates at most ~1032:1; a member whose compressed size could exceed the limit is checked.
+_DEFLATE_RATIO = 1032
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 
 
 @dataclass(frozen=True)
@@ -71,10 +85,42 @@ class FilledWorkbook:
         return self.cells.get(name)
 
 
-def _fail(key: str, lang: str, **params: object) -> WorkbookError:
-    err = WorkbookError(t(f"intake.{key}", lang, **params), hint=t(f"intake.{key}_hint", lang, **params))
+def _fail(key: str, lang: str, *, sheet: str | None = None, cell: str | None = None,
+          **params: object) -> WorkbookError:
+    err = WorkbookError(t(f"intake.{key}", lang, sheet=sheet, cell=cell, **params),
+                        hint=t(f"intake.{key}_hint", lang, sheet=sheet, cell=cell, **params))
     err.key = key  # type: ignore[attr-defined]
+    err.sheet, err.cell = sheet, cell  # type: ignore[attr-defined]
     return err
+
+
+def _check_members(data: bytes, zf: zipfile.ZipFile, limit: float, lang: str) -> None:
+    """Every member within ``limit`` bytes inflated, by its header and, where the header could lie
+    about more than the limit, by inflating it (bounded by its declared size) once."""
+    for info in zf.infolist():
+        if info.file_size > limit:
+            raise _fail("member_too_large", lang, member=info.filename,
+                        size=f"{info.file_size / 1048576:.1f}", limit=f"{limit / 1048576:g}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _fail("damaged", lang, detail=f"{info.filename}: compression {info.compress_type}")
+        if (info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size * _DEFLATE_RATIO > limit
+                and not _true_size(data, info)):
+            raise _fail("damaged", lang, detail=f"{info.filename}: size")
+
+
+def _true_size(data: bytes, info: zipfile.ZipInfo) -> bool:
+    """Whether the member's deflate stream inflates to exactly its declared size (never more is made)."""
+    head = data[info.header_offset:info.header_offset + _LOCAL_HEADER.size]
+    if len(head) < _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+        return False
+    fields = _LOCAL_HEADER.unpack(head)
+    start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+    inflater = zlib.decompressobj(-15)
+    try:
+        out = inflater.decompress(data[start:start + info.compress_size], info.file_size + 1)
+    except zlib.error:
+        return False
+    return len(out) == info.file_size and inflater.eof and zlib.crc32(out) == info.CRC
 
 
 def _open_zip(path: Path, lang: str, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
@@ -96,11 +142,7 @@ def _open_zip(path: Path, lang: str, max_file_mb: float, max_member_mb: float) -
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise _fail("truncated" if data.startswith(b"PK") else "not_workbook", lang) from exc
-    limit = max_member_mb * 1024 * 1024
-    for info in zf.infolist():
-        if info.file_size > limit:
-            raise _fail("member_too_large", lang, member=info.filename,
-                        size=f"{info.file_size / 1048576:.1f}", limit=f"{max_member_mb:g}")
+    _check_members(data, zf, max_member_mb * 1024 * 1024, lang)
     names = set(zf.namelist())
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
@@ -194,9 +236,33 @@ class _Reader:
             raise _fail("damaged", lang, detail=type(exc).__name__) from exc
         self.grids: dict[str, list[list]] = {}
         self.formulas: dict[str, set[str]] = {}
+        self._xml: dict[str, bytes] = {}
+
+    def xml(self, sheet: str) -> bytes:
+        if sheet not in self._xml:
+            member = self.sheets.get(sheet)
+            self._xml[sheet] = _read_member(self.zf, member, self.lang) if member else b""
+        return self._xml[sheet]
+
+    def _check_extent(self, sheet: str, xml: bytes) -> None:
+        """Refuse a sheet whose used range is too large a grid, naming its farthest cell."""
+        rows = max((int(r) for r in _ROW_REF.findall(xml)), default=0)
+        cols, far, area = 0, None, 0
+        for letters, row in _CELL_REF.findall(xml):
+            col = 0
+            for ch in letters:
+                col = col * 26 + ch - 64
+            r = int(row)
+            rows, cols = max(rows, r), max(cols, col)
+            if r * col > area:
+                far, area = letters.decode() + row.decode(), r * col
+        if rows * max(cols, 1) > MAX_GRID_CELLS:
+            raise _fail("sheet_too_large", self.lang, sheet=sheet, cell=far if area > 1 else f"A{rows}",
+                        rows=rows, cols=cols, limit=f"{MAX_GRID_CELLS:,}")
 
     def grid(self, sheet: str) -> list[list]:
         if sheet not in self.grids:
+            self._check_extent(sheet, self.xml(sheet))
             try:
                 self.grids[sheet] = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
@@ -205,9 +271,7 @@ class _Reader:
 
     def formula_cells(self, sheet: str) -> set[str]:
         if sheet not in self.formulas:
-            member = self.sheets.get(sheet)
-            xml = _read_member(self.zf, member, self.lang) if member else b""
-            self.formulas[sheet] = {m.decode() for m in _FORMULA_CELL.findall(xml)}
+            self.formulas[sheet] = {m.decode() for m in _FORMULA_CELL.findall(self.xml(sheet))}
         return self.formulas[sheet]
 
     def value(self, sheet: str, row: int, col: int) -> object:

@@ -190,8 +190,8 @@ class Ledger:
         with self.transaction() as db:
             db.execute(
                 "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, problems = ?, "
-                "first_problem = ?, finished_at = ? WHERE id = ?",
-                (status, output, total, level, certificate_no, problems, first_problem, now(), row_id))
+                "first_problem = ?, finished_at = ?, revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ?",
+                (status, output, total, level, certificate_no, problems, first_problem, now(), status, row_id))
 
     def certificate_details(self, number: str, details: dict) -> None:
         """Store what the register shows for a certificate (from its newest revision)."""

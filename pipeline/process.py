@@ -8,17 +8,24 @@ clears the stale claim and processes it again (a re-published revision replaces 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.errors import CertpipeError
 from pipeline.faults import crashpoint
+from pipeline.i18n import t
 from pipeline.ledger import Ledger
 from pipeline.publish import archive_original, publish, safe_name, staging_dir
 from pipeline.scoring import ScoreCard, score
@@ -39,6 +46,44 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     note: str | None = None
     seconds: float = 0.0
+
+
+class TimeLimit(BaseException):
+    """The per-file time limit (``limits.seconds_per_file``) ran out. A ``BaseException``, like
+    ``KeyboardInterrupt``: the ``except Exception`` around library calls must not swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TimeLimit`` inside the block after ``seconds``. A real interrupt (SIGALRM) where it can
+    be one: in a process's main thread, which is where ``run``'s workers and ``watch`` process files.
+    Elsewhere (a test calling from a thread) the block runs without a limit. Python code is interrupted
+    at once; a call into C (calamine) returns first, and what those calls get is bounded by the size
+    limits."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name from another system) become U+FFFD, so
+    the ledger, logs and folders can hold it."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def _no_space(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def add_years(day: date, years: int) -> date:
@@ -107,96 +152,126 @@ class Processor:
         return outcome
 
     def _process(self, path: Path) -> Outcome:
+        name = shown_name(path.name)
         try:
             data = path.read_bytes()
             stat = path.stat()
         except FileNotFoundError:
-            return Outcome(path.name, "skipped", note="vanished before it was read")
+            return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
         sha = hashlib.sha256(data).hexdigest()
         previous = self.ledger.find(sha)
         if previous is None:
-            row = self.ledger.claim(sha, path.name, len(data), stat.st_mtime)
+            row = self.ledger.claim(sha, name, len(data), stat.st_mtime)
             if row is None:
                 previous = self.ledger.find(sha)
         if previous is not None:
             return self._seen_before(path, sha, len(data), stat.st_mtime, previous)
         if row is None:
-            return Outcome(path.name, "skipped", note="claimed and released by another worker")
+            return Outcome(name, "skipped", note="claimed and released by another worker")
         crashpoint("claimed")
 
-        stage = staging_dir(self.ws.outbox)
         try:
-            original = stage / "original" / path.name
-            original.parent.mkdir()
-            original.write_bytes(data)
-            crashpoint("staged")
-            from pipeline.validate import validate_file
-
-            limits = self.config.limits
-            checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang,
-                                    max_file_mb=limits.max_file_mb, max_member_mb=limits.max_member_mb)
-            if checked.problems or checked.audit is None:
-                outcome = self._reject(row, path, stage, original, checked.problems, sha)
-            else:
-                outcome = self._accept(row, path, stage, checked.audit, checked.standard)
-        except BaseException:
+            stage = staging_dir(self.ws.outbox)
+            try:
+                outcome = self._outcome(row, path, name, data, stage, sha)
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)
+        except BaseException as exc:
             self.ledger.release(row)  # the input stays in the inbox, to be tried again
+            if isinstance(exc, OSError) and _no_space(exc):
+                raise CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc)) from exc
             raise
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
         crashpoint("finished")
-        archived = archive_original(path, self.ws.archive)
+        try:
+            archived = archive_original(path, self.ws.archive)
+        except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
+            outcome.note = t("pipe.gone_before_archive", self.lang)
+            return outcome
+        except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
+            raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
         crashpoint("archived")
         self.ledger.archived(row, str(archived.relative_to(self.ws.root)))
         return outcome
 
+    def _outcome(self, row: int, path: Path, name: str, data: bytes, stage: Path, sha: str) -> Outcome:
+        """Check and render within the time limit, then publish (never interrupted)."""
+        original = stage / "original" / name
+        original.parent.mkdir()
+        original.write_bytes(data)
+        crashpoint("staged")
+        from pipeline.validate import Problem, validate_file
+
+        limits = self.config.limits
+        rendered = None
+        try:
+            with time_limit(limits.seconds_per_file):
+                checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang,
+                                        max_file_mb=limits.max_file_mb, max_member_mb=limits.max_member_mb)
+                problems = checked.problems
+                if not problems and checked.audit is not None:
+                    try:
+                        rendered = self._render(row, stage, checked.audit, checked.standard)
+                    except TimeLimit as exc:  # not the input's fault: it stays in the inbox
+                        raise CertpipeError(t("pipe.render_time_limit", self.lang, name=name,
+                                              seconds=f"{limits.seconds_per_file:g}")) from exc
+        except TimeLimit:
+            problems = [Problem(t("pipe.time_limit", self.lang, seconds=f"{limits.seconds_per_file:g}"),
+                                t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
+        if rendered is not None:
+            return self._publish_done(row, name, *rendered)
+        return self._reject(row, name, stage, original, problems, sha)
     def _seen_before(self, path: Path, sha: str, size: int, mtime: float, previous) -> Outcome:
+        name = shown_name(path.name)
         deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
         while previous is not None and previous.status == "processing":
             # the same content is in another worker's hands: wait for its outcome
             if time.monotonic() > deadline:
-                return Outcome(path.name, "skipped", note="the same content is still being processed")
+                return Outcome(name, "skipped", note="the same content is still being processed")
             time.sleep(0.05)
             previous = self.ledger.find(sha)
         if previous is None:  # the other worker gave up its claim: try again
             return self._process(path)
-        if previous.archived_to is None and previous.name == path.name:
+        if previous.archived_to is None and previous.name == name:
             # the run that processed it stopped before moving it: finish that step only
             archived = archive_original(path, self.ws.archive)
             self.ledger.archived(previous.id, str(archived.relative_to(self.ws.root)))
-            return Outcome(path.name, previous.status, audit_id=previous.audit_id, output=previous.output,
+            return Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
                            note="completed an interrupted run")
         archived = archive_original(path, self.ws.archive)
-        self.ledger.record_duplicate(sha, path.name, size, mtime, str(archived.relative_to(self.ws.root)),
+        self.ledger.record_duplicate(sha, name, size, mtime, str(archived.relative_to(self.ws.root)),
                                      previous)
-        return Outcome(path.name, "duplicate", audit_id=previous.audit_id, output=previous.output,
+        return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
                        note=f"same content as {previous.name} ({previous.status})")
 
-    def _reject(self, row: int, path: Path, stage: Path, original: Path, problems: list, sha: str) -> Outcome:
+    def _reject(self, row: int, name: str, stage: Path, original: Path, problems: list, sha: str) -> Outcome:
         from pipeline.annotate import annotate
 
         folder = stage / "rejected"
         folder.mkdir()
-        os.rename(original, folder / path.name)
+        os.rename(original, folder / name)
         lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in problems]
         (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if path.suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in problems):
-            stem = Path(path.name).stem
+        if Path(name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in problems):
+            stem = Path(name).stem
             try:
-                annotate(folder / path.name, problems, folder / f"{stem}-problems.xlsx", lang=self.lang)
-            except Exception as exc:  # an unreadable workbook cannot be annotated; problems.txt says why
+                with time_limit(self.config.limits.seconds_per_file):
+                    annotate(folder / name, problems, folder / f"{safe_name(stem, 'workbook')}-problems.xlsx",
+                             lang=self.lang)
+            except (Exception, TimeLimit) as exc:  # not annotated; problems.txt says why
                 (folder / "problems.txt").write_text(
-                    "\n".join([*lines, f"(annotated copy not made: {exc})"]) + "\n", encoding="utf-8")
+                    "\n".join([*lines, f"(annotated copy not made: {type(exc).__name__} {exc})"]) + "\n",
+                    encoding="utf-8")
         (folder / ".sha256").write_text(sha)
-        dest = rejected_folder(self.ws.rejected, safe_name(Path(path.name).stem, "workbook"), sha)
+        dest = rejected_folder(self.ws.rejected, safe_name(Path(name).stem, "workbook"), sha)
         publish(folder, dest)
         first = str(problems[0]) if problems else None
         self.ledger.finish(row, status="rejected", output=str(dest.relative_to(self.ws.root)),
                            problems=len(problems), first_problem=first)
-        return Outcome(path.name, "rejected", output=str(dest.relative_to(self.ws.root)),
+        return Outcome(name, "rejected", output=str(dest.relative_to(self.ws.root)),
                        problems=[str(p) for p in problems])
 
-    def _accept(self, row: int, path: Path, stage: Path, audit, std: Standard) -> Outcome:
+    def _render(self, row: int, stage: Path, audit, std: Standard) -> tuple:
+        """Score and write the outputs into ``stage/out``; nothing is visible to users yet."""
         card = score(std, audit.entries)
         audit_id = audit.info.audit_id
         revision = self.ledger.assign(row, audit_id, std.key)
@@ -219,14 +294,18 @@ class Processor:
                                    "expiry_date": certificate.expiry_date.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         crashpoint("rendered")
+        return folder, audit_id, card, revision, certificate
+
+    def _publish_done(self, row: int, name: str, folder: Path, audit_id: str, card: ScoreCard, revision: int,
+                      certificate) -> Outcome:
         dest = publish(folder, self.ws.outbox / safe_name(audit_id), revision=revision)
         crashpoint("published")
         level = card.level.label.get(self.lang) if card.level else None
         self.ledger.finish(row, status="done", output=str(dest.relative_to(self.ws.root)), total=str(card.total),
                            level=level, certificate_no=certificate.number if certificate else None)
-        return Outcome(path.name, "done", audit_id=audit_id, output=str(dest.relative_to(self.ws.root)),
-                       total=str(card.total), level=level, revision=revision,
-                       certificate_no=certificate.number if certificate else None)
+        return Outcome(name, "done", audit_id=audit_id,
+                       output=str(dest.relative_to(self.ws.root)), total=str(card.total), level=level,
+                       revision=revision, certificate_no=certificate.number if certificate else None)
 
     def _certificate(self, audit, std: Standard, card: ScoreCard):
         from pipeline.render import CertificateInfo
@@ -239,8 +318,10 @@ class Processor:
             expiry_date=add_years(issued, cfg.validity_years) - _ONE_DAY,
             surveillance_due=add_months(issued, cfg.surveillance_months),
         )
-        self.ledger.certificate_details(number, {
-            "organisation": audit.info.org_name, "credit_code": audit.info.org_credit_code,
+        from pipeline.render_context import clean
+
+        self.ledger.certificate_details(number, {  # cleaned: the register cannot hold control characters
+            "organisation": clean(audit.info.org_name), "credit_code": clean(audit.info.org_credit_code),
             "standard": f"{std.code}", "edition": std.edition, "level": std.describe_level(card.level, self.lang),
             "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
             "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,

@@ -33,6 +33,8 @@ from pipeline.workbook_names import (
 )
 
 _LIMITS = Limits()
+#: Excel's limit of characters in one cell: longer text was not typed in Excel, and is refused.
+MAX_TEXT = 32767
 _FINGERPRINTS: dict[int, tuple[Standard, str]] = {}
 
 
@@ -168,6 +170,8 @@ def _cover(filled: FilledWorkbook, out: _Collector) -> dict[str, object]:
                 info[name] = day
         else:
             info[name] = text_of(cell.value)
+            if len(info[name]) > MAX_TEXT:
+                out.add("text_too_long", cell, name=name, label=label, length=len(info[name]), max=MAX_TEXT)
         if name in REQUIRED_COVER and (cell.value is None or info.get(name) == ""):
             out.add("cover_required", cell, name=name, label=label)
     start, end = info.get("audit_start"), info.get("audit_end")
@@ -218,6 +222,10 @@ def _scores(filled: FilledWorkbook, std: Standard, out: _Collector, missing: set
             note = filled.cell(note_name(ind.code))
             if note is not None and note.value is not None:
                 notes[ind.code] = text_of(note.value)
+                if len(notes[ind.code]) > MAX_TEXT:
+                    out.add("text_too_long", note, name=note_name(ind.code), code=ind.code,
+                            label=t("val.note_label", out.lang, code=ind.code), length=len(notes[ind.code]),
+                            max=MAX_TEXT)
             if not ind.is_leaf or ind.code in missing:
                 continue
             name = score_name(ind.code)
@@ -304,7 +312,8 @@ def validate_file(path: Path, *, workspace_root: Path | None = None, lang: str =
         filled = read_workbook(path, lang=lang, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
     except WorkbookError as exc:
         key = getattr(exc, "key", "unreadable")
-        return Checked(path, [Problem(exc.message, exc.hint or "", key=f"intake.{key}")])
+        return Checked(path, [Problem(exc.message, exc.hint or "", sheet=getattr(exc, "sheet", None),
+                                      cell=getattr(exc, "cell", None), key=f"intake.{key}")])
     problems, std = check_meta(filled, workspace_root, lang)
     if problems or std is None:
         return Checked(path, problems, None, std)
