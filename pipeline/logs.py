@@ -13,13 +13,16 @@ from pipeline.workspace import Workspace
 
 log = logging.getLogger("pipeline")  # every module logger (pipeline.*) is below it
 _FIELDS = ("file", "status", "audit_id", "total", "level", "revision", "certificate_no", "output", "reason")
+_JSON_NAMES = {"level": "award"}
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
                 "message": record.getMessage()}
-        data |= {k: getattr(record, k) for k in _FIELDS if getattr(record, k, None) not in (None, "")}
+        # the outcome's level is "award": "level" is the record's severity, as log collectors expect
+        data |= {_JSON_NAMES.get(k, k): getattr(record, k) for k in _FIELDS
+                 if getattr(record, k, None) not in (None, "")}
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
