@@ -1,0 +1,204 @@
+"""Bulk throughput, docx only: ``certpipe run --workers 2`` against the naive way and the floor.
+
+    .venv/bin/python benchmarks/bench_throughput.py [--n 500] [--rounds 3] [--naive 30] [--workers 2]
+
+- run: ``certpipe --workspace W run --workers 2`` as a user starts it (a new process, so start-up is
+  counted), N filled workbooks across the built-in standards (``benchmarks/corpus.py``), a fresh
+  workspace each round. audits/s = N / wall time.
+- naive (one process, after warm-up): per audit ``openpyxl.load_workbook``, values by defined names,
+  a new pyplot figure saved with a tight bbox, ``DocxTemplate(...).render`` + ``replace_pic`` + ``save``
+  for the report and the certificate. certpipe's own scoring and context are used, so this is
+  generous to the naive way.
+- floor (same number of worker processes, warm): read every sheet with python-calamine and write
+  the two template zips anew from their members compressed once (no rendering, no ledger, no
+  publishing; re-deflating the 0.8 MB of python-docx styles per document would cost ~15 ms more and
+  make the floor look slower than it need be).
+
+Rounds are interleaved (run, naive, floor, run, ...) so load from other work hits all three alike;
+medians are printed, then one JSON line. Targets (issue 6): ≥ 60 audits/s, ≥ 5× naive, ≤ 2× floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from corpus import corpus, fill_inbox  # noqa: E402
+
+CERTPIPE = [sys.executable, "-m", "pipeline"]
+NOSYNC = [sys.executable, str(HERE / "nosync_certpipe.py")]
+
+
+def load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+# ---- certpipe run ---------------------------------------------------------------------------------
+def time_run(files: list[Path], workers: int, extra: tuple[str, ...] = (), command: list[str] = CERTPIPE) -> float:
+    ws = Path(tempfile.mkdtemp(prefix="bench-run-"))
+    try:
+        fill_inbox(files, ws / "inbox")
+        start = time.perf_counter()
+        proc = subprocess.run([*command, "--workspace", str(ws), "-q", "run", "--workers", str(workers), *extra],
+                              capture_output=True, text=True, cwd=ROOT, check=False)
+        seconds = time.perf_counter() - start
+        done = sum(1 for p in (ws / "outbox").iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+        if proc.returncode != 0 or done != len(files):
+            raise SystemExit(f"certpipe run failed (rc={proc.returncode}, {done}/{len(files)} published):\n"
+                             f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        return seconds
+    finally:
+        shutil.rmtree(ws, ignore_errors=True)
+
+
+# ---- naive -----------------------------------------------------------------------------------------
+class Naive:
+    def __init__(self, out: Path) -> None:
+        from pipeline.config import Config
+        from pipeline.render import Renderer
+        from pipeline.standard_load import all_standards
+
+        self.out = out
+        self.renderer = Renderer(Config())
+        self.stds = {s.key: s for s in all_standards()}
+
+    def audit(self, path: Path) -> None:
+        from decimal import Decimal
+
+        from bench_render import naive_chart, naive_doc
+        from openpyxl import load_workbook
+
+        from pipeline.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+        from pipeline.qr import qr_png
+        from pipeline.render import find_template
+        from pipeline.render_context import chart_rows
+        from pipeline.scoring import score
+        from pipeline.template_check import SAMPLE_CERTIFICATE
+        from pipeline.workbook_names import score_name
+
+        wb = load_workbook(path)
+
+        def value(name: str):
+            (sheet, ref), = list(wb.defined_names[name].destinations)
+            return wb[sheet][ref.replace("$", "")].value
+
+        meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}
+        std = self.stds[meta["standard_key"]]
+        info = AuditInfo(**{f: value(f) or "" for f in COVER_FIELDS})
+        scores = {leaf.code: Decimal(str(value(score_name(leaf.code)))) for leaf in std.leaves
+                  if value(score_name(leaf.code)) is not None}
+        audit = Audit(std.key, std.edition, info, Entries(scores=scores))
+        card = score(std, audit.entries)
+        ctx = self.renderer.context(audit, std, card, certificate=SAMPLE_CERTIFICATE)
+        png = naive_chart(chart_rows(card, "zh"))
+        naive_doc(find_template("report", std.key, "zh", None), ctx, {"chart": png}, self.out / "r.docx")
+        if card.level is not None:  # a certificate only when a level is reached, as certpipe does
+            naive_doc(find_template("certificate", std.key, "zh", None), ctx, {"qr": qr_png("x")},
+                      self.out / "c.docx")
+
+
+# ---- floor -----------------------------------------------------------------------------------------
+_TEMPLATES: list[list] = []
+_OUT: Path | None = None
+
+
+def _floor_init(out: str) -> None:
+    global _OUT
+    from pipeline.docx_fast import _pack
+    from pipeline.render import find_template
+
+    _OUT = Path(out)
+    for kind in ("report", "certificate"):
+        with zipfile.ZipFile(find_template(kind, None, "zh", None)) as zf:
+            _TEMPLATES.append([_pack(i, zf.read(i.filename), 6) for i in zf.infolist()])
+
+
+def floor_one(path: str) -> None:
+    import python_calamine
+
+    wb = python_calamine.CalamineWorkbook.from_path(path)
+    for name in wb.sheet_names:
+        wb.get_sheet_by_name(name).to_python()
+    from pipeline.docx_fast import _zip
+
+    stem = Path(path).stem
+    for n, members in enumerate(_TEMPLATES):
+        (_OUT / f"{stem}-{n}.docx").write_bytes(_zip(members))
+
+
+def _warm(_: int) -> None:
+    import python_calamine  # noqa: F401
+
+
+def time_floor(pool: ProcessPoolExecutor, files: list[Path]) -> float:
+    start = time.perf_counter()
+    list(pool.map(floor_one, [str(f) for f in files], chunksize=8))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--naive", type=int, default=30, help="audits timed the naive way per round")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--nosync", action="store_true",
+                        help="also time a run with fsync and SQLite syncs off (what-if, nosync_certpipe.py)")
+    args = parser.parse_args()
+    files = corpus(args.n)
+    print(f"{args.n} audits across the built-in standards, {os.cpu_count()} cores, {load()}")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-tp-"))
+    naive = Naive(scratch)
+    naive.audit(files[0])  # warm: imports, pyplot
+    runs, naives, floors, nosyncs = [], [], [], []
+    with ProcessPoolExecutor(args.workers, initializer=_floor_init, initargs=(str(scratch),)) as pool:
+        list(pool.map(_warm, range(args.workers * 2)))
+        try:
+            for r in range(args.rounds):
+                runs.append(args.n / time_run(files, args.workers))
+                times = []
+                for f in files[1:args.naive + 1]:
+                    start = time.perf_counter()
+                    naive.audit(f)
+                    times.append(time.perf_counter() - start)
+                naives.append(1 / statistics.median(times))
+                floors.append(args.n / time_floor(pool, files))
+                if args.nosync:
+                    nosyncs.append(args.n / time_run(files, args.workers, command=NOSYNC))
+                print(f"round {r + 1}: run {runs[-1]:6.1f}/s  naive {naives[-1]:5.2f}/s  floor {floors[-1]:6.1f}/s  "
+                      + (f"run without syncs {nosyncs[-1]:6.1f}/s  " if nosyncs else "") + f"({load()})")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    run, nv, fl = (statistics.median(x) for x in (runs, naives, floors))
+    vs_naive = statistics.median(a / b for a, b in zip(runs, naives, strict=True))
+    vs_floor = statistics.median(b / a for a, b in zip(runs, floors, strict=True))
+    print(f"certpipe run --workers {args.workers}: {run:.1f} audits/s (target ≥ 60)")
+    print(f"naive, one process: {nv:.2f} audits/s → certpipe ×{vs_naive:.1f} (target ≥ 5)")
+    print(f"floor, {args.workers} processes: {fl:.1f} audits/s → certpipe takes ×{vs_floor:.2f} the floor's time "
+          f"(target ≤ 2)")
+    if nosyncs:
+        print(f"what-if, fsync and SQLite syncs off: {statistics.median(nosyncs):.1f} audits/s")
+    print(json.dumps({"bench": "throughput", "n": args.n, "rounds": args.rounds, "workers": args.workers,
+                      "run_audits_per_s": round(run, 2), "naive_audits_per_s": round(nv, 2),
+                      "floor_audits_per_s": round(fl, 2), "x_naive": round(vs_naive, 2),
+                      "x_floor": round(vs_floor, 2),
+                      "nosync_audits_per_s": round(statistics.median(nosyncs), 2) if nosyncs else None,
+                      "load": os.getloadavg()[0]}))
+
+
+if __name__ == "__main__":
+    main()
