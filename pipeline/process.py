@@ -190,7 +190,7 @@ class Processor:
         except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
             raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
         crashpoint("archived")
-        self.ledger.archived(row, str(archived.relative_to(self.ws.root)))
+        self.ledger.archived(row, shown_name(str(archived.relative_to(self.ws.root))))
         return outcome
 
     def _outcome(self, row: int, path: Path, name: str, data: bytes, stage: Path, sha: str) -> Outcome:
@@ -234,11 +234,11 @@ class Processor:
         if previous.archived_to is None and previous.name == name:
             # the run that processed it stopped before moving it: finish that step only
             archived = archive_original(path, self.ws.archive)
-            self.ledger.archived(previous.id, str(archived.relative_to(self.ws.root)))
+            self.ledger.archived(previous.id, shown_name(str(archived.relative_to(self.ws.root))))
             return Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
                            note="completed an interrupted run")
         archived = archive_original(path, self.ws.archive)
-        self.ledger.record_duplicate(sha, name, size, mtime, str(archived.relative_to(self.ws.root)),
+        self.ledger.record_duplicate(sha, name, size, mtime, shown_name(str(archived.relative_to(self.ws.root))),
                                      previous)
         return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
                        note=f"same content as {previous.name} ({previous.status})")
@@ -251,7 +251,9 @@ class Processor:
         os.rename(original, folder / name)
         lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in problems]
         (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if Path(name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in problems):
+        if (Path(name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in problems)
+                and not any(p.key.startswith(("intake.", "pipe.")) for p in problems)):
+            # a workbook refused as a file (too large a sheet, damaged) is not opened again to mark it
             stem = Path(name).stem
             try:
                 with time_limit(self.config.limits.seconds_per_file):

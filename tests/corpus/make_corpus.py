@@ -351,19 +351,19 @@ def hostile_file_names() -> None:
         "name-con.bin": "CON.xlsx",
         "name-nul.bin": "nul.xlsx",
         "name-colon-star.bin": "a:b*c?d|e.xlsx",
-        "name-backslash.bin": "..\\..\\evil.xlsx",
+        "name-backslash.bin": "evil\\..\\..\\x.xlsx",  # a leading dot would make it a hidden file, ignored
         "name-formula.bin": "=cmd|' C calc'!A0.xlsx",
         "name-long.bin": "很长的文件名" * 13 + ".xlsx",
         "name-newline.bin": "two\nlines.xlsx",
     }
     for stored, inbox_name in names.items():
         case(stored, f"a text file named {inbox_name!r} in the inbox", "rejected", inbox_name=inbox_name,
-             keys=["intake.not_workbook"]).write_text("not a workbook", encoding="utf-8")
+             keys=["intake.not_workbook"]).write_text(f"not a workbook ({stored})", encoding="utf-8")
     # a name that is not UTF-8 (from another system's share): stored as bytes in the manifest
     raw = b"latin1-caf\xe9-\xff.xlsx"
     case("name-not-utf8.bin", f"a file whose name is not UTF-8 ({raw!r})", "rejected",
          inbox_name=raw.decode("utf-8", "replace"), inbox_name_hex=raw.hex(),
-         keys=["intake.not_workbook"]).write_text("not a workbook", encoding="utf-8")
+         keys=["intake.not_workbook"]).write_text("not a workbook (bytes)", encoding="utf-8")
 
 
 def main() -> None:
