@@ -77,6 +77,8 @@ class InputRow:
 
 
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
+#: Seconds a write waits for another process's write lock before it fails with a LedgerError.
+BUSY_TIMEOUT = 30.0
 
 
 def now() -> str:
@@ -88,7 +90,7 @@ class Ledger:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
@@ -123,9 +125,12 @@ class Ledger:
             db.execute("DELETE FROM inputs WHERE id = ? AND status = 'processing'", (row_id,))
 
     def find(self, sha256: str) -> InputRow | None:
-        row = self.db.execute(
-            f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ? AND status != 'duplicate'", (sha256,)
-        ).fetchone()
+        try:
+            row = self.db.execute(
+                f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ? AND status != 'duplicate'", (sha256,)
+            ).fetchone()
+        except sqlite3.Error as exc:  # a database damaged after it opened
+            raise LedgerError(key="err.ledger_open", params={"path": self.path, "detail": exc}) from exc
         return InputRow(*row) if row else None
 
     def claim(self, sha256: str, name: str, size: int, mtime: float) -> int | None:
