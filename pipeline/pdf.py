@@ -43,8 +43,16 @@ def find_soffice() -> str | None:
     return next((p for p in _SOFFICE_PLACES if os.access(p, os.X_OK)), None)
 
 
+_families: set[str] | None = None
+
+
 def installed_font_families() -> set[str] | None:
-    """Font families fontconfig knows (what LibreOffice sees), or None when fc-list is absent."""
+    """Font families fontconfig knows (what LibreOffice sees), or None when fc-list is absent.
+    Asked once per process when every required font is there (``fc-list`` costs 10-70 ms, and
+    ``require_pdf_tools`` runs for every audit of a ``run --pdf``)."""
+    global _families
+    if _families is not None:
+        return _families
     fc_list = shutil.which("fc-list")
     if not fc_list:
         return None
@@ -52,7 +60,10 @@ def installed_font_families() -> set[str] | None:
         out = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=30, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return {name.strip() for line in out.splitlines() for name in line.split(",")}
+    found = {name.strip() for line in out.splitlines() for name in line.split(",")}
+    if all(font in found for font in REQUIRED_FONTS):
+        _families = found  # a missing font is looked for again: it may be installed meanwhile
+    return found
 
 
 def require_pdf_tools(lang: str = "zh") -> None:
