@@ -59,9 +59,9 @@ def refresh_register(ws: Workspace, lang: str) -> int:
 _WORKER: Processor | None = None
 
 
-def _init_worker(root: str, config: Config, lang: str, pdf: bool) -> None:
+def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool) -> None:
     global _WORKER
-    _WORKER = Processor(Workspace(Path(root)), config, lang=lang, pdf=pdf)
+    _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
 
 
 def _work(path: str) -> Outcome:
@@ -83,7 +83,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
             on_start(len(files))
         workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
         if workers == 1:
-            _init_worker(str(ws.root), config, lang, pdf)
+            _init_worker(ws, config, lang, pdf)
             try:
                 for path in files:
                     outcome = _work(str(path))
@@ -95,7 +95,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         else:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(str(ws.root), config, lang, pdf)) as pool:
+                                     initargs=(ws, config, lang, pdf)) as pool:
                 futures = [pool.submit(_work, str(p)) for p in files]
                 for future in as_completed(futures):
                     outcome = future.result()

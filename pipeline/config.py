@@ -73,8 +73,18 @@ class Run(_Section):
     pdf: bool = False
 
 
+class Paths(_Section):
+    """Where the working folders are: relative to the workspace, or absolute (an inbox on a network
+    share, say). The ledger and certpipe's own files stay in the workspace."""
+
+    inbox: str = Field("inbox", min_length=1)
+    outbox: str = Field("outbox", min_length=1)
+    archive: str = Field("archive", min_length=1)
+
+
 class Config(_Section):
     lang: Literal["zh", "en"] = "zh"
+    paths: Paths = Paths()
     issuer: Issuer = Issuer()
     certificates: Certificates = Certificates()
     limits: Limits = Limits()

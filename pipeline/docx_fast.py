@@ -20,10 +20,8 @@ here and parses the result, so a template that needs those is caught there.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
-import tempfile
 import traceback
 import zipfile
 import zlib
@@ -33,6 +31,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 from docxtpl import DocxTemplate
 
+from pipeline.atomic import write_bytes
 from pipeline.errors import TemplateError
 from pipeline.i18n import t
 
@@ -262,17 +261,7 @@ class PreparedDocx:
 
     def write(self, target: Path, context: dict, images: dict[str, bytes] | None = None) -> Path:
         """Render to ``target`` through a temporary file in the same folder (never half-written)."""
-        blob = self.render(context, images)
-        target = Path(target)
-        fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".docx", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_bytes(target, self.render(context, images))
 
 
 def _keep_a_paragraph(xml: str) -> str:

@@ -10,10 +10,11 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from datetime import date
 from pathlib import Path
+
+from pipeline.atomic import make_temp_dir
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
@@ -35,9 +36,7 @@ def safe_name(text: str, fallback: str = "audit") -> str:
 
 
 def staging_dir(outbox: Path) -> Path:
-    folder = outbox / ".staging"
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=folder))
+    return make_temp_dir(outbox / ".staging")
 
 
 def fsync_tree(folder: Path) -> None:

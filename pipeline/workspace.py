@@ -10,19 +10,30 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Workspace:
+    """``inbox``, ``outbox`` and ``archive`` may be placed elsewhere by ``[paths]`` in certpipe.toml
+    (relative to the root, or absolute)."""
+
     root: Path
+    inbox_dir: str = "inbox"
+    outbox_dir: str = "outbox"
+    archive_dir: str = "archive"
+
+    @classmethod
+    def configured(cls, root: Path, config) -> Workspace:
+        paths = config.paths
+        return cls(root, paths.inbox, paths.outbox, paths.archive)
 
     @property
     def inbox(self) -> Path:
-        return self.root / "inbox"
+        return self.root / self.inbox_dir
 
     @property
     def outbox(self) -> Path:
-        return self.root / "outbox"
+        return self.root / self.outbox_dir
 
     @property
     def archive(self) -> Path:
-        return self.root / "archive"
+        return self.root / self.archive_dir
 
     @property
     def rejected(self) -> Path:

@@ -96,6 +96,8 @@ def _root(
     _CURRENT["lang"] = lang or "zh"
     config, error = _startup_config(ws, ctx.invoked_subcommand)
     lang = lang or (config.lang if config else "zh")
+    if config is not None:
+        ws = Workspace.configured(ws.root, config)
     ctx.obj = Settings(workspace=ws, lang=lang, verbosity=-1 if quiet else verbose, log_format=log_format,
                        config=config, config_error=error)
     _CURRENT["lang"] = lang

@@ -25,10 +25,11 @@ from pipeline.workspace import Workspace
 STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "failed": "bold red"}
 
 
-def _config(ws: Workspace) -> Config:
-    if not ws.root.is_dir():
-        raise ConfigError(t("run.no_workspace", "zh", path=ws.root))
-    return load_config(ws.config_file)
+def _workspace(s) -> tuple[Workspace, Config]:
+    """The workspace and its configuration (checked before the command started)."""
+    if not s.workspace.root.is_dir():
+        raise ConfigError(key="run.no_workspace", params={"path": s.workspace.root})
+    return s.workspace, s.config or load_config(s.workspace.config_file)
 
 
 def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
@@ -90,9 +91,9 @@ def run(
 
     Process everything in the inbox once; exit 0 all accepted, 1 any rejected, 2 configuration error."""
     s = settings(ctx)
-    config = _config(s.workspace)
-    setup_logging(s.workspace, verbosity=s.verbosity, fmt=s.log_format)
-    outcomes = run_once(s.workspace, config, lang=s.lang, pdf=config.run.pdf if pdf is None else pdf,
+    ws, config = _workspace(s)
+    setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
+    outcomes = run_once(ws, config, lang=s.lang, pdf=config.run.pdf if pdf is None else pdf,
                         workers=workers or config.run.workers)
     bad = any(o.status in ("rejected", "failed") for o in outcomes)
     raise typer.Exit(1 if bad else 0)
@@ -115,8 +116,8 @@ def watch(
     from pipeline.watch import InboxWatcher, stop_on_signals
 
     s = settings(ctx)
-    ws, lang = s.workspace, s.lang
-    config = _config(ws)
+    lang = s.lang
+    ws, config = _workspace(s)
     use_pdf = config.run.pdf if pdf is None else pdf
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     if use_pdf:
@@ -172,14 +173,18 @@ def ledger(
     out.print(table)
 
 
-def init_workspace(root: Path) -> Workspace:
-    ws = Workspace(root.resolve())
+def init_workspace(root: Path) -> tuple[Workspace, Config]:
+    """Make the workspace's folders and a commented certpipe.toml; an existing certpipe.toml is
+    checked first, so a broken one stops before anything is made."""
+    root = root.resolve()
+    config = load_config(root / "certpipe.toml")
+    ws = Workspace.configured(root, config)
     for folder in (ws.inbox, ws.outbox, ws.archive, ws.standards, ws.templates):
         folder.mkdir(parents=True, exist_ok=True)
     if not ws.config_file.exists():
         ws.config_file.write_text(files("pipeline").joinpath("certpipe.toml").read_text(encoding="utf-8"),
                                   encoding="utf-8")
-    return ws
+    return ws, config
 
 
 @app.command()
@@ -189,7 +194,7 @@ def init(
 ) -> None:
     """创建空工作区（含带注释的 certpipe.toml）/ make an empty workspace with a commented certpipe.toml."""
     s = settings(ctx)
-    ws = init_workspace(directory)
+    ws, _ = init_workspace(directory)
     out.print(t("init.done", s.lang, path=ws.root))
 
 
@@ -207,8 +212,7 @@ def demo(
 
     s = settings(ctx)
     lang = s.lang
-    ws = init_workspace(directory)
-    config = _config(ws)
+    ws, config = init_workspace(directory)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     standards = all_standards(None, lang)
     scratch = ws.state / "demo-scratch"
