@@ -1,46 +1,75 @@
-"""One driver per workspace: ``run`` and ``watch`` take an exclusive lock on ``.certpipe/lock``."""
+"""One driver per workspace: ``run`` and ``watch`` take an exclusive lock on ``.certpipe/lock``.
+
+The lock is the operating system's (``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows), so
+it is released when the holder dies, however it dies. Who holds it is written beside it in
+``.certpipe/lock.info``."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from pipeline.errors import WorkspaceBusy
 from pipeline.workspace import Workspace
 
+try:
+    import fcntl
+
+    def _try_lock(fh: IO) -> bool:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fh: IO) -> None:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+except ImportError:  # Windows
+    import msvcrt
+
+    def _try_lock(fh: IO) -> bool:
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fh: IO) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _who(ws: Workspace) -> str:
+    try:
+        return (ws.state / "lock.info").read_text(encoding="utf-8").strip() or "?"
+    except OSError:
+        return "?"
+
 
 def holder(ws: Workspace) -> str | None:
-    """The pid text of the process holding the workspace, or None when it is free."""
+    """Who holds the workspace (``pid 123 watch``), or None when it is free."""
     path = ws.state / "lock"
     if not path.exists():
         return None
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            return fh.read().strip() or "?"
-        fcntl.flock(fh, fcntl.LOCK_UN)
+    with open(path, "a+b") as fh:
+        if not _try_lock(fh):
+            return _who(ws)
+        _unlock(fh)
     return None
 
 
 @contextmanager
 def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
     ws.state.mkdir(parents=True, exist_ok=True)
-    fh = open(ws.state / "lock", "a+")  # noqa: SIM115 - held for the whole block
+    fh = open(ws.state / "lock", "a+b")  # noqa: SIM115 - held for the whole block
     try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            other = fh.read().strip()
-            raise WorkspaceBusy(key="err.workspace_busy", params={"other": other, "root": ws.root}) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} {what}")
-        fh.flush()
+        if not _try_lock(fh):
+            raise WorkspaceBusy(key="err.workspace_busy", params={"other": _who(ws), "root": ws.root})
+        (ws.state / "lock.info").write_text(f"pid {os.getpid()} {what}", encoding="utf-8")
         yield
     finally:
         fh.close()

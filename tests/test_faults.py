@@ -198,7 +198,8 @@ def test_a_second_watch_on_the_same_workspace_refuses(tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while "pid" not in (ws.state / "lock").read_text() if (ws.state / "lock").exists() else True:
+        info = ws.state / "lock.info"
+        while "pid" not in (info.read_text() if info.exists() else ""):
             assert time.monotonic() < deadline and first.poll() is None
             time.sleep(0.05)
         second = certpipe(ws, "watch")
