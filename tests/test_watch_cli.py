@@ -11,7 +11,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from pipeline.fill import fill_workbook
 from pipeline.ledger import Ledger
+from pipeline.standard_load import load_standard
+from pipeline.workbook_names import score_name
 from pipeline.workspace import Workspace
 from tests.test_pipeline import make_ws, sample_audit, workbook
 
@@ -64,3 +67,22 @@ def test_watch_processes_drops_and_stops_cleanly_on_sigterm(tmp_path: Path):
                                                         ("slow.xlsx", "done")]
     assert (ws.outbox / "W-1" / "W-1-report.docx").is_file()
     assert (ws.root / "logs" / "certpipe.log").read_text(encoding="utf-8").count("slow.xlsx") >= 1
+
+
+def test_markup_like_text_is_printed_literally(tmp_path: Path, cli):
+    """Text from a workbook never reaches rich as markup: `[/x]` would crash it, `[v2]` would vanish."""
+    ws = make_ws(tmp_path)
+    drafts = make_ws(tmp_path / "drafts")
+    src = workbook(drafts, "report[v2].xlsx", sample_audit(audit_id="M-1", org="[/x] [bold]公司[/bold]"))
+    code, out, err = cli("score", src)
+    assert code == 0, err
+    assert "[/x] [bold]公司[/bold]" in out
+    os.rename(src, ws.inbox / "report[v2].xlsx")
+    bad = workbook(drafts, "bad[red].xlsx", sample_audit(audit_id="M-2"))
+    fill_workbook(bad, ws.inbox / "bad[red].xlsx", {score_name(load_standard("gbt27922-2011").leaves[0].code): "[/x]"})
+    code, out, err = cli("-W", ws.root, "run", "--workers", "1")
+    assert code == 1 and "Traceback" not in err
+    assert "report[v2].xlsx" in out and "bad[red].xlsx" in out and "[/x]" in out
+    for command in (("ledger",), ("status",)):
+        code, out, err = cli("-W", ws.root, *command)
+        assert code == 0 and "bad[red].xlsx" in out and "[/x]" in out, err

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError
@@ -141,9 +142,9 @@ def report_checks(results, lang: str) -> int:
     for path, problems in results:
         if problems:
             failed += 1
-            out.print(f"[red]✗[/] {path}: {t('cli.problem_count', lang, count=len(problems))}")
+            out.print(f"[red]✗[/] {escape(str(path))}: {t('cli.problem_count', lang, count=len(problems))}")
             for problem in problems:
                 out.print(f"  {problem}", markup=False)
         else:
-            out.print(f"[green]✓[/] {path}: {t('cli.no_problems', lang)}")
+            out.print(f"[green]✓[/] {escape(str(path))}: {t('cli.no_problems', lang)}")
     return failed

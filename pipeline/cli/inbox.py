@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -45,8 +46,8 @@ def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
         else:
             result = o.note or ""
         style = STATUS_STYLE.get(o.status, "")
-        table.add_row(o.name, f"[{style}]{t(f'status.{o.status}', lang)}[/]", o.audit_id or "", result,
-                      o.output or "")
+        table.add_row(escape(o.name), f"[{style}]{t(f'status.{o.status}', lang)}[/]", escape(o.audit_id or ""),
+                      escape(result), escape(o.output or ""))
     out.print(table)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_STYLE}
     out.print(t("run.counts", lang, **counts))
@@ -133,8 +134,9 @@ def watch(
             log_outcome(outcome)
             style = STATUS_STYLE.get(outcome.status, "")
             detail = outcome.problems[0] if outcome.problems else (outcome.level or outcome.note or "")
-            out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] {outcome.name} "
-                      f"{outcome.audit_id or ''} {outcome.total or ''} {detail}", highlight=False)
+            out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] "
+                      + escape(f"{outcome.name} {outcome.audit_id or ''} {outcome.total or ''} {detail}"),
+                      highlight=False)
 
         out.print(t("watch.started", lang, inbox=ws.inbox))
         stop = threading.Event()
@@ -168,8 +170,8 @@ def ledger(
         table.add_column(t(f"ledger.col.{col}", s.lang), overflow="fold")
     for r in rows:
         result = f"{r.total} {r.level or ''}" if r.status == "done" else (r.first_problem or r.note or "")
-        table.add_row(str(r.id), r.name, t(f"status.{r.status}", s.lang), r.audit_id or "",
-                      str(r.revision or ""), result, r.certificate_no or "", r.finished_at or r.received_at)
+        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", s.lang), escape(r.audit_id or ""),
+                      str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
     out.print(table)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipeline.cli.app import app, out, settings
 from pipeline.i18n import t
@@ -63,6 +64,6 @@ def status(
     if errors:
         out.print(t("status.last_rejected", lang))
     for r in errors:
-        out.print(f"  [red]✗[/] {r.finished_at} {r.name}: {r.first_problem or ''}", highlight=False)
+        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name}: {r.first_problem or ''}"), highlight=False)
     if config_error:
         raise typer.Exit(1)

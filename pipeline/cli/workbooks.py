@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -144,10 +145,10 @@ def validate(
     for path in files:
         checked = _check(ctx, path, lang)
         if checked.ok:
-            out.print(f"[green]✓[/] {path}", highlight=False)
+            out.print(f"[green]✓[/] {escape(str(path))}", highlight=False)
         else:
             failed += 1
-            out.print(f"[red]✗[/] {path}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
+            out.print(f"[red]✗[/] {escape(str(path))}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
                       highlight=False)
             _print_problems(checked)
     raise typer.Exit(1 if failed else 0)
@@ -166,7 +167,7 @@ def score(
     lang = _lang(ctx, lang)
     checked = _check(ctx, file, lang)
     if not checked.ok or checked.audit is None or checked.standard is None:
-        out.print(f"[red]✗[/] {file}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
+        out.print(f"[red]✗[/] {escape(str(file))}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
                   highlight=False)
         _print_problems(checked)
         raise typer.Exit(1)
@@ -175,7 +176,7 @@ def score(
     if as_json:
         print(scorecard_json(card, audit_id=audit.info.audit_id, lang=lang))
         return
-    table = Table(title=f"{audit.info.audit_id} · {audit.info.org_name} · {std.code}")
+    table = Table(title=escape(f"{audit.info.audit_id} · {audit.info.org_name} · {std.code}"))
     for col in ("code", "indicator", "max", "entered", "points", "rate"):
         table.add_column(t(f"wbcli.col.{col}", lang), justify="left" if col in ("code", "indicator") else "right")
     for ind in card.indicators:
