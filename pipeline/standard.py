@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# Points, minimums, steps and percentages: finite and of a sane size (1e30 is a typo, not a score).
+Number = Annotated[Decimal, Field(ge=-10**6, le=10**6, allow_inf_nan=False)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$", max_length=32)]
 
@@ -48,15 +50,15 @@ class Level(_Model):
 
     key: Key
     label: Text
-    min: Decimal
+    min: Number
     stars: int = Field(0, ge=0, le=5, description="0 for a grade without stars")
 
 
 class Band(_Model):
     """One band of a percent scale: the indicator earns ``low``..``high`` % of its maximum."""
 
-    low: Decimal
-    high: Decimal
+    low: Number
+    high: Number
     description: Text
 
     @property
@@ -70,14 +72,14 @@ class InputMode(_Model):
     ``step`` is the precision of an entered value (0.5 points, 1 percent, ...)."""
 
     mode: Literal["points", "percent"] = "points"
-    step: Decimal = Decimal("0.5")
+    step: Number = Decimal("0.5")
     bands: tuple[Band, ...] = ()
 
 
 class Indicator(_Model):
     code: Code
     title: Text
-    max: Decimal
+    max: Number
     requirement: LongText = LongText()
     guidance: LongText = LongText()
     na_allowed: bool = Field(False, description="the auditor may mark it not applicable (删减)")
@@ -98,7 +100,7 @@ class Part(_Model):
 
     key: Key
     title: Text
-    max: Decimal
+    max: Number
     levels: tuple[Level, ...] = ()
     indicators: tuple[Indicator, ...]
 
@@ -110,7 +112,7 @@ class Part(_Model):
 class SpecialDeductions(_Model):
     """专项扣分: ``points`` each, outside the indicators; ``blocks_at`` or more blocks every level."""
 
-    points: Decimal = Decimal(1)
+    points: Number = Decimal(1)
     blocks_at: int | None = None
     max_count: int = 99
     label: Text = Text(zh="专项扣分", en="Special deductions")
@@ -119,7 +121,7 @@ class SpecialDeductions(_Model):
 class SpecialBonus(_Model):
     """专项加分: ``points`` each, at most ``max_count``."""
 
-    points: Decimal = Decimal(1)
+    points: Number = Decimal(1)
     max_count: int = 1
     label: Text = Text(zh="专项加分", en="Special bonus")
 
@@ -155,7 +157,7 @@ class Standard(_Model):
     edition: str = Field(min_length=1)
     title: Text
     status: Status = Status()
-    max: Decimal
+    max: Number
     input: InputMode = InputMode()
     parts: tuple[Part, ...] = Field(min_length=1)
     levels: tuple[Level, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
@@ -43,7 +43,14 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")  # YAML's .inf / .nan spellings
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark)
+    return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)

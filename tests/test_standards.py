@@ -121,3 +121,11 @@ def test_cli_unknown_standard_is_a_clear_error(cli):
     code, _, err = cli("standards", "show", "nope")
     assert code == 2
     assert "未知标准「nope」" in err and "gbt27922-2011" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e30"])
+def test_unusable_numbers_are_a_problem_with_a_line_not_a_crash(value):
+    text = (BROKEN / "base.yaml").read_text(encoding="utf-8").replace("max: 40\n", f"max: {value}\n")
+    model, problems = parse_definition(text, "base.yaml")
+    assert model is None and problems
+    assert problems[0].line == 26 and problems[0].path in ("", "parts[0].indicators[1].max")
