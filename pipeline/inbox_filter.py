@@ -73,16 +73,27 @@ def fingerprint(path: Path) -> Fingerprint | None:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+MAX_CHECKED_MEMBER = 16 * 2**20  # larger than any real [Content_Types].xml or workbook.xml
+
+
 def readable_zip(path: Path) -> bool:
     """True when ``path`` opens as a zip and ``[Content_Types].xml`` and ``xl/workbook.xml`` read in
     full with their CRC checked. False for half-written files (no end-of-central-directory record),
     truncated or corrupt members, encrypted workbooks (an OLE file, not a zip), .xls, and files that
-    vanish or cannot be opened. Never raises."""
+    vanish or cannot be opened. A member claiming to be huge is not inflated (a zip bomb is handed
+    over at once, to be rejected by intake's limits). Never raises."""
     try:
         with zipfile.ZipFile(path) as zf:
             for member in REQUIRED_MEMBERS:
-                # read() decompresses the whole member and raises BadZipFile on a CRC mismatch.
-                zf.read(member)
+                if zf.getinfo(member).file_size > MAX_CHECKED_MEMBER:
+                    return True
+                # reading to the end decompresses the member in chunks and checks its CRC
+                with zf.open(member) as fh:
+                    read = 0
+                    while chunk := fh.read(1 << 16):
+                        read += len(chunk)
+                        if read > MAX_CHECKED_MEMBER:  # the header lied about the size
+                            return True
     except (
         OSError,
         EOFError,

@@ -159,3 +159,17 @@ def test_readable_zip_is_false_for_non_zips_and_missing_files(tmp_path):
     assert not readable_zip(ods)
     assert not readable_zip(tmp_path / "nope.xlsx")
     assert not readable_zip(tmp_path)
+
+
+def test_a_bombed_workbook_xml_is_not_inflated_to_check_it(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", b"<" + b" " * (200 * 2**20))  # 200 MB of spaces, ~200 KB packed
+    tracemalloc.start()
+    assert readable_zip(path) is True  # handed over, so intake rejects it by its limits
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 2**20
