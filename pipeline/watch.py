@@ -83,6 +83,8 @@ class _Prompt(FileSystemEventHandler):
 
 class InboxWatcher:
     """Hands each complete file in ``inbox`` to ``handle`` exactly once per content version.
+    ``handle`` returns False (or raises) when it could not finish a file for a reason outside the
+    file; the file is then tried again at the next rescan.
 
     ``settle``: seconds a file's fingerprint must stay unchanged. ``grace``: extra seconds a settled
     file may stay unreadable as a zip before it is handed over anyway, so the processing step rejects
@@ -218,12 +220,15 @@ class InboxWatcher:
         fp = self._tracked.pop(name).fp
         self._done[name] = fp
         log.info("handing over %s", path)
+        finished = False
         try:
-            self.handle(path)
+            finished = self.handle(path) is not False
         except Exception:
             log.exception("processing %s failed; the watcher carries on", path)
         after = fingerprint(path)
-        if after is None:
+        if after is None or not finished:
+            # gone, or not finished for a reason outside the file (ledger busy, disk full, ...):
+            # forget it, so the next rescan (rescan_interval) hands it over again
             self._done.pop(name, None)
         elif after != fp:  # changed while being processed: a new version, watch it again
             with self._lock:

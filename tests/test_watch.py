@@ -552,3 +552,30 @@ def test_sigterm_finishes_the_file_in_hand_and_exits_zero(dirs, xlsx_bytes):
     assert "stopped cleanly" in out
     assert (done / "f0.xlsx").exists()  # finished, not cut off
     assert sorted(p.name for p in inbox.iterdir()) == ["f1.xlsx", "f2.xlsx"]
+
+
+def test_a_file_the_handler_could_not_finish_is_tried_again_at_the_next_rescan(dirs, xlsx_bytes):
+    inbox, _, _ = dirs
+    clock = FakeClock()
+    attempts: list[str] = []
+
+    def handle(path: Path) -> bool:
+        attempts.append(path.name)
+        if len(attempts) == 1:
+            return False  # e.g. the ledger was locked
+        path.unlink()
+        return True
+
+    w = InboxWatcher(inbox, handle, settle=1.0, clock=clock)
+    (inbox / "a.xlsx").write_bytes(xlsx_bytes)
+    w.rescan()
+    w.check()
+    clock.now += 1
+    assert w.check() == 1
+    clock.now += 5
+    assert w.check() == 0  # not before the next rescan
+    w.rescan()
+    w.check()
+    clock.now += 1
+    assert w.check() == 1
+    assert attempts == ["a.xlsx", "a.xlsx"] and not (inbox / "a.xlsx").exists()

@@ -129,7 +129,7 @@ def watch(
         prepare(ws)
         processor = Processor(ws, config, lang=lang, pdf=use_pdf)
 
-        def handle(path: Path) -> None:
+        def handle(path: Path) -> bool:
             outcome = processor.process(path)
             log_outcome(outcome)
             style = STATUS_STYLE.get(outcome.status, "")
@@ -137,6 +137,7 @@ def watch(
             out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] "
                       + escape(f"{outcome.name} {outcome.audit_id or ''} {outcome.total or ''} {detail}"),
                       highlight=False)
+            return outcome.status in ("done", "rejected", "duplicate")
 
         out.print(t("watch.started", lang, inbox=ws.inbox))
         stop = threading.Event()
