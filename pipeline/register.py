@@ -1,4 +1,5 @@
-"""``outbox/register.xlsx``: every certificate issued, rewritten atomically after each batch.
+"""``outbox/register.xlsx``: every certificate in force, rewritten atomically after each batch (one
+whose audit was re-submitted and no longer reaches a level is left out; the ledger keeps it).
 
 Every text cell is written as a string, never as a formula, whatever it starts with (``=``, ``+``,
 ``-``, ``@``): an organisation called ``=HYPERLINK(...)`` stays text."""
@@ -38,7 +39,10 @@ def write_register(ledger: Ledger, path: Path, *, lang: str = "zh") -> int:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(key, 13)
-    rows = ledger.certificates()
+    # a certificate stands while the newest accepted revision of its audit still carries it
+    current = {row.audit_id: row.certificate_no for row in ledger.latest_done()}
+    rows = [(number, details) for number, details in ledger.certificates()
+            if current.get(details.get("audit_id")) == number]
     for r, (number, details) in enumerate(rows, 2):
         values = {**details, "number": number,
                   "provisional": t("register.yes", lang) if details.get("provisional") else ""}

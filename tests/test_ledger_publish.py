@@ -115,9 +115,9 @@ def test_register_writes_formula_like_text_as_text(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     hostile = ["=HYPERLINK(\"http://x\",\"y\")", "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)"]
     for i, org in enumerate(hostile):
-        number, _ = ledger.certificate_number(f"A{i}", "gbt", "GBT", "N-{seq}", 2026, "pass")
+        number = _accepted(ledger, f"A{i}", certified=True)
         ledger.certificate_details(number, {"organisation": org, "credit_code": "-" + org, "level": "★★★ 三星",
-                                            "total": "88.5", "issue_date": "2026-01-02"})
+                                            "total": "88.5", "issue_date": "2026-01-02", "audit_id": f"A{i}"})
     path = tmp_path / "register.xlsx"
     assert write_register(ledger, path) == len(hostile)
     ws = load_workbook(path).active
@@ -128,3 +128,23 @@ def test_register_writes_formula_like_text_as_text(tmp_path: Path):
         sheet = zf.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and "<f " not in sheet
     assert not list(tmp_path.glob(".~certpipe-*"))
+
+
+def _accepted(ledger: Ledger, audit_id: str, *, certified: bool) -> str | None:
+    """Record an accepted revision of ``audit_id`` as the pipeline does; returns its certificate number."""
+    row = ledger.claim(f"{audit_id}-{len(ledger.rows())}", f"{audit_id}.xlsx", 1, 0)
+    ledger.assign(row, audit_id, "gbt")
+    number = ledger.certificate_number(audit_id, "gbt", "GBT", "N-{seq}", 2026, "pass")[0] if certified else None
+    ledger.finish(row, status="done", output="x", certificate_no=number)
+    return number
+
+
+def test_register_lists_only_certificates_in_force(tmp_path: Path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    for audit_id in ("KEEP", "LOSE"):
+        number = _accepted(ledger, audit_id, certified=True)
+        ledger.certificate_details(number, {"organisation": audit_id, "audit_id": audit_id})
+    _accepted(ledger, "LOSE", certified=False)  # revision 2 reaches no level
+    path = tmp_path / "register.xlsx"
+    assert write_register(ledger, path) == 1
+    assert load_workbook(path).active.cell(2, 2).value == "KEEP"
