@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError
@@ -45,7 +46,19 @@ class _App(typer.Typer):
             raise
 
 
+ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates")
+
+
+class _Group(TyperGroup):
+    """Commands listed in the order a newcomer meets them, not the order modules were imported."""
+
+    def list_commands(self, ctx) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+
+
 app = _App(
+    cls=_Group,
     name="certpipe",
     help="服务认证审核：Excel 评分表 → Word 报告与证书。\n\n"
     "Service-certification audits scored in Excel, reported in Word.",

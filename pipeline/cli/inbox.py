@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,14 @@ from pipeline.ledger import Ledger
 from pipeline.logs import log_outcome, setup_logging
 from pipeline.process import Outcome
 from pipeline.workspace import Workspace
+
+
+class LedgerStatus(StrEnum):
+    done = "done"
+    rejected = "rejected"
+    duplicate = "duplicate"
+    processing = "processing"
+
 
 STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "failed": "bold red"}
 
@@ -80,7 +89,7 @@ def run_once(ws: Workspace, config: Config, *, lang: str, pdf: bool, workers: in
     return result.outcomes
 
 
-@app.command()
+@app.command(short_help="处理收件箱一次 / process the inbox once")
 def run(
     ctx: typer.Context,
     pdf: Annotated[bool | None, typer.Option(
@@ -100,7 +109,7 @@ def run(
     raise typer.Exit(1 if bad else 0)
 
 
-@app.command()
+@app.command(short_help="持续监视收件箱 / watch the inbox")
 def watch(
     ctx: typer.Context,
     poll: Annotated[bool | None, typer.Option(
@@ -153,16 +162,17 @@ def watch(
         out.print(t("watch.stopped", lang))
 
 
-@app.command()
+@app.command(short_help="账本：每个输入的结果 / what happened to every input")
 def ledger(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="done | rejected | duplicate")] = None,
+    status: Annotated[LedgerStatus | None, typer.Option(
+        "--status", help="只列出此结果 / only this outcome: done | rejected | duplicate | processing")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """列出账本：每个输入文件的处理结果 / list what happened to every input."""
     s = settings(ctx)
     path = s.workspace.state / "ledger.sqlite"
-    rows = Ledger(path).rows(status) if path.exists() else []
+    rows = Ledger(path).rows(status.value if status else None) if path.exists() else []
     if as_json:
         print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
         return
@@ -190,7 +200,7 @@ def init_workspace(root: Path) -> tuple[Workspace, Config]:
     return ws, config
 
 
-@app.command()
+@app.command(short_help="创建空工作区 / make an empty workspace")
 def init(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="新工作区目录 / folder of the new workspace")],
@@ -201,7 +211,7 @@ def init(
     out.print(t("init.done", s.lang, path=ws.root))
 
 
-@app.command()
+@app.command(short_help="演示：样例评分表全流程 / demo: sample audits end to end")
 def demo(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="演示工作区目录 / demo workspace folder")] = Path("demo"),

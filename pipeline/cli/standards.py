@@ -32,7 +32,7 @@ def _status(std: Standard, lang: str) -> str:
     return f"[yellow]⚠ {t('cli.provisional', lang)}[/]" if std.provisional else t("cli.official", lang)
 
 
-@standards_app.command("list")
+@standards_app.command("list", short_help="列出标准 / list standards")
 def list_(ctx: typer.Context) -> None:
     """列出全部标准（内置与工作区）/ list every standard (built-in and workspace)."""
     s = settings(ctx)
@@ -53,7 +53,7 @@ def _add_indicator(node: Tree, ind: Indicator, lang: str) -> None:
         _add_indicator(branch, child, lang)
 
 
-@standards_app.command("show")
+@standards_app.command("show", short_help="显示一个标准 / show a standard")
 def show(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")],
@@ -95,7 +95,7 @@ def show(
         out.print(f"[dim]{t('cli.erratum', lang)} {erratum.where}: {erratum.says} → {erratum.reading}[/]")
 
 
-@standards_app.command("check")
+@standards_app.command("check", short_help="检查标准定义 / check definitions")
 def check(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(

@@ -15,7 +15,7 @@ from pipeline.i18n import t
 from pipeline.ledger import Ledger
 
 
-@app.command()
+@app.command(short_help="工作区状态 / workspace status")
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,

@@ -15,7 +15,7 @@ templates_app = typer.Typer(help="Word 模板：检查 / Word templates: check",
 app.add_typer(templates_app, name="templates")
 
 
-@templates_app.command("check")
+@templates_app.command("check", short_help="检查 Word 模板 / check Word templates")
 def check(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(

@@ -40,7 +40,7 @@ def _num(value) -> str:
     return f"{value.normalize():f}" if value is not None else "—"
 
 
-@app.command()
+@app.command(short_help="生成空白评分表 / make blank scoring workbooks")
 def new(
     ctx: typer.Context,
     key: Annotated[str | None, typer.Argument(help="标准键，如 gbt27922-2011 / standard key")] = None,
@@ -131,7 +131,7 @@ def _print_problems(checked: Checked) -> None:
             out.print(f"    → {problem.hint}", markup=False, highlight=False, style="dim")
 
 
-@app.command()
+@app.command(short_help="检查评分表 / check completed workbooks")
 def validate(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="填写好的评分表 / filled workbooks")],
@@ -154,7 +154,7 @@ def validate(
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(short_help="计算得分与等级 / score one workbook")
 def score(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="填写好的评分表 / a filled workbook")],
