@@ -200,7 +200,8 @@ def test_a_second_watch_on_the_same_workspace_refuses(tmp_path):
         deadline = time.monotonic() + 60
         info = ws.state / "lock.info"
         while "pid" not in (info.read_text() if info.exists() else ""):
-            assert time.monotonic() < deadline and first.poll() is None
+            assert first.poll() is None, first.communicate()[0]  # the first watch must not have exited
+            assert time.monotonic() < deadline
             time.sleep(0.05)
         second = certpipe(ws, "watch")
         assert second.returncode == 2
