@@ -8,6 +8,7 @@ A driver that starts clears claims left by a crashed run: their inputs are still
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     mtime TEXT NOT NULL,
     received_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'rejected', 'duplicate')),
+    status TEXT NOT NULL CHECK (status IN ('processing', 'done', 'rejected', 'duplicate', 'retried')),
     audit_id TEXT,
     standard TEXT,
     revision INTEGER,
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     first_problem TEXT,
     note TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS inputs_once ON inputs(sha256) WHERE status != 'duplicate';
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_once ON inputs(sha256) WHERE status NOT IN ('duplicate', 'retried');
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) WHERE revision IS NOT NULL;
 CREATE TABLE IF NOT EXISTS certificates (
     number TEXT PRIMARY KEY,
@@ -77,6 +78,19 @@ class InputRow:
 
 
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
+RETRYABLE = "retryable"  # the note of a rejection that was not the input's fault
+
+
+@contextmanager
+def _alarm_deferred() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
 
@@ -102,16 +116,19 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
+        """A write transaction. The per-file time limit (SIGALRM) is held back while it is open, so
+        it can never leave the database locked half-way; it fires right after."""
+        with _alarm_deferred():
             try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise LedgerError(key="err.ledger_write", params={"path": self.path, "detail": exc}) from exc
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise LedgerError(key="err.ledger_write", params={"path": self.path, "detail": exc}) from exc
 
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:
@@ -127,7 +144,8 @@ class Ledger:
     def find(self, sha256: str) -> InputRow | None:
         try:
             row = self.db.execute(
-                f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ? AND status != 'duplicate'", (sha256,)
+                f"SELECT {_COLUMNS} FROM inputs WHERE sha256 = ? AND status NOT IN ('duplicate', 'retried')",
+                (sha256,),
             ).fetchone()
         except sqlite3.Error as exc:  # a database damaged after it opened
             raise LedgerError(key="err.ledger_open", params={"path": self.path, "detail": exc}) from exc
@@ -191,12 +209,19 @@ class Ledger:
 
     def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
                level: str | None = None, certificate_no: str | None = None, problems: int = 0,
-               first_problem: str | None = None) -> None:
+               first_problem: str | None = None, note: str | None = None) -> None:
         with self.transaction() as db:
             db.execute(
                 "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, problems = ?, "
-                "first_problem = ?, finished_at = ?, revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ?",
-                (status, output, total, level, certificate_no, problems, first_problem, now(), status, row_id))
+                "first_problem = ?, note = ?, finished_at = ?, revision = CASE WHEN ? = 'done' THEN revision END "
+                "WHERE id = ?",
+                (status, output, total, level, certificate_no, problems, first_problem, note, now(), status, row_id))
+
+    def retire(self, row_id: int) -> None:
+        """A rejection that was not the input's fault (``RETRYABLE``): the same content dropped again is
+        processed again, and this row stays as history."""
+        with self.transaction() as db:
+            db.execute("UPDATE inputs SET status = 'retried' WHERE id = ? AND status = 'rejected'", (row_id,))
 
     def certificate_details(self, number: str, details: dict) -> None:
         """Store what the register shows for a certificate (from its newest revision)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 from pipeline.errors import WorkspaceBusy
@@ -27,6 +28,9 @@ try:
     def _unlock(fh: IO) -> None:
         fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def _wait_lock(fh: IO) -> None:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+
 except ImportError:  # Windows
     import msvcrt
 
@@ -41,6 +45,12 @@ except ImportError:  # Windows
     def _unlock(fh: IO) -> None:
         fh.seek(0)
         msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+    def _wait_lock(fh: IO) -> None:
+        while not _try_lock(fh):  # LK_LOCK gives up after ten seconds; waiting is what is wanted
+            import time
+
+            time.sleep(0.05)
 
 
 def _who(ws: Workspace) -> str:
@@ -73,3 +83,16 @@ def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
         yield
     finally:
         fh.close()
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Wait for, then hold, an exclusive lock on ``path`` (made if missing): serialises workers
+    publishing to the same destination."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        _wait_lock(fh)
+        try:
+            yield
+        finally:
+            _unlock(fh)

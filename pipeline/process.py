@@ -1,9 +1,9 @@
 """One input, end to end: intake → validate → score → render → publish → archive.
 
-Order matters for "nothing lost, nothing twice": the input is copied into staging and hashed; the
-content is claimed in the ledger; outputs are built in staging and renamed into the outbox; the
-outcome is committed to the ledger; only then does the original leave the inbox. A crash at any
-point leaves the input in the inbox and no half-written folder where users look; the next run
+Order matters for "nothing lost, nothing twice": the input is copied into staging and hashed in one
+read; the content is claimed in the ledger; outputs are built in staging and renamed into the
+outbox; the outcome is committed to the ledger; only then does the original leave the inbox. A crash
+at any point leaves the input in the inbox and no half-written folder where users look; the next run
 clears the stale claim and processes it again (a re-published revision replaces itself)."""
 
 from __future__ import annotations
@@ -13,30 +13,30 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import CertpipeError
 from pipeline.faults import crashpoint
 from pipeline.i18n import t
-from pipeline.ledger import Ledger
+from pipeline.ledger import RETRYABLE, InputRow, Ledger
+from pipeline.lock import file_lock
 from pipeline.publish import archive_original, publish, safe_name, staging_dir
 from pipeline.scoring import ScoreCard, score
 from pipeline.standard import Standard
+from pipeline.timelimit import TimeLimit, time_limit
 from pipeline.workspace import Workspace
+
+# Rejections that say nothing against the file: the same content dropped again is processed again.
+RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard")
 
 
 @dataclass
 class Outcome:
     name: str
-    status: str  # done | rejected | duplicate | skipped
+    status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
     audit_id: str | None = None
     output: str | None = None
     total: str | None = None
@@ -46,34 +46,6 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     note: str | None = None
     seconds: float = 0.0
-
-
-class TimeLimit(BaseException):
-    """The per-file time limit (``limits.seconds_per_file``) ran out. A ``BaseException``, like
-    ``KeyboardInterrupt``: the ``except Exception`` around library calls must not swallow it."""
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``TimeLimit`` inside the block after ``seconds``. A real interrupt (SIGALRM) where it can
-    be one: in a process's main thread, which is where ``run``'s workers and ``watch`` process files.
-    Elsewhere (a test calling from a thread) the block runs without a limit. Python code is interrupted
-    at once; a call into C (calamine) returns first, and what those calls get is bounded by the size
-    limits."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise TimeLimit
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def shown_name(name: str) -> str:
@@ -86,28 +58,19 @@ def _no_space(exc: OSError) -> bool:
     return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def add_months(day: date, months: int) -> date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def short_code(std: Standard) -> str:
-    """``GB/T 27922-2011`` → ``GBT27922``: for certificate numbers."""
-    letters = "".join(ch for ch in std.code.split("-")[0] if ch.isascii() and ch.isalnum())
-    return letters or safe_name(std.key).upper()[:12]
+def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
+    """Copy ``src`` to ``dest`` in chunks, hashing what is copied: one read, bounded memory, and the
+    hash is of exactly the bytes that will be processed. Returns (sha256, size, mtime)."""
+    digest = hashlib.sha256()
+    size = 0
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        mtime = os.fstat(fin.fileno()).st_mtime
+        while chunk := fin.read(1 << 20):
+            digest.update(chunk)
+            fout.write(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size, mtime
 
 
 def rejected_folder(parent: Path, name: str, sha: str) -> Path:
@@ -144,44 +107,66 @@ class Processor:
     def close(self) -> None:
         self.ledger.close()
 
+    def _lock(self, dest: Path):
+        """Workers publishing to one destination take turns (revisions of one audit, same-named rejections)."""
+        return file_lock(self.ws.state / "locks" / f"{dest.parent.name}.{dest.name}.lock")
+
     # ---------------------------------------------------------------------------------------
     def process(self, path: Path) -> Outcome:
         started = time.perf_counter()
-        outcome = self._process(path)
+        stage = staging_dir(self.ws.outbox)
+        try:
+            outcome = self._process(path, stage)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
         outcome.seconds = time.perf_counter() - started
         return outcome
 
-    def _process(self, path: Path) -> Outcome:
+    def _process(self, path: Path, stage: Path) -> Outcome:
         name = shown_name(path.name)
+        original = stage / "original" / name
         try:
-            data = path.read_bytes()
-            stat = path.stat()
+            sha, size, mtime = stage_copy(path, original)
         except FileNotFoundError:
             return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
-        sha = hashlib.sha256(data).hexdigest()
-        previous = self.ledger.find(sha)
-        if previous is None:
-            row = self.ledger.claim(sha, name, len(data), stat.st_mtime)
-            if row is None:
-                previous = self.ledger.find(sha)
-        if previous is not None:
-            return self._seen_before(path, sha, len(data), stat.st_mtime, previous)
+        except OSError as exc:
+            if _no_space(exc):
+                raise CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc)) from exc
+            raise
+        row, previous = self._claim(sha, name, size, mtime)
         if row is None:
-            return Outcome(name, "skipped", note="claimed and released by another worker")
+            return self._seen_before(path, name, sha, size, mtime, previous)
         crashpoint("claimed")
-
+        crashpoint("staged")
         try:
-            stage = staging_dir(self.ws.outbox)
-            try:
-                outcome = self._outcome(row, path, name, data, stage, sha)
-            finally:
-                shutil.rmtree(stage, ignore_errors=True)
+            outcome = self._outcome(row, name, stage, original, sha)
         except BaseException as exc:
             self.ledger.release(row)  # the input stays in the inbox, to be tried again
             if isinstance(exc, OSError) and _no_space(exc):
                 raise CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc)) from exc
             raise
         crashpoint("finished")
+        return self._archive(path, row, outcome)
+
+    def _claim(self, sha: str, name: str, size: int, mtime: float) -> tuple[int | None, InputRow | None]:
+        """Claim this content, or say who has it. Waits while another worker has the same content."""
+        deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
+        while True:
+            previous = self.ledger.find(sha)
+            if previous is not None and previous.status == "rejected" and previous.note == RETRYABLE:
+                self.ledger.retire(previous.id)
+                previous = None
+            if previous is None:
+                row = self.ledger.claim(sha, name, size, mtime)
+                if row is not None:
+                    return row, None
+                continue  # another worker claimed it a moment ago
+            if previous.status != "processing" or time.monotonic() > deadline:
+                return None, previous
+            time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
+
+    def _archive(self, path: Path, row: int, outcome: Outcome) -> Outcome:
+        name = outcome.name
         try:
             archived = archive_original(path, self.ws.archive)
         except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
@@ -190,15 +175,31 @@ class Processor:
         except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
             raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
         crashpoint("archived")
-        self.ledger.archived(row, shown_name(str(archived.relative_to(self.ws.root))))
+        self.ledger.archived(row, shown_name(self.ws.shown(archived)))
         return outcome
 
-    def _outcome(self, row: int, path: Path, name: str, data: bytes, stage: Path, sha: str) -> Outcome:
+    def _seen_before(self, path: Path, name: str, sha: str, size: int, mtime: float,
+                     previous: InputRow) -> Outcome:
+        if previous.status == "processing":
+            return Outcome(name, "skipped", note=t("pipe.still_processing", self.lang))
+        if previous.archived_to is None and previous.name == name:
+            # the run that processed it stopped before moving it: finish that step only
+            outcome = Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
+                              note=t("pipe.completed_interrupted", self.lang))
+            return self._archive(path, previous.id, outcome)
+        try:
+            archived = archive_original(path, self.ws.archive)
+        except FileNotFoundError:
+            return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
+        except OSError as exc:
+            raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
+        self.ledger.record_duplicate(sha, name, size, mtime, shown_name(self.ws.shown(archived)), previous)
+        return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
+                       note=t("pipe.duplicate_of", self.lang, name=previous.name,
+                              status=t(f"status.{previous.status}", self.lang)))
+
+    def _outcome(self, row: int, name: str, stage: Path, original: Path, sha: str) -> Outcome:
         """Check and render within the time limit, then publish (never interrupted)."""
-        original = stage / "original" / name
-        original.parent.mkdir()
-        original.write_bytes(data)
-        crashpoint("staged")
         from pipeline.validate import Problem, validate_file
 
         limits = self.config.limits
@@ -220,28 +221,6 @@ class Processor:
         if rendered is not None:
             return self._publish_done(row, name, *rendered)
         return self._reject(row, name, stage, original, problems, sha)
-    def _seen_before(self, path: Path, sha: str, size: int, mtime: float, previous) -> Outcome:
-        name = shown_name(path.name)
-        deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
-        while previous is not None and previous.status == "processing":
-            # the same content is in another worker's hands: wait for its outcome
-            if time.monotonic() > deadline:
-                return Outcome(name, "skipped", note="the same content is still being processed")
-            time.sleep(0.05)
-            previous = self.ledger.find(sha)
-        if previous is None:  # the other worker gave up its claim: try again
-            return self._process(path)
-        if previous.archived_to is None and previous.name == name:
-            # the run that processed it stopped before moving it: finish that step only
-            archived = archive_original(path, self.ws.archive)
-            self.ledger.archived(previous.id, shown_name(str(archived.relative_to(self.ws.root))))
-            return Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
-                           note="completed an interrupted run")
-        archived = archive_original(path, self.ws.archive)
-        self.ledger.record_duplicate(sha, name, size, mtime, shown_name(str(archived.relative_to(self.ws.root))),
-                                     previous)
-        return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
-                       note=f"same content as {previous.name} ({previous.status})")
 
     def _reject(self, row: int, name: str, stage: Path, original: Path, problems: list, sha: str) -> Outcome:
         from pipeline.annotate import annotate
@@ -264,22 +243,27 @@ class Processor:
                     "\n".join([*lines, f"(annotated copy not made: {type(exc).__name__} {exc})"]) + "\n",
                     encoding="utf-8")
         (folder / ".sha256").write_text(sha)
-        dest = rejected_folder(self.ws.rejected, safe_name(Path(name).stem, "workbook"), sha)
-        publish(folder, dest)
-        first = str(problems[0]) if problems else None
-        self.ledger.finish(row, status="rejected", output=str(dest.relative_to(self.ws.root)),
-                           problems=len(problems), first_problem=first)
-        return Outcome(name, "rejected", output=str(dest.relative_to(self.ws.root)),
-                       problems=[str(p) for p in problems])
+        stem = safe_name(Path(name).stem, "workbook")
+        with self._lock(self.ws.rejected / stem):
+            dest = publish(folder, rejected_folder(self.ws.rejected, stem, sha))
+        shown = self.ws.shown(dest)
+        retryable = any(getattr(p, "key", "") in RETRYABLE_KEYS for p in problems)
+        self.ledger.finish(row, status="rejected", output=shown, problems=len(problems),
+                           first_problem=str(problems[0]) if problems else None,
+                           note=RETRYABLE if retryable else None)
+        return Outcome(name, "rejected", output=shown, problems=[str(p) for p in problems])
 
     def _render(self, row: int, stage: Path, audit, std: Standard) -> tuple:
         """Score and write the outputs into ``stage/out``; nothing is visible to users yet."""
+        from pipeline.certificates import issue
+        from pipeline.scorecard_json import scorecard_dict
+
         card = score(std, audit.entries)
         audit_id = audit.info.audit_id
         revision = self.ledger.assign(row, audit_id, std.key)
         certificate = None
         if card.level is not None:
-            certificate = self._certificate(audit, std, card)
+            certificate = issue(self.ledger, audit, std, card, self.config.certificates, self.lang)
         folder = stage / "out"
         folder.mkdir()
         files = self.renderer.render(audit, std, card, folder, lang=self.lang, revision=revision,
@@ -288,9 +272,7 @@ class Processor:
             from pipeline.pdf import convert_to_pdf
 
             convert_to_pdf(files, instances=1)
-        from pipeline.scorecard_json import scorecard_dict
-
-        data = scorecard_dict(card, audit, std) | {"revision": revision}
+        data = scorecard_dict(card, audit, std, lang=self.lang) | {"revision": revision}
         if certificate is not None:
             data["certificate"] = {"number": certificate.number, "issue_date": certificate.issue_date.isoformat(),
                                    "expiry_date": certificate.expiry_date.isoformat()}
@@ -300,36 +282,14 @@ class Processor:
 
     def _publish_done(self, row: int, name: str, folder: Path, audit_id: str, card: ScoreCard, revision: int,
                       certificate) -> Outcome:
-        dest = publish(folder, self.ws.outbox / safe_name(audit_id), revision=revision)
+        target = self.ws.outbox / safe_name(audit_id)
+        with self._lock(target):
+            dest = publish(folder, target, revision=revision)
         crashpoint("published")
         level = card.level.label.get(self.lang) if card.level else None
-        self.ledger.finish(row, status="done", output=str(dest.relative_to(self.ws.root)), total=str(card.total),
-                           level=level, certificate_no=certificate.number if certificate else None)
-        return Outcome(name, "done", audit_id=audit_id,
-                       output=str(dest.relative_to(self.ws.root)), total=str(card.total), level=level,
-                       revision=revision, certificate_no=certificate.number if certificate else None)
-
-    def _certificate(self, audit, std: Standard, card: ScoreCard):
-        from pipeline.render import CertificateInfo
-
-        cfg = self.config.certificates
-        number, issued = self.ledger.certificate_number(
-            audit.info.audit_id, std.key, short_code(std), cfg.number_format, date.today().year, card.level.key)
-        info = CertificateInfo(
-            number=number, issue_date=issued,
-            expiry_date=add_years(issued, cfg.validity_years) - _ONE_DAY,
-            surveillance_due=add_months(issued, cfg.surveillance_months),
-        )
-        from pipeline.render_context import clean
-
-        self.ledger.certificate_details(number, {  # cleaned: the register cannot hold control characters
-            "organisation": clean(audit.info.org_name), "credit_code": clean(audit.info.org_credit_code),
-            "standard": f"{std.code}", "edition": std.edition, "level": std.describe_level(card.level, self.lang),
-            "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
-            "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
-            "provisional": std.provisional,
-        })
-        return info
-
-
-_ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
+        number = certificate.number if certificate else None
+        shown = self.ws.shown(dest)
+        self.ledger.finish(row, status="done", output=shown, total=str(card.total), level=level,
+                           certificate_no=number)
+        return Outcome(name, "done", audit_id=audit_id, output=shown, total=str(card.total), level=level,
+                       revision=revision, certificate_no=number)

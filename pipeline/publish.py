@@ -66,11 +66,22 @@ def _revision_of(folder: Path) -> int:
 def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
     """Rename the finished ``stage`` folder to ``dest``. When ``dest`` holds an older revision its
     files move to ``dest/history/r<old>/``; a stale equal revision (a re-run after a crash) is
-    replaced. A crash at any point leaves either the old or the new folder in place (see
-    ``cleanup_staging``)."""
+    replaced; an older revision than the one there goes to ``history/`` itself. Callers publishing
+    to the same ``dest`` from several processes hold ``lock.file_lock`` around it. A crash at any
+    point leaves either the old or the new folder in place (see ``cleanup_staging``)."""
     (stage / ".revision").write_text(str(revision))
     fsync_tree(stage)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and _revision_of(dest) > revision:
+        # a newer revision is already published (workers finish in any order): this one is history
+        kept = dest / "history" / f"r{revision}"
+        if kept.exists():
+            shutil.rmtree(stage)
+        else:
+            kept.parent.mkdir(exist_ok=True)
+            os.rename(stage, kept)
+        fsync_dir(kept.parent)
+        return dest
     if not dest.exists():
         os.rename(stage, dest)
     else:

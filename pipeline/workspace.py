@@ -23,6 +23,13 @@ class Workspace:
         paths = config.paths
         return cls(root, paths.inbox, paths.outbox, paths.archive)
 
+    def shown(self, path: Path) -> str:
+        """A path as users are told it: relative to the workspace when inside it, else absolute."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
     @property
     def inbox(self) -> Path:
         return self.root / self.inbox_dir

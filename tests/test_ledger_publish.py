@@ -148,3 +148,13 @@ def test_register_lists_only_certificates_in_force(tmp_path: Path):
     path = tmp_path / "register.xlsx"
     assert write_register(ledger, path) == 1
     assert load_workbook(path).active.cell(2, 2).value == "KEEP"
+
+
+def test_an_older_revision_published_after_a_newer_one_goes_to_history(tmp_path: Path):
+    outbox = tmp_path / "outbox"
+    dest = outbox / "AUD-1"
+    publish(_stage(outbox, {"report.docx": "r3"}), dest, revision=3)
+    publish(_stage(outbox, {"report.docx": "r2"}), dest, revision=2)  # a slower worker finishes last
+    assert (dest / "report.docx").read_text() == "r3"
+    assert (dest / "history" / "r2" / "report.docx").read_text() == "r2"
+    assert list((outbox / ".staging").iterdir()) == []

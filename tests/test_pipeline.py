@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -178,3 +179,34 @@ def test_write_samples_make_real_workbooks(tmp_path: Path):
     assert len(written) == len(std.levels) + 1 + 1
     wb = load_workbook(written[0])
     assert "org_name" in wb.defined_names
+
+
+def test_a_rejection_that_was_not_the_files_fault_is_retried_when_dropped_again(tmp_path: Path):
+    ws = make_ws(tmp_path)
+    drafts = make_ws(tmp_path / "drafts")
+    std_src = ROOT / "standards" / "qhxc013-2018.yaml"
+    (drafts.root / "standards").mkdir()
+    (drafts.root / "standards" / "acme-2026.yaml").write_text(
+        std_src.read_text(encoding="utf-8").replace("key: qhxc013-2018", "key: acme-2026"), encoding="utf-8")
+    acme = load_standard("acme-2026", drafts.root)
+    blank = build_workbook(acme, samples([acme])[0].audit.info, drafts.root / "blank.xlsx")
+    audit = Audit("acme-2026", acme.edition, replace(samples([acme])[0].audit.info, audit_id="R-1"),
+                  entries_for(acme, Decimal(120)))
+    fill_audit(blank, drafts.inbox / "acme.xlsx", audit)
+    shutil.copy(drafts.inbox / "acme.xlsx", ws.inbox / "acme.xlsx")
+    first = run(ws).outcomes[0]
+    assert first.status == "rejected" and "acme-2026" in first.problems[0]
+    # the scheme manager adds the standard; the same file dropped again is processed, not a duplicate
+    (ws.root / "standards").mkdir()
+    shutil.copy(drafts.root / "standards" / "acme-2026.yaml", ws.root / "standards")
+    shutil.copy(drafts.inbox / "acme.xlsx", ws.inbox / "acme.xlsx")
+    second = run(ws).outcomes[0]
+    assert second.status == "done" and second.level
+    assert sorted(r.status for r in Ledger(ws.state / "ledger.sqlite").rows()) == ["done", "retried"]
+
+
+def test_certificate_numbers_use_the_standards_short_code(tmp_path: Path):
+    ws = make_ws(tmp_path)
+    workbook(ws, "isi.xlsx", sample_audit("info-system-integration", "N-1", "185"))
+    outcome = run(ws).outcomes[0]
+    assert outcome.certificate_no.startswith(f"CP-{date.today().year}-ISI-")

@@ -1,0 +1,49 @@
+"""A certificate's number and dates: the number from the ledger (allocated once per audit, never
+reused), the dates from the first issue and ``[certificates]`` in certpipe.toml."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pipeline.audit import Audit
+from pipeline.config import Certificates
+from pipeline.ledger import Ledger
+from pipeline.render import CertificateInfo
+from pipeline.render_context import clean
+from pipeline.scoring import ScoreCard
+from pipeline.standard import Standard
+from pipeline.workbook_ids import short_code
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def issue(ledger: Ledger, audit: Audit, std: Standard, card: ScoreCard, cfg: Certificates,
+          lang: str) -> CertificateInfo:
+    """The audit's certificate (its number kept across revisions) and what the register shows of it."""
+    number, issued = ledger.certificate_number(
+        audit.info.audit_id, std.key, short_code(std), cfg.number_format, date.today().year, card.level.key)
+    info = CertificateInfo(
+        number=number, issue_date=issued,
+        expiry_date=add_years(issued, cfg.validity_years) - timedelta(days=1),
+        surveillance_due=add_months(issued, cfg.surveillance_months),
+    )
+    ledger.certificate_details(number, {  # cleaned: the register cannot hold control characters
+        "organisation": clean(audit.info.org_name), "credit_code": clean(audit.info.org_credit_code),
+        "standard": std.code, "edition": std.edition, "level": std.describe_level(card.level, lang),
+        "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
+        "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
+        "provisional": std.provisional,
+    })
+    return info
