@@ -321,7 +321,8 @@ def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.
         rows: dict[str, list[CodeRow]] = {}
         if "code" in columns:
             code_col = _split(columns["code"] + "1")[1]
-            first = int(meta.get("first_row", "1") or 1) if meta.get("first_row", "").isdigit() else 1
+            first_row = meta.get("first_row", "")
+            first = int(first_row) if re.fullmatch(r"[0-9]{1,7}", first_row) else 1  # "²" is a digit too
             for sheet in scoring:
                 grid = reader.grid(sheet)
                 for r in range(first - 1, len(grid)):

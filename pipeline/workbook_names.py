@@ -63,8 +63,9 @@ def decode_columns(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in (text or "").split(";"):
         role, _, letter = item.partition("=")
-        if role and letter.isalpha():
-            out[role.strip()] = letter.strip().upper()
+        letter = letter.strip().upper()
+        if role and re.fullmatch(r"[A-Z]{1,3}", letter):  # an edited _meta may hold anything
+            out[role.strip()] = letter
     return out
 
 
