@@ -13,7 +13,6 @@ the Chinese one. Every template is rendered with ``autoescape=True`` and ``Stric
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +25,7 @@ from pipeline.config import Config
 from pipeline.docx_fast import PreparedDocx
 from pipeline.errors import TemplateError
 from pipeline.i18n import t
+from pipeline.publish import safe_name
 from pipeline.qr import payload, qr_png
 from pipeline.render_context import build_context, chart_rows, report_number
 from pipeline.resources import builtin_dir
@@ -35,7 +35,6 @@ from pipeline.standard import Standard
 __all__ = ["CertificateInfo", "Renderer", "make_env", "report_number", "template_dirs"]
 
 KINDS = ("report", "certificate")
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,6 @@ def find_template(kind: str, std_key: str | None, lang: str, workspace_templates
                     return folder / name
     raise TemplateError(t("render.template_missing", lang, name=f"{kind}.{lang}.docx",
                           searched=", ".join(str(d) for d in dirs)))
-
-
-def safe_stem(audit_id: str) -> str:
-    return _UNSAFE.sub("_", audit_id).strip(". ") or "audit"
 
 
 class Renderer:
@@ -131,7 +126,7 @@ class Renderer:
             certificate = None
         ctx = self.context(audit, std, card, lang=lang, revision=revision, certificate=certificate,
                            report_date=report_date)
-        stem = safe_stem(audit.info.audit_id)
+        stem = safe_name(audit.info.audit_id)  # the same name as the audit's outbox folder
         report = self.template("report", std.key, lang)
         written = [report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang))]
         if certificate is not None:
