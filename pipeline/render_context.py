@@ -29,6 +29,7 @@ from decimal import Decimal
 from pipeline.audit import Audit
 from pipeline.config import Config
 from pipeline.i18n import t
+from pipeline.numbers import plain
 from pipeline.scoring import IndicatorScore, ScoreCard
 from pipeline.standard import Standard
 
@@ -46,12 +47,7 @@ def clean(text: object) -> str:
 
 def fmt_num(value: Decimal | None) -> str:
     """``12.50`` → ``12.5``, ``100`` → ``100``: exact, no exponent."""
-    if value is None:
-        return ""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return "" if value is None else plain(value)
 
 
 def fmt_rate(value: Decimal | None, lang: str) -> str:

@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from pipeline.audit import Entries
 from pipeline.i18n import t
+from pipeline.numbers import tidy
 from pipeline.standard import Indicator, Level, Standard, Text
 
 ZERO = Decimal(0)
@@ -33,11 +34,6 @@ def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     rounded = int(scaled + Fraction(1, 2))  # floor of x + ½ for x ≥ 0
     sign = -1 if value < 0 else 1
     return (Decimal(sign * rounded) / Decimal(scale)).quantize(Decimal(1).scaleb(-places))
-
-
-def tidy(value: Decimal) -> Decimal:
-    """The same number without trailing zeros: ``70.0`` → ``70``, ``95.50`` → ``95.5``."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def rate(points: Decimal, maximum: Decimal) -> Decimal:

@@ -10,6 +10,7 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from pipeline.i18n import t
+from pipeline.numbers import plain
 from pipeline.standard import Indicator, Level, Standard, Text
 
 Loc = tuple[str | int, ...]
@@ -55,33 +56,29 @@ def _translations(model: BaseModel, loc: Loc, lang: str) -> Iterator[Finding]:
                     yield from _translations(item, (*loc, name, i), lang)
 
 
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
 def _sums(std: Standard, lang: str) -> Iterator[Finding]:
     if std.max <= 0:
-        yield ("max",), t("def.max_not_positive", lang, max=_fmt(std.max))
+        yield ("max",), t("def.max_not_positive", lang, max=plain(std.max))
     parts_total = sum((p.max for p in std.parts), Decimal(0))
     if parts_total != std.max:
-        yield ("max",), t("def.parts_sum", lang, total=_fmt(parts_total), max=_fmt(std.max))
+        yield ("max",), t("def.parts_sum", lang, total=plain(parts_total), max=plain(std.max))
     for i, part in enumerate(std.parts):
         total = sum((ind.max for ind in part.indicators), Decimal(0))
         if total != part.max:
-            yield ("parts", i, "max"), t("def.part_sum", lang, part=part.key, total=_fmt(total), max=_fmt(part.max))
+            yield ("parts", i, "max"), t("def.part_sum", lang, part=part.key, total=plain(total), max=plain(part.max))
         for j, ind in enumerate(part.indicators):
             yield from _indicator_sums(ind, ("parts", i, "indicators", j), std, lang)
 
 
 def _indicator_sums(ind: Indicator, loc: Loc, std: Standard, lang: str) -> Iterator[Finding]:
     if ind.max <= 0:
-        yield (*loc, "max"), t("def.max_not_positive", lang, max=_fmt(ind.max))
+        yield (*loc, "max"), t("def.max_not_positive", lang, max=plain(ind.max))
     elif ind.is_leaf and std.input.mode == "points" and std.input.step > 0 and ind.max % std.input.step:
-        yield (*loc, "max"), t("def.max_off_step", lang, max=_fmt(ind.max), step=_fmt(std.input.step))
+        yield (*loc, "max"), t("def.max_off_step", lang, max=plain(ind.max), step=plain(std.input.step))
     if ind.children:
         total = sum((c.max for c in ind.children), Decimal(0))
         if total != ind.max:
-            yield (*loc, "max"), t("def.children_sum", lang, code=ind.code, total=_fmt(total), max=_fmt(ind.max))
+            yield (*loc, "max"), t("def.children_sum", lang, code=ind.code, total=plain(total), max=plain(ind.max))
         for k, child in enumerate(ind.children):
             yield from _indicator_sums(child, (*loc, "children", k), std, lang)
 
@@ -120,18 +117,18 @@ def _levels(levels: tuple[Level, ...], maximum: Decimal, loc: Loc, lang: str, *,
     for i, level in enumerate(levels):
         here = (*loc, i, "min")
         if level.min < 0:
-            yield here, t("def.level_negative", lang, key=level.key, min=_fmt(level.min))
+            yield here, t("def.level_negative", lang, key=level.key, min=plain(level.min))
         if level.min > maximum:
-            yield here, t("def.level_beyond_max", lang, key=level.key, min=_fmt(level.min), max=_fmt(maximum))
+            yield here, t("def.level_beyond_max", lang, key=level.key, min=plain(level.min), max=plain(maximum))
         if prev is not None and level.min <= prev:
-            yield here, t("def.level_not_increasing", lang, key=level.key, min=_fmt(level.min), prev=_fmt(prev))
+            yield here, t("def.level_not_increasing", lang, key=level.key, min=plain(level.min), prev=plain(prev))
         prev = level.min
 
 
 def _input(std: Standard, lang: str) -> Iterator[Finding]:
     spec = std.input
     if spec.step <= 0:
-        yield ("input", "step"), t("def.step_not_positive", lang, step=_fmt(spec.step))
+        yield ("input", "step"), t("def.step_not_positive", lang, step=plain(spec.step))
     if spec.mode == "points":
         if spec.bands:
             yield ("input", "bands"), t("def.bands_unused", lang)
@@ -142,13 +139,13 @@ def _input(std: Standard, lang: str) -> Iterator[Finding]:
     bands = sorted(enumerate(spec.bands), key=lambda ib: ib[1].low)
     for i, band in bands:
         if band.low >= band.high:
-            yield ("input", "bands", i), t("def.band_empty", lang, low=_fmt(band.low), high=_fmt(band.high))
+            yield ("input", "bands", i), t("def.band_empty", lang, low=plain(band.low), high=plain(band.high))
     low, high = bands[0][1].low, max(b.high for _, b in bands)
     if low != 0 or high != 100:
-        yield ("input", "bands"), t("def.band_range", lang, low=_fmt(low), high=_fmt(high))
+        yield ("input", "bands"), t("def.band_range", lang, low=plain(low), high=plain(high))
     for (_, prev), (i, band) in pairwise(bands):
         if band.low != prev.high:
-            yield ("input", "bands", i, "low"), t("def.band_gap", lang, prev_high=_fmt(prev.high), low=_fmt(band.low))
+            yield ("input", "bands", i, "low"), t("def.band_gap", lang, prev_high=plain(prev.high), low=plain(band.low))
 
 
 def _status(std: Standard, lang: str) -> Iterator[Finding]:

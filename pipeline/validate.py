@@ -17,6 +17,7 @@ from pipeline.credit_code import check_character, credit_code_problem
 from pipeline.errors import UnknownStandard, WorkbookError
 from pipeline.i18n import t
 from pipeline.intake import CellValue, FilledWorkbook, read_workbook
+from pipeline.numbers import plain
 from pipeline.standard import Indicator, Standard
 from pipeline.standard_load import load_standard
 from pipeline.validate_values import parse_count, parse_date, parse_number, text_of
@@ -90,10 +91,6 @@ class _Collector:
         ))
 
 
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
 def _shown(value: object) -> str:
     text = text_of(value)
     return text if len(text) <= 40 else text[:39] + "…"
@@ -140,7 +137,7 @@ def _structure(filled: FilledWorkbook, std: Standard, out: _Collector) -> set[st
                     first=f"{rows[0].sheet}!{code_col}{rows[0].row}")
         found, _ = parse_number(rows[0].max.value)
         if found != ind.max or rows[0].max.formula:
-            out.add("max_edited", rows[0].max, code=code, found=_shown(rows[0].max.value), expected=_fmt(ind.max))
+            out.add("max_edited", rows[0].max, code=code, found=_shown(rows[0].max.value), expected=plain(ind.max))
     for code, rows in filled.rows.items():
         if code not in std.indicators:
             for row in rows:
@@ -253,12 +250,12 @@ def _scores(filled: FilledWorkbook, std: Standard, out: _Collector, missing: set
             if value is None:
                 out.add("not_number", cell, name=name, code=ind.code, value=_shown(cell.value))
             elif value < 0:
-                out.add("negative", cell, name=name, code=ind.code, value=_fmt(value))
+                out.add("negative", cell, name=name, code=ind.code, value=plain(value))
             elif value > top:
                 out.add("above_max_percent" if percent else "above_max", cell, name=name, code=ind.code,
-                        value=_fmt(value), max=_fmt(top))
+                        value=plain(value), max=plain(top))
             elif value % step:
-                out.add("off_step", cell, name=name, code=ind.code, value=_fmt(value), step=_fmt(step), unit=unit)
+                out.add("off_step", cell, name=name, code=ind.code, value=plain(value), step=plain(step), unit=unit)
             else:
                 scores[ind.code] = value
     return scores, marked, notes

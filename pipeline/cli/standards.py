@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from pipeline.cli.app import app, out, report_checks, settings
 from pipeline.i18n import t
+from pipeline.numbers import plain
 from pipeline.standard import Indicator, Level, Standard
 from pipeline.standard_load import all_standards, check_file, definition_paths, load_standard
 
@@ -20,12 +21,8 @@ standards_app = typer.Typer(
 app.add_typer(standards_app, name="standards")
 
 
-def _num(value) -> str:
-    return f"{value.normalize():f}"
-
-
 def _levels_text(levels: tuple[Level, ...], lang: str) -> str:
-    return " / ".join(f"{lv.label.get(lang)}≥{_num(lv.min)}" for lv in levels)
+    return " / ".join(f"{lv.label.get(lang)}≥{plain(lv.min)}" for lv in levels)
 
 
 def _status(std: Standard, lang: str) -> str:
@@ -41,14 +38,14 @@ def list_(ctx: typer.Context) -> None:
     for col in ("key", "code", "title", "max", "levels", "status"):
         table.add_column(t(f"cli.col.{col}", lang), overflow="fold")
     for std in all_standards(s.workspace.root, lang):
-        table.add_row(std.key, std.code, std.title.get(lang), _num(std.max),
+        table.add_row(std.key, std.code, std.title.get(lang), plain(std.max),
                       _levels_text(std.levels, lang), _status(std, lang))
     out.print(table)
 
 
 def _add_indicator(node: Tree, ind: Indicator, lang: str) -> None:
     na = f" [dim]({t('cli.na_allowed', lang)})[/]" if ind.na_allowed else ""
-    branch = node.add(f"[bold]{ind.code}[/] {ind.title.get(lang)}  [cyan]{_num(ind.max)}[/]{na}")
+    branch = node.add(f"[bold]{ind.code}[/] {ind.title.get(lang)}  [cyan]{plain(ind.max)}[/]{na}")
     for child in ind.children:
         _add_indicator(branch, child, lang)
 
@@ -67,11 +64,11 @@ def show(
     if std.provisional:
         out.print(f"  [yellow]{std.status.reason.get(lang)}[/]")
     mode = t(f"cli.mode.{std.input.mode}", lang)
-    out.print(f"{t('cli.input', lang)}: {mode}, {t('cli.step', lang)} {_num(std.input.step)}")
-    tree = Tree(f"{t('cli.col.max', lang)} {_num(std.max)}")
+    out.print(f"{t('cli.input', lang)}: {mode}, {t('cli.step', lang)} {plain(std.input.step)}")
+    tree = Tree(f"{t('cli.col.max', lang)} {plain(std.max)}")
     for part in std.parts:
         levels = f"  [dim]{_levels_text(part.levels, lang)}[/]" if part.levels else ""
-        branch = tree.add(f"[bold magenta]{part.title.get(lang)}[/]  [cyan]{_num(part.max)}[/]{levels}")
+        branch = tree.add(f"[bold magenta]{part.title.get(lang)}[/]  [cyan]{plain(part.max)}[/]{levels}")
         for ind in part.indicators:
             _add_indicator(branch, ind, lang)
     out.print(tree)
@@ -86,11 +83,11 @@ def show(
     rules = std.rules
     if rules.special_deductions:
         sd = rules.special_deductions
-        out.print(t("cli.rule_deductions", lang, points=_num(sd.points),
+        out.print(t("cli.rule_deductions", lang, points=plain(sd.points),
                     blocks=sd.blocks_at if sd.blocks_at is not None else "—"))
     if rules.special_bonus:
         sb = rules.special_bonus
-        out.print(t("cli.rule_bonus", lang, points=_num(sb.points), count=sb.max_count))
+        out.print(t("cli.rule_bonus", lang, points=plain(sb.points), count=sb.max_count))
     for erratum in std.errata:
         out.print(f"[dim]{t('cli.erratum', lang)} {erratum.where}: {erratum.says} → {erratum.reading}[/]")
 

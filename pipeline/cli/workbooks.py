@@ -16,6 +16,7 @@ from pipeline.cli.app import _CURRENT, app, out, settings
 from pipeline.config import load_config
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
+from pipeline.numbers import plain
 from pipeline.schedule import read_schedule
 from pipeline.scorecard_json import scorecard_json
 from pipeline.scoring import score as score_audit
@@ -37,7 +38,7 @@ LangOption = Annotated[str | None, typer.Option("--lang", help="语言 zh|en（�
 
 
 def _num(value) -> str:
-    return f"{value.normalize():f}" if value is not None else "—"
+    return plain(value) if value is not None else "—"
 
 
 @app.command(short_help="生成空白评分表 / make blank scoring workbooks")
