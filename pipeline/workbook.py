@@ -175,6 +175,8 @@ class _Builder:
             put(ws, f"A{row}", self.t(f"wb.field.{field}") + star, font=BOLD, box=True)
             value = getattr(info, field)
             cell = put(ws, f"B{row}", value if value not in ("", None) else None, box=True)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # data, not a formula: an organisation may be called "=1+1"
             self.name(ws, field, f"B{row}")
             if field == "audit_id":
                 cell.font = BOLD

@@ -10,8 +10,8 @@ is the template with every marker cell written as openpyxl writes that value (sa
 fresh timestamps, and the zip assembled from the members (about 1 ms instead of 50-110 ms).
 
 A value this module does not write exactly as openpyxl would (anything but ``None``, a non-empty
-plain string, or a ``date``; text starting with ``=``, holding control characters or longer than
-32,767 characters) returns ``None``, and the caller builds that workbook the slow way.
+plain string, or a ``date``; text holding control characters or longer than 32,767 characters)
+returns ``None``, and the caller builds that workbook the slow way.
 ``tests/test_workbook_fast.py`` compares fast and slow workbooks byte for byte, member by member.
 """
 
@@ -60,7 +60,7 @@ def _cell(ref: str, style: str, value: object) -> str:
         return f'<c r="{ref}"{style} t="n"></c>'
     if isinstance(value, date) and not isinstance(value, datetime):
         return f'<c r="{ref}"{style} t="n"><v>{safe_string(to_excel(value))}</v></c>'
-    if type(value) is str and value and not value.startswith("=") and len(value) <= 32767 \
+    if type(value) is str and value and len(value) <= 32767 \
             and not ILLEGAL_CHARACTERS_RE.search(value):
         text = escape(value).replace("\r", "&#13;").encode("ascii", "xmlcharrefreplace").decode("ascii")
         space = ' xml:space="preserve"' if value != value.strip() else ""

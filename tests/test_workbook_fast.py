@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from pipeline.audit import AuditInfo
 from pipeline.standard_load import all_standards
@@ -74,8 +75,21 @@ def test_fast_workbook_reads_the_same_as_the_slow_one(tmp_path):
 
 def test_values_the_template_cannot_hold_are_built_by_openpyxl(tmp_path):
     std = STANDARDS[0]
-    formula_like = AuditInfo("F-1", "=1+1")
-    assert workbook_bytes(std, formula_like) is None
+    control = AuditInfo("F-1", "某公司\x01")
+    assert workbook_bytes(std, control) is None
     assert workbook_bytes(std, AuditInfo("", "某公司")) is None
-    path = build_workbook(std, formula_like, tmp_path / "f.xlsx")
-    assert load_workbook(path)[load_workbook(path).sheetnames[0]]["B4"].value == "F-1"
+    with pytest.raises(IllegalCharacterError):  # as before: the caller reports it
+        build_workbook(std, control, tmp_path / "c.xlsx")
+
+
+def test_text_starting_with_equals_is_text_both_ways(tmp_path):
+    std = STANDARDS[0]
+    audit = AuditInfo("F-1", "=1+1", scope="=HYPERLINK(\"x\")")
+    assert workbook_bytes(std, audit) is not None
+    fast = build_workbook(std, audit, tmp_path / "fast.xlsx")
+    slow = build_workbook(std, audit, tmp_path / "slow.xlsx", fast=False)
+    assert _members(fast) == _members(slow)
+    wb = load_workbook(fast)
+    (sheet, ref), = list(wb.defined_names["org_name"].destinations)
+    cell = wb[sheet][ref.replace("$", "")]
+    assert cell.value == "=1+1" and cell.data_type == "s"
