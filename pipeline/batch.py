@@ -7,10 +7,12 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.i18n import t
 from pipeline.inbox_filter import is_candidate
 from pipeline.ledger import Ledger
 from pipeline.lock import workspace_lock
@@ -31,9 +33,17 @@ class BatchResult:
 
 
 def inbox_files(ws: Workspace) -> list[Path]:
+    """The workbooks waiting in the inbox, oldest first (a file that leaves meanwhile is skipped)."""
     if not ws.inbox.is_dir():
         return []
-    return sorted((p for p in ws.inbox.iterdir() if is_candidate(p)), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    found = []
+    for path in ws.inbox.iterdir():
+        if is_candidate(path):
+            try:
+                found.append((path.stat().st_mtime_ns, path.name, path))
+            except FileNotFoundError:
+                continue
+    return [path for _, _, path in sorted(found)]
 
 
 def prepare(ws: Workspace) -> None:
@@ -71,6 +81,23 @@ def _work(path: str) -> Outcome:
         return Outcome(Path(path).name, "failed", note=f"{type(exc).__name__}: {exc}")
 
 
+def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
+              record: Callable[[Outcome], None]) -> list[Path]:
+    """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(ws, config, lang, pdf)) as pool:
+        futures = {pool.submit(_work, str(p)): p for p in files}
+        done: set[Path] = set()
+        try:
+            for future in as_completed(futures):
+                record(future.result())
+                done.add(futures[future])
+        except BrokenProcessPool:
+            return [p for p in files if p not in done]
+    return []
+
+
 def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False, workers: int = 0,
               on_start: Callable[[int], None] | None = None,
               on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
@@ -93,15 +120,21 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
             finally:
                 _WORKER.close()
         else:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(ws, config, lang, pdf)) as pool:
-                futures = [pool.submit(_work, str(p)) for p in files]
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    result.outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
+            def record(outcome: Outcome) -> None:
+                result.outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+
+            left = _run_pool(ws, config, lang, pdf, workers, files, record)
+            if left:
+                # a worker died (killed, or a native library aborted): no worker is alive now, so
+                # their claims and scratch folders can go; each unfinished file then runs alone,
+                # so one that kills its worker again only fails itself and stays in the inbox
+                prepare(ws)
+                for path in left:
+                    if _run_pool(ws, config, lang, pdf, 1, [path], record):
+                        record(Outcome(path.name, "failed", note=t("batch.worker_died", lang)))
+                        prepare(ws)
         result.register_rows = refresh_register(ws, lang)
     result.seconds = time.perf_counter() - started
     return result

@@ -210,3 +210,18 @@ def test_certificate_numbers_use_the_standards_short_code(tmp_path: Path):
     workbook(ws, "isi.xlsx", sample_audit("info-system-integration", "N-1", "185"))
     outcome = run(ws).outcomes[0]
     assert outcome.certificate_no.startswith(f"CP-{date.today().year}-ISI-")
+
+
+def test_a_worker_that_dies_fails_only_its_files_and_loses_nothing(tmp_path: Path, monkeypatch):
+    ws = make_ws(tmp_path)
+    for i in range(3):
+        workbook(ws, f"w{i}.xlsx", sample_audit(audit_id=f"K-{i}"))
+    monkeypatch.setenv("CERTPIPE_CRASH_AT", "rendered")  # every worker kills itself mid-file
+    result = run(ws, workers=2)
+    assert sorted(o.status for o in result.outcomes) == ["failed"] * 3
+    assert sorted(p.name for p in ws.inbox.iterdir()) == ["w0.xlsx", "w1.xlsx", "w2.xlsx"]
+    assert (ws.outbox / "register.xlsx").exists()
+    monkeypatch.delenv("CERTPIPE_CRASH_AT")
+    again = run(ws, workers=2)
+    assert sorted(o.status for o in again.outcomes) == ["done"] * 3
+    assert sorted(r.status for r in Ledger(ws.state / "ledger.sqlite").rows()) == ["done"] * 3
