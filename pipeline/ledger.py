@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_once ON inputs(sha256) WHERE status NOT IN ('duplicate', 'retried');
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) WHERE revision IS NOT NULL;
+CREATE INDEX IF NOT EXISTS inputs_audit ON inputs(audit_id, status, revision);
 CREATE TABLE IF NOT EXISTS certificates (
     number TEXT PRIMARY KEY,
     audit_id TEXT NOT NULL UNIQUE,
@@ -247,7 +248,8 @@ class Ledger:
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
+        cols = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)
         return [InputRow(*r) for r in self.db.execute(
-            f"SELECT {_COLUMNS} FROM inputs i WHERE status = 'done' AND revision = "
-            "(SELECT MAX(revision) FROM inputs j WHERE j.audit_id = i.audit_id AND j.status = 'done') "
-            "ORDER BY id")]
+            f"SELECT {cols} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
+            "WHERE status = 'done' GROUP BY audit_id) m ON i.audit_id = m.audit_id AND i.revision = m.newest "
+            "WHERE i.status = 'done' ORDER BY i.id")]

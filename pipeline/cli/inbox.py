@@ -32,6 +32,7 @@ class LedgerStatus(StrEnum):
     processing = "processing"
 
 
+SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
 STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "failed": "bold red"}
 
 
@@ -46,7 +47,8 @@ def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
     table = Table(title=t("run.summary", lang, seconds=f"{seconds:.1f}"))
     for col in ("file", "status", "audit", "result", "output"):
         table.add_column(t(f"run.col.{col}", lang), overflow="fold")
-    for o in sorted(outcomes, key=lambda o: o.name):
+    shown = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if o.status != "done"]
+    for o in sorted(shown, key=lambda o: o.name):
         if o.status == "done":
             result = f"{o.total} {o.level or t('run.no_level', lang)}" + (f" r{o.revision}" if o.revision else "")
         elif o.status == "rejected":
@@ -57,7 +59,10 @@ def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
         style = STATUS_STYLE.get(o.status, "")
         table.add_row(escape(o.name), f"[{style}]{t(f'status.{o.status}', lang)}[/]", escape(o.audit_id or ""),
                       escape(result), escape(o.output or ""))
-    out.print(table)
+    if shown:
+        out.print(table)
+    if len(shown) < len(outcomes):
+        out.print(t("run.summary_cut", lang, count=len(outcomes) - len(shown)))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_STYLE}
     out.print(t("run.counts", lang, **counts))
 
