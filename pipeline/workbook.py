@@ -6,20 +6,21 @@ Every input cell carries a workbook-level defined name; the formulas are for the
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import absolute_coordinate, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.atomic import save_workbook, write_bytes
 from pipeline.audit import COVER_FIELDS, AuditInfo
+from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.standard import Indicator, Level, Part, Standard
 from pipeline.workbook_fast import workbook_bytes
@@ -381,19 +382,13 @@ def build_workbook(std: Standard, info: AuditInfo, path: Path, *, lang: str = "z
     """Write the blank workbook of one audit to ``path`` (atomically: a temp file renamed).
 
     ``fast``: patch a template prepared once per standard and language (``workbook_fast``); the
-    result is the workbook openpyxl would write. Values it cannot patch exactly are built by openpyxl."""
-    path = Path(path)
+    result is the workbook openpyxl would write. Values it cannot patch exactly are built by openpyxl.
+    A cover value no worksheet can hold (a control character) is a ``CertpipeError`` naming it."""
+    for name in COVER_FIELDS:
+        value = getattr(info, name)
+        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+            raise CertpipeError(key="wb.illegal_char", params={"field": name, "value": repr(value)[:80]})
     blob = workbook_bytes(std, info, lang) if fast else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        if blob is not None:
-            Path(tmp).write_bytes(blob)
-        else:
-            _Builder(std, info, lang).build().save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    if blob is not None:
+        return write_bytes(path, blob)
+    return save_workbook(_Builder(std, info, lang).build(), path)

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import IllegalCharacterError
 
 from pipeline.audit import AuditInfo
+from pipeline.errors import CertpipeError
 from pipeline.standard_load import all_standards
 from pipeline.workbook import build_workbook
 from pipeline.workbook_fast import workbook_bytes
@@ -78,7 +78,7 @@ def test_values_the_template_cannot_hold_are_built_by_openpyxl(tmp_path):
     control = AuditInfo("F-1", "某公司\x01")
     assert workbook_bytes(std, control) is None
     assert workbook_bytes(std, AuditInfo("", "某公司")) is None
-    with pytest.raises(IllegalCharacterError):  # as before: the caller reports it
+    with pytest.raises(CertpipeError, match="org_name"):  # a message naming the field, not openpyxl's
         build_workbook(std, control, tmp_path / "c.xlsx")
 
 
@@ -93,3 +93,9 @@ def test_text_starting_with_equals_is_text_both_ways(tmp_path):
     (sheet, ref), = list(wb.defined_names["org_name"].destinations)
     cell = wb[sheet][ref.replace("$", "")]
     assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_a_control_character_in_a_cover_value_is_a_clear_error(tmp_path, cli):
+    code, _, err = cli("new", "gbt27922-2011", "--org", "A\x01B", "-o", tmp_path / "x.xlsx")
+    assert code == 2 and "org_name" in err and "Traceback" not in err
+    assert not (tmp_path / "x.xlsx").exists()

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from openpyxl.utils.exceptions import IllegalCharacterError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -105,7 +104,10 @@ def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool,
                 continue
             try:
                 build_workbook(row.standard, info, path, lang=lang)
-            except (OSError, IllegalCharacterError) as exc:  # a control character in a cell: that row fails
+            except CertpipeError as exc:  # a control character in a cell: that row fails
+                failures.append((row.row, exc.render(lang)))
+                continue
+            except OSError as exc:
                 failures.append((row.row, str(exc)))
                 continue
             made += 1
