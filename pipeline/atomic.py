@@ -8,8 +8,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
+if TYPE_CHECKING:  # openpyxl is imported by whoever makes a workbook, not by everyone who writes a file
+    from openpyxl import Workbook
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -9,7 +9,6 @@ import typer
 
 from pipeline.cli.app import app, out, report_checks, settings
 from pipeline.i18n import t
-from pipeline.template_check import check_template, default_templates
 
 templates_app = typer.Typer(help="Word 模板：检查 / Word templates: check", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
@@ -25,6 +24,8 @@ def check(
 
     Check Word templates: undeclared variables, tags Word split across runs, unknown filters, each
     with the template and paragraph; exit 1 on any."""
+    from pipeline.template_check import check_template, default_templates
+
     s = settings(ctx)
     lang = s.lang
     root = s.workspace.root

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -17,13 +17,13 @@ from pipeline.config import load_config
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.numbers import plain
-from pipeline.schedule import read_schedule
 from pipeline.scorecard_json import scorecard_json
 from pipeline.scoring import score as score_audit
 from pipeline.standard_load import load_standard
-from pipeline.validate import Checked, validate_file
-from pipeline.workbook import build_workbook
 from pipeline.workbook_ids import allocate_audit_id, valid_audit_id
+
+if TYPE_CHECKING:
+    from pipeline.validate import Checked
 
 
 def _lang(ctx: typer.Context, lang: str | None) -> str:
@@ -68,9 +68,12 @@ def new(
     std = load_standard(key, s.workspace.root, lang)
     if audit_id is not None and not valid_audit_id(audit_id):
         raise CertpipeError(t("wbcli.bad_audit_id", lang, value=audit_id))
-    folder = output.parent if output is not None else Path.cwd()
+    from pipeline.workbook import build_workbook
+
+    into_folder = output is not None and output.is_dir()  # -o DIR: the workbook goes inside it
+    folder = output if into_folder else (output.parent if output is not None else Path.cwd())
     audit_id = audit_id or allocate_audit_id(std, folder)
-    path = output or folder / f"{audit_id}.xlsx"
+    path = folder / f"{audit_id}.xlsx" if into_folder or output is None else output
     if path.exists() and not force:
         raise CertpipeError(t("wbcli.exists", lang, path=path), hint=t("wbcli.exists_hint", lang))
     build_workbook(std, AuditInfo(audit_id=audit_id, org_name=org), path, lang=lang)
@@ -80,6 +83,9 @@ def new(
 
 
 def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, lang: str) -> int:
+    from pipeline.schedule import read_schedule
+    from pipeline.workbook import build_workbook
+
     folder = output or Path.cwd()
     folder.mkdir(parents=True, exist_ok=True)
     rows = read_schedule(schedule, workspace_root=root, lang=lang)
@@ -117,13 +123,12 @@ def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool,
     return 1 if failures else 0
 
 
-def _limits(root: Path):
-    return load_config(root / "certpipe.toml").limits
-
-
 def _check(ctx: typer.Context, path: Path, lang: str) -> Checked:
-    root = settings(ctx).workspace.root
-    limits = _limits(root)
+    from pipeline.validate import validate_file
+
+    s = settings(ctx)
+    root = s.workspace.root
+    limits = (s.config or load_config(s.workspace.config_file)).limits  # checked once, before the command
     return validate_file(path, workspace_root=root, lang=lang, max_file_mb=limits.max_file_mb,
                          max_member_mb=limits.max_member_mb)
 
