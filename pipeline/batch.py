@@ -74,25 +74,33 @@ def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool) -> None:
     _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
 
 
-def _work(path: str) -> Outcome:
-    try:
-        return _WORKER.process(Path(path))
-    except Exception as exc:  # reported as a failed outcome; the input stays in the inbox
-        return Outcome(Path(path).name, "failed", note=f"{type(exc).__name__}: {exc}")
+def _work(paths: list[str]) -> list[Outcome]:
+    """A chunk of files in one worker (an error fails only its file; see Processor.process_many)."""
+    return _WORKER.process_many([Path(p) for p in paths])
+
+
+PDF_CHUNK = 8  # with --pdf, files a worker takes at once: one LibreOffice call converts them all
+
+
+def _chunks(files: list[Path], size: int) -> list[list[Path]]:
+    return [files[i:i + size] for i in range(0, len(files), size)]
 
 
 def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
               record: Callable[[Outcome], None]) -> list[Path]:
+    size = min(PDF_CHUNK, -(-len(files) // workers)) if pdf else 1  # keep every worker busy
     """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(ws, config, lang, pdf)) as pool:
-        futures = {pool.submit(_work, str(p)): p for p in files}
+        futures = {pool.submit(_work, [str(p) for p in chunk]): chunk
+                   for chunk in _chunks(files, size)}
         done: set[Path] = set()
         try:
             for future in as_completed(futures):
-                record(future.result())
-                done.add(futures[future])
+                for outcome in future.result():
+                    record(outcome)
+                done.update(futures[future])
         except BrokenProcessPool:
             return [p for p in files if p not in done]
     return []
@@ -112,11 +120,11 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         if workers == 1:
             _init_worker(ws, config, lang, pdf)
             try:
-                for path in files:
-                    outcome = _work(str(path))
-                    result.outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
+                for chunk in _chunks(files, PDF_CHUNK if pdf else 1):
+                    for outcome in _work([str(p) for p in chunk]):
+                        result.outcomes.append(outcome)
+                        if on_done:
+                            on_done(outcome)
             finally:
                 _WORKER.close()
         else:

@@ -73,3 +73,22 @@ def test_batches_spread_work_and_never_share_a_name(tmp_path):
     for batch in batches:
         assert len({p.stem for p in batch}) == len(batch)
     assert len(batches) == 2
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_run_with_pdf_converts_a_chunk_in_one_call_and_publishes_pdfs(tmp_path):
+    from pipeline.batch import run_inbox
+    from pipeline.config import Config
+    from tests.test_pipeline import make_ws, sample_audit, workbook
+
+    ws = make_ws(tmp_path)
+    for i in range(3):
+        workbook(ws, f"p{i}.xlsx", sample_audit(audit_id=f"PDF-{i}", target="60" if i == 2 else "88"))
+    (ws.inbox / "bad.xlsx").write_bytes(b"not a workbook")
+    result = run_inbox(ws, Config(), pdf=True, workers=1)
+    assert sorted(o.status for o in result.outcomes) == ["done", "done", "done", "rejected"]
+    for i in range(3):
+        folder = ws.outbox / f"PDF-{i}"
+        assert (folder / f"PDF-{i}-report.pdf").stat().st_size > 0
+        assert (folder / f"PDF-{i}-certificate.pdf").exists() == (i != 2)
+    assert list(ws.inbox.iterdir()) == [] and list((ws.outbox / ".staging").iterdir()) == []
