@@ -1,6 +1,6 @@
 """Exact scoring. Pure: a ``Standard`` and an audit's ``Entries`` in, a ``ScoreCard`` out.
 
-Rules (docs/definition-format.md explains them with the standards they come from):
+Rules (docs/en/scheme-manager.md §2 explains them for scheme managers):
 - a leaf earns the points entered, or ``maximum × percent ÷ 100`` (exact, no rounding);
 - a parent earns the sum of its applicable children; a not-applicable indicator (and its subtree)
   is left out of both the points and the maximum;

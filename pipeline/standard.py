@@ -1,6 +1,6 @@
 """The standard definition: a pydantic model of ``standards/*.yaml`` and the loading of it.
 
-Field by field documentation lives in ``docs/definition-format.md``; consistency checks (sums,
+Field by field documentation lives in §2 of ``docs/zh/scheme-manager.md`` (English twin in ``docs/en/``); consistency checks (sums,
 levels, bands, translations) are in ``standard_check.py``."""
 
 from __future__ import annotations
