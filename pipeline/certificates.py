@@ -30,8 +30,9 @@ def add_months(day: date, months: int) -> date:
 
 
 def issue(ledger: Ledger, audit: Audit, std: Standard, card: ScoreCard, cfg: Certificates,
-          lang: str) -> CertificateInfo:
-    """The audit's certificate (its number kept across revisions) and what the register shows of it."""
+          lang: str) -> tuple[CertificateInfo, dict]:
+    """The audit's certificate (its number kept across revisions) and what the register will show of
+    it — stored by the caller once this revision is published (``Ledger.certificate_details``)."""
     number, issued = ledger.certificate_number(
         audit.info.audit_id, std.key, short_code(std), cfg.number_format, date.today().year, card.level.key)
     info = CertificateInfo(
@@ -39,11 +40,10 @@ def issue(ledger: Ledger, audit: Audit, std: Standard, card: ScoreCard, cfg: Cer
         expiry_date=add_years(issued, cfg.validity_years) - timedelta(days=1),
         surveillance_due=add_months(issued, cfg.surveillance_months),
     )
-    ledger.certificate_details(number, {  # cleaned: the register cannot hold control characters
+    return info, {  # cleaned: the register cannot hold control characters
         "organisation": clean(audit.info.org_name), "credit_code": clean(audit.info.org_credit_code),
         "standard": std.code, "edition": std.edition, "level": std.describe_level(card.level, lang),
         "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
         "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
         "provisional": std.provisional,
-    })
-    return info
+    }

@@ -224,6 +224,12 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE inputs SET status = 'retried' WHERE id = ? AND status = 'rejected'", (row_id,))
 
+    def newest_revision(self, audit_id: str) -> int:
+        """The newest accepted revision of an audit (0 when none)."""
+        (newest,) = self.db.execute("SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND "
+                                    "status = 'done'", (audit_id,)).fetchone()
+        return newest
+
     def certificate_details(self, number: str, details: dict) -> None:
         """Store what the register shows for a certificate (from its newest revision)."""
         with self.transaction() as db:

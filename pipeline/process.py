@@ -100,6 +100,7 @@ class Processor:
         self.pdf = pdf
         self.ledger = Ledger(workspace.state / "ledger.sqlite")
         self._renderer = None
+        self._held: set[int] = set()  # claims this process holds while a chunk waits for its PDFs
 
     @property
     def renderer(self):
@@ -130,44 +131,58 @@ class Processor:
     def process_many(self, paths: list[Path]) -> list[Outcome]:
         """Several inputs; with PDFs on, all their documents are converted in one LibreOffice call
         (start-up dominates a call: ~1 s, against ~0.25 s a document). Each input still succeeds or
-        fails alone (an error becomes its ``failed`` outcome), and nothing is published before its
-        PDFs exist."""
+        fails alone (an error becomes its ``failed`` outcome, the input stays in the inbox), and
+        nothing is published before its PDFs exist."""
         if not self.pdf or len(paths) < 2:
             return [self._guarded(p, self.process) for p in paths]
+        started = {i: time.perf_counter() for i in range(len(paths))}
         outcomes: dict[int, Outcome] = {}
-        waiting: list[tuple[int, Path, Path, int, float, tuple]] = []  # rendered, not yet published
+        waiting: dict[int, tuple[Path, int, tuple]] = {}  # rendered, not yet published: stage, row, rendering
         try:
             for i, path in enumerate(paths):
-                started = time.perf_counter()
-                stage = staging_dir(self.ws.outbox)
-                result = self._guarded(path, lambda p, st=stage: self._process(p, st, publish_later=True))
+                result = self._guarded(path, self._prepare)
                 if isinstance(result, Outcome):
-                    shutil.rmtree(stage, ignore_errors=True)
-                    result.seconds = time.perf_counter() - started
                     outcomes[i] = result
                 else:
-                    waiting.append((i, path, stage, result[0], started, result[1]))
+                    waiting[i] = result
+                    self._held.add(result[1])
             if waiting:
                 from pipeline.pdf import convert_to_pdf
 
                 try:
-                    convert_to_pdf([f for *_, rendered in waiting for f in rendered[-1]], instances=1,
+                    convert_to_pdf([f for *_, rendered in waiting.values() for f in rendered[-1]], instances=1,
                                    lang=self.lang)
-                except Exception as exc:
-                    for i, path, *_ in waiting:
-                        outcomes[i] = _failed(path, exc, self.lang)
-            for i, path, _stage, row, started, rendered in waiting:
+                except Exception as exc:  # publish whoever got their PDFs; only the others fail
+                    for i, (_stage, _row, rendered) in waiting.items():
+                        if not all(f.with_suffix(".pdf").is_file() for f in rendered[-1]):
+                            outcomes[i] = _failed(paths[i], exc, self.lang)
+            for i, (_stage, row, rendered) in waiting.items():
                 if i not in outcomes:
-                    outcome = self._publish_done(row, shown_name(path.name), *rendered[:-1])
-                    crashpoint("finished")
-                    outcomes[i] = self._guarded(path, lambda p, r=row, o=outcome: self._archive(p, r, o))
-                    outcomes[i].seconds = time.perf_counter() - started
+                    outcomes[i] = self._guarded(paths[i], lambda p, r=row, rd=rendered: self._archive(
+                        p, r, self._publish_done(r, shown_name(p.name), *rd[:-1])))
         finally:
-            for i, _path, stage, row, *_ in waiting:
-                if i not in outcomes or outcomes[i].status == "failed":
+            for i, (stage, row, _rendered) in waiting.items():
+                self._held.discard(row)
+                if outcomes.get(i) is None or outcomes[i].status == "failed":
                     self.ledger.release(row)  # unpublished: the input stays in the inbox
                 shutil.rmtree(stage, ignore_errors=True)
+        for i, outcome in outcomes.items():
+            outcome.seconds = time.perf_counter() - started[i]
         return [outcomes[i] for i in range(len(paths))]
+
+    def _prepare(self, path: Path):
+        """An input checked and rendered into its own staging folder but not published: an Outcome
+        when that is already the end (rejected, duplicate...), else (stage, row, rendering)."""
+        stage = staging_dir(self.ws.outbox)
+        try:
+            result = self._process(path, stage, publish_later=True)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        if isinstance(result, Outcome):
+            shutil.rmtree(stage, ignore_errors=True)
+            return result
+        return (stage, *result)
 
     def _guarded(self, path: Path, step):
         try:
@@ -218,8 +233,8 @@ class Processor:
                 if row is not None:
                     return row, None
                 continue  # another worker claimed it a moment ago
-            if previous.status != "processing" or time.monotonic() > deadline:
-                return None, previous
+            if previous.status != "processing" or previous.id in self._held or time.monotonic() > deadline:
+                return None, previous  # (the same content twice in one chunk: the second waits for a later run)
             time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
 
     def _archive(self, path: Path, row: int, outcome: Outcome) -> Outcome:
@@ -303,7 +318,7 @@ class Processor:
                     encoding="utf-8")
         (folder / ".sha256").write_text(sha)
         stem = safe_name(Path(name).stem, "workbook")
-        with self._lock(self.ws.rejected / stem):
+        with self._lock(self.ws.rejected):  # one at a time: the folder name chosen must stay free
             dest = publish(folder, rejected_folder(self.ws.rejected, stem, sha))
         shown = self.ws.shown(dest)
         retryable = any(getattr(p, "key", "") in RETRYABLE_KEYS for p in problems)
@@ -321,9 +336,9 @@ class Processor:
         card = score(std, audit.entries)
         audit_id = audit.info.audit_id
         revision = self.ledger.assign(row, audit_id, std.key)
-        certificate = None
+        certificate, details = None, None
         if card.level is not None:
-            certificate = issue(self.ledger, audit, std, card, self.config.certificates, self.lang)
+            certificate, details = issue(self.ledger, audit, std, card, self.config.certificates, self.lang)
         folder = stage / "out"
         folder.mkdir()
         files = self.renderer.render(audit, std, card, folder, lang=self.lang, revision=revision,
@@ -338,13 +353,15 @@ class Processor:
                                    "expiry_date": certificate.expiry_date.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         crashpoint("rendered")
-        return folder, audit_id, card, revision, certificate, files
+        return folder, audit_id, card, revision, certificate, details, files
 
     def _publish_done(self, row: int, name: str, folder: Path, audit_id: str, card: ScoreCard, revision: int,
-                      certificate) -> Outcome:
+                      certificate, details: dict | None) -> Outcome:
         target = self.ws.outbox / safe_name(audit_id)
         with self._lock(target):
             dest = publish(folder, target, revision=revision)
+            if details is not None and revision >= self.ledger.newest_revision(audit_id):
+                self.ledger.certificate_details(certificate.number, details)  # what the register shows
         crashpoint("published")
         level = card.level.label.get(self.lang) if card.level else None
         number = certificate.number if certificate else None

@@ -1,7 +1,7 @@
 """The standard definition: a pydantic model of ``standards/*.yaml`` and the loading of it.
 
-Field by field documentation lives in §2 of ``docs/zh/scheme-manager.md`` (English twin in ``docs/en/``); consistency checks (sums,
-levels, bands, translations) are in ``standard_check.py``."""
+Field by field documentation: §2 of ``docs/zh/scheme-manager.md`` (English twin in ``docs/en/``).
+Consistency checks (sums, levels, bands, translations) are in ``standard_check.py``."""
 
 from __future__ import annotations
 

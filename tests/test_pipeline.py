@@ -225,3 +225,47 @@ def test_a_worker_that_dies_fails_only_its_files_and_loses_nothing(tmp_path: Pat
     again = run(ws, workers=2)
     assert sorted(o.status for o in again.outcomes) == ["done"] * 3
     assert sorted(r.status for r in Ledger(ws.state / "ledger.sqlite").rows()) == ["done"] * 3
+
+
+def test_the_register_shows_only_published_revisions(tmp_path: Path, monkeypatch):
+    import pipeline.pdf
+    from pipeline.process import Processor
+    from pipeline.register import write_register
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="G-1", org="旧名称有限公司"))
+    assert run(ws).outcomes[0].status == "done"
+    path = workbook(ws, "a.xlsx", sample_audit(audit_id="G-1", org="新名称有限公司", target="95"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("LibreOffice crashed")
+
+    monkeypatch.setattr(pipeline.pdf, "convert_to_pdf", broken)
+    with pytest.raises(RuntimeError):
+        Processor(ws, Config(), pdf=True).process(path)
+    assert path.exists()  # revision 2 was not published: it stays in the inbox
+    write_register(Ledger(ws.state / "ledger.sqlite"), ws.outbox / "register.xlsx")
+    assert load_workbook(ws.outbox / "register.xlsx").active.cell(2, 2).value == "旧名称有限公司"
+
+
+def test_the_same_content_twice_in_one_pdf_chunk_does_not_wait_on_itself(tmp_path: Path, monkeypatch):
+    import pipeline.pdf
+    from pipeline.config import Limits
+    from pipeline.process import Processor
+
+    def fake_pdf(paths, **kwargs):
+        for p in paths:
+            Path(p).with_suffix(".pdf").write_bytes(b"%PDF-1.4")
+        return [Path(p).with_suffix(".pdf") for p in paths]
+
+    monkeypatch.setattr(pipeline.pdf, "convert_to_pdf", fake_pdf)
+    ws = make_ws(tmp_path)
+    a = workbook(ws, "a.xlsx", sample_audit(audit_id="S-1"))
+    shutil.copy(a, ws.inbox / "b.xlsx")
+    c = workbook(ws, "c.xlsx", sample_audit(audit_id="S-2"))
+    processor = Processor(ws, Config(limits=Limits(seconds_per_file=3600)), pdf=True)
+    outcomes = processor.process_many([a, ws.inbox / "b.xlsx", c])
+    assert [o.status for o in outcomes] == ["done", "skipped", "done"]
+    assert (ws.outbox / "S-1" / "S-1-report.pdf").is_file()
+    again = processor.process_many([ws.inbox / "b.xlsx"])
+    assert again[0].status == "duplicate"
