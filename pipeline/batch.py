@@ -16,7 +16,7 @@ from pipeline.i18n import t
 from pipeline.inbox_filter import is_candidate
 from pipeline.ledger import Ledger
 from pipeline.lock import workspace_lock
-from pipeline.process import Outcome, Processor
+from pipeline.process import Outcome, Processor, shown_name
 from pipeline.publish import cleanup_staging
 from pipeline.register import write_register
 from pipeline.workspace import Workspace
@@ -88,8 +88,8 @@ def _chunks(files: list[Path], size: int) -> list[list[Path]]:
 
 def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
               record: Callable[[Outcome], None]) -> list[Path]:
-    size = min(PDF_CHUNK, -(-len(files) // workers)) if pdf else 1  # keep every worker busy
     """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
+    size = min(PDF_CHUNK, -(-len(files) // workers)) if pdf else 1  # keep every worker busy
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(ws, config, lang, pdf)) as pool:
@@ -98,7 +98,14 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
         done: set[Path] = set()
         try:
             for future in as_completed(futures):
-                for outcome in future.result():
+                try:
+                    outcomes = future.result()
+                except BrokenProcessPool:
+                    raise
+                except Exception as exc:  # not the files' fault: they stay in the inbox
+                    outcomes = [Outcome(shown_name(p.name), "failed", note=f"{type(exc).__name__}: {exc}")
+                                for p in futures[future]]
+                for outcome in outcomes:
                     record(outcome)
                 done.update(futures[future])
         except BrokenProcessPool:
@@ -141,7 +148,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                 prepare(ws)
                 for path in left:
                     if _run_pool(ws, config, lang, pdf, 1, [path], record):
-                        record(Outcome(path.name, "failed", note=t("batch.worker_died", lang)))
+                        record(Outcome(shown_name(path.name), "failed", note=t("batch.worker_died", lang)))
                         prepare(ws)
         result.register_rows = refresh_register(ws, lang)
     result.seconds = time.perf_counter() - started

@@ -118,12 +118,34 @@ def archive_original(path: Path, archive: Path, *, today: date | None = None) ->
     folder = archive / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = os.path.splitext(path.name)
-    target = folder / path.name
-    n = 2
-    while target.exists():
-        target = folder / f"{stem}-{n}{suffix}"
+    same_fs = _same_fs(path, folder)
+    n = 1
+    while True:
+        target = folder / (path.name if n == 1 else f"{stem}-{n}{suffix}")
         n += 1
-    os.replace(path, target) if _same_fs(path, folder) else shutil.move(path, target)
+        try:
+            if same_fs:
+                os.link(path, target)  # claims the name atomically: two workers never pick the same one
+            else:
+                with open(target, "xb") as out, open(path, "rb") as src:
+                    shutil.copyfileobj(src, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links here (some network shares): copy instead
+            if not same_fs:
+                raise
+            same_fs, n = False, n - 1
+            continue
+        break
+    try:
+        os.unlink(path)
+    except OSError:  # a read-only inbox: the original stays where it is, and only there
+        target.unlink()
+        raise
     fsync_dir(folder)
     return target
 

@@ -17,10 +17,10 @@ from rich.table import Table
 
 from pipeline.cli.app import app, out, settings
 from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError
+from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
 from pipeline.ledger import Ledger
-from pipeline.logs import log_outcome, setup_logging
+from pipeline.logs import log, log_outcome, setup_logging
 from pipeline.process import Outcome
 from pipeline.workspace import Workspace
 
@@ -30,6 +30,7 @@ class LedgerStatus(StrEnum):
     rejected = "rejected"
     duplicate = "duplicate"
     processing = "processing"
+    retried = "retried"
 
 
 SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
@@ -144,7 +145,12 @@ def watch(
         processor = Processor(ws, config, lang=lang, pdf=use_pdf)
 
         def handle(path: Path) -> bool:
-            outcome = processor.process(path)
+            try:
+                outcome = processor.process(path)
+            except CertpipeError as exc:  # disk full, ledger busy...: said plainly, tried again later
+                log.warning("%s: %s", path.name, exc.render(lang))
+                out.print("[red]✗[/] " + escape(f"{path.name}: {exc.render(lang)}"), highlight=False)
+                return False
             log_outcome(outcome)
             style = STATUS_STYLE.get(outcome.status, "")
             detail = outcome.problems[0] if outcome.problems else (outcome.level or outcome.note or "")
