@@ -8,7 +8,6 @@ A driver that starts clears claims left by a crashed run: their inputs are still
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.errors import LedgerError
+from pipeline.timelimit import deferred
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -81,17 +81,6 @@ class InputRow:
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
 RETRYABLE = "retryable"  # the note of a rejection that was not the input's fault
 
-
-@contextmanager
-def _alarm_deferred() -> Iterator[None]:
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
 
@@ -117,15 +106,16 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction. The per-file time limit (SIGALRM) is held back while it is open, so
-        it can never leave the database locked half-way; it fires right after."""
-        with _alarm_deferred():
+        """A write transaction. The per-file time limit is held back while it is open, so it can never
+        leave the database locked half-way; it fires right after."""
+        with deferred():
             try:
-                self.db.execute("BEGIN IMMEDIATE")
                 try:
+                    self.db.execute("BEGIN IMMEDIATE")
                     yield self.db
                 except BaseException:
-                    self.db.execute("ROLLBACK")
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
                     raise
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:

@@ -25,6 +25,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def on_alarm(signum, frame):
+        if _state["deferring"]:
+            _state["pending"] = True  # inside a ledger transaction: raised when it is over
+            return
         raise TimeLimit
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -34,3 +37,21 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_state = {"deferring": 0, "pending": False}
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the time limit back inside the block (a ledger transaction must never be left open);
+    if it ran out meanwhile, ``TimeLimit`` is raised as the block ends. Works whichever thread the
+    signal reached: Python runs the handler in the main thread, which checks the flag."""
+    _state["deferring"] += 1
+    try:
+        yield
+    finally:
+        _state["deferring"] -= 1
+    if not _state["deferring"] and _state["pending"]:
+        _state["pending"] = False
+        raise TimeLimit
