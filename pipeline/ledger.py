@@ -81,6 +81,9 @@ class InputRow:
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
 RETRYABLE = "retryable"  # the note of a rejection that was not the input's fault
 
+#: The schema's version, kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
 
@@ -98,6 +101,7 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # what a future migration starts from
         except sqlite3.Error as exc:
             raise LedgerError(key="err.ledger_open", params={"path": path, "detail": exc}) from exc
 
