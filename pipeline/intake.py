@@ -29,6 +29,7 @@ import python_calamine
 from pipeline.config import Limits
 from pipeline.errors import WorkbookError
 from pipeline.i18n import t
+from pipeline.validate_values import text_of
 from pipeline.workbook_names import LISTS_SHEET, META_SHEET, decode_columns, na_name, note_name, score_name
 
 _LIMITS = Limits()
@@ -286,12 +287,6 @@ class _Reader:
         return CellValue(sheet, ref, self.value(sheet, row, col), ref in self.formula_cells(sheet), fallback)
 
 
-def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
 def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.max_file_mb,
                   max_member_mb: float = _LIMITS.max_member_mb) -> FilledWorkbook:
     """Read ``path``. Raises ``WorkbookError`` (with ``.key``) for a file that is no readable workbook."""
@@ -304,8 +299,8 @@ def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.
         has_meta = META_SHEET in sheets
         if has_meta:
             for row in reader.grid(META_SHEET):
-                if row and _text(row[0]):
-                    meta[_text(row[0])] = _text(row[1]) if len(row) > 1 else ""
+                if row and text_of(row[0]):
+                    meta[text_of(row[0])] = text_of(row[1]) if len(row) > 1 else ""
         cells: dict[str, CellValue] = {}
         lost: set[str] = set()
         for name, text in raw_names.items():
@@ -326,7 +321,7 @@ def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.
             for sheet in scoring:
                 grid = reader.grid(sheet)
                 for r in range(first - 1, len(grid)):
-                    code = _text(grid[r][code_col]) if code_col < len(grid[r]) else ""
+                    code = text_of(grid[r][code_col]) if code_col < len(grid[r]) else ""
                     if code and _CODE.match(code):
                         max_cell = reader.cell(sheet, f"{columns.get('max', 'D')}{r + 1}")
                         rows.setdefault(code, []).append(CodeRow(sheet, r + 1, max_cell))

@@ -116,7 +116,6 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
                   revision: int = 1, certificate=None, report_date: date | None = None) -> dict:
     info = audit.info
     issuer = config.issuer
-    by_code = {i.code: i for i in card.indicators}
     summary = []
     for part in card.parts:
         summary.append({"code": "", "title": clean(part.title.get(lang)), "max": fmt_num(part.max),
@@ -170,7 +169,7 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "exclusions": [{"code": i.code, "title": clean(i.title.get(lang)), "max": fmt_num(i.max)}
                        for i in card.not_applicable],
         "specials": specials,
-        "weakest": [{"code": i.code, "title": clean(by_code[i.code].title.get(lang)), "max": fmt_num(i.max),
+        "weakest": [{"code": i.code, "title": clean(i.title.get(lang)), "max": fmt_num(i.max),
                      "points": fmt_num(i.points), "lost": fmt_num(i.lost), "rate": fmt_rate(i.rate, lang)}
                     for i in card.weakest],
         "parts": [{"title": clean(p.title.get(lang)), "max": fmt_num(p.max), "score": fmt_num(p.score),

@@ -61,9 +61,8 @@ def _lines(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) ->
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            out[(*loc, key.value)] = key.start_mark.line + 1
             _lines(value, (*loc, key.value), out)
-            out[(*loc, key.value)] = key.start_mark.line + 1
+            out[(*loc, key.value)] = key.start_mark.line + 1  # a key's line, not its value's
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _lines(item, (*loc, i), out)
