@@ -183,7 +183,10 @@ def ledger(
     """列出账本：每个输入文件的处理结果 / list what happened to every input."""
     s = settings(ctx)
     path = s.workspace.state / "ledger.sqlite"
-    rows = Ledger(path).rows(status.value if status else None) if path.exists() else []
+    rows = []
+    if path.exists():
+        with Ledger(path) as ledger:
+            rows = ledger.rows(status.value if status else None)
     if as_json:
         print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
         return

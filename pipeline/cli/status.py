@@ -28,7 +28,10 @@ def status(
     ws, lang = s.workspace, s.lang
     waiting = [p.name for p in inbox_files(ws)] if ws.inbox.is_dir() else []
     path = ws.state / "ledger.sqlite"
-    rows = Ledger(path).rows() if path.exists() else []
+    rows = []
+    if path.exists():
+        with Ledger(path) as ledger:
+            rows = ledger.rows()
     today = date.today().isoformat()
     done_today = [r for r in rows if (r.finished_at or "").startswith(today)]
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
