@@ -5,13 +5,15 @@ verification page (``config.issuer.verify_url`` + the certificate number) comes 
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from urllib.parse import quote
 
 import segno
 
 MASK, BORDER = 1, 4
-_GREY = bytes([255, 0] + [0] * 254)  # module value (0 light, 1 dark) → grey level
+_LEVEL = bytes([0xFF, 0x00] + [0x00] * 254)  # module (0 light, 1 dark) → a byte of 8 pixels (1 white)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIELDS = ("NO", "ORG", "USCC", "STD", "LEVEL", "ISSUED", "EXPIRES", "SURV")
 
 
@@ -47,18 +49,47 @@ def parse(text: str) -> dict[str, str]:
 def qr_png(text: str, *, scale: int = 8) -> bytes:
     """A black-and-white PNG of the QR code of ``text`` (UTF-8, byte mode, error correction M).
 
-    The mask is fixed: any mask is valid and readable, and segno's search for the best of eight is
-    most of its time (18 of 22 ms here). The PNG is written by PIL as a 1-bit image."""
-    from PIL import Image
+    Each module is ``scale`` × ``scale`` pixels (``scale`` an integer ≥ 1), with a quiet zone of
+    ``BORDER`` modules: the image is ``(modules + 2 * BORDER) * scale`` pixels square, no DPI set.
 
+    The mask is fixed: any mask is valid and readable, and segno's search for the best of eight is
+    most of its time. The PNG (1-bit greyscale, 0 black, no filtering) is written here directly from
+    the module matrix, without PIL: about 0.3 ms where PIL's resize, convert and save took about 3.5."""
+    if not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale must be an integer ≥ 1, not {scale!r}")
     code = segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False, mask=MASK)
-    width = len(code.matrix) + 2 * BORDER
-    quiet = b"\xff" * (width * BORDER)
-    pad = b"\xff" * BORDER
-    modules = b"".join(pad + bytes(row).translate(_GREY) + pad for row in code.matrix)
-    side = width
-    image = Image.frombytes("L", (side, side), quiet + modules + quiet)
-    image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST).convert("1")
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    return buf.getvalue()
+    modules = len(code.matrix) + 2 * BORDER
+    side = modules * scale
+    if scale % 8 == 0:  # a module is scale // 8 whole bytes of a row
+        light, dark = b"\xff" * (scale // 8), b"\x00" * (scale // 8)
+        pad = light * BORDER
+        if scale == 8:
+            rows = [pad + bytes(row).translate(_LEVEL) + pad for row in code.matrix]
+        else:
+            rows = [pad + b"".join(dark if m else light for m in row) + pad for row in code.matrix]
+        quiet = light * modules
+    else:  # pack the bits: 1 light, 0 dark, the last byte padded with 0 bits
+        nbytes = (side + 7) // 8
+        shift = nbytes * 8 - side
+        light, dark = "1" * scale, "0" * scale
+        pad = light * BORDER
+
+        def packed(bits: str) -> bytes:
+            return (int(bits, 2) << shift).to_bytes(nbytes, "big")
+
+        rows = [packed(pad + "".join(dark if m else light for m in row) + pad) for row in code.matrix]
+        quiet = packed(light * modules)
+    quiet_lines = (b"\x00" + quiet) * (BORDER * scale)  # each scanline: filter type 0 (None), then the row
+    raw = quiet_lines + b"".join((b"\x00" + row) * scale for row in rows) + quiet_lines
+    # Level 4, measured on a typical certificate: ~0.25 ms, ~1.1 KB. On this very repetitive data the
+    # higher levels are slower (level 9: ~7 ms) and at best 1 % smaller; levels 1-3 are ~2 KB.
+    return b"".join((
+        _PNG_SIGNATURE,
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)),  # 1 bit, greyscale
+        _chunk(b"IDAT", zlib.compress(raw, 4)),
+        _chunk(b"IEND", b""),
+    ))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from decimal import Decimal
 
 import pytest
+import segno
+import zxingcpp
 from PIL import Image
 
 from pipeline.charts import RateChart, _shorten
 from pipeline.errors import RenderError
-from pipeline.qr import parse, payload, qr_png, verify_link
+from pipeline.qr import BORDER, MASK, parse, payload, qr_png, verify_link
 
 ROWS = [("A 售后服务体系", Decimal("95.71")), ("B 商品服务", Decimal("55")), ("C 顾客服务", Decimal("100"))]
 
@@ -50,6 +54,27 @@ def test_long_labels_are_shortened_by_width():
     assert _shorten("C Customer service") == "C Customer service"
 
 
+def png_chunks(png: bytes) -> list[bytes]:
+    """The chunk types of ``png``, each chunk's CRC checked (PIL does not check IDAT's)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    kinds, pos = [], 8
+    while pos < len(png):
+        (length,) = struct.unpack_from(">I", png, pos)
+        kind, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        assert struct.unpack_from(">I", png, pos + 8 + length) == (zlib.crc32(kind + data),), kind
+        kinds.append(kind)
+        pos += 12 + length
+    return kinds
+
+
+def read_qr(img: Image.Image) -> zxingcpp.Barcode:
+    """The QR code zxing-cpp reads in ``img``, dark on light only (it would also read an inverted one)."""
+    found = zxingcpp.read_barcode(img.convert("L"), try_invert=False)
+    assert found is not None, "zxing-cpp found no barcode"
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return found
+
+
 def test_qr_payload_carries_the_verification_data():
     text = payload(number="CP-2025-GBT-00001", org='R&D <北京> "分公司"', credit_code="91110108MA01ABCD2X",
                    standard="GB/T 27922-2011 (2011)", level="★★★★★ 五星", issued="2025-04-01",
@@ -65,3 +90,32 @@ def test_qr_payload_carries_the_verification_data():
                                       issued="i", expires="e", surveillance="s"))
     img = Image.open(io.BytesIO(qr_png(text)))
     assert img.mode == "1" and img.width == img.height and img.width % 8 == 0
+    assert read_qr(img).text == text  # what a phone scanning the certificate gets
+
+
+@pytest.mark.parametrize("scale", [8, 3, 1, 16])
+def test_qr_png_reads_back_as_the_payload(scale):
+    text = payload(number="ISI-2026-00012", org="北京某某信息技术服务有限公司", credit_code="91110000MA01ABCD2X",
+                   standard="信息系统集成服务规范 2026", level="★★★ 一级", issued="2026-11-01",
+                   expires="2029-10-31", surveillance="2027-11-01", verify_url="https://verify.example.cn/cert/")
+    png = qr_png(text, scale=scale)
+    img = Image.open(io.BytesIO(png))
+    img.load()  # decodes the image data: a valid PNG for PIL
+    assert img.format == "PNG" and img.mode == "1" and "dpi" not in img.info
+    assert png_chunks(png) == [b"IHDR", b"IDAT", b"IEND"]  # no pHYs: no DPI, as when PIL wrote it
+    modules = len(segno.make(text, error="m", mode="byte", encoding="utf-8", micro=False, mask=MASK).matrix)
+    assert img.width == img.height == (modules + 2 * BORDER) * scale
+    quiet = BORDER * scale
+    grey = img.convert("L")
+    for box in ((0, 0, img.width, quiet), (0, img.height - quiet, img.width, img.height),
+                (0, 0, quiet, img.height), (img.width - quiet, 0, img.width, img.height)):
+        assert grey.crop(box).getextrema() == (255, 255)  # the quiet zone is white
+    assert grey.getpixel((quiet, quiet)) == 0  # the finder pattern's corner is black
+    found = read_qr(img)
+    assert found.text == text and found.bytes == text.encode("utf-8")
+    assert parse(found.text)["LEVEL"] == "★★★ 一级"
+
+
+def test_qr_png_rejects_a_scale_below_one():
+    with pytest.raises(ValueError):
+        qr_png("x", scale=0)

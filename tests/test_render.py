@@ -13,12 +13,14 @@ from pathlib import Path
 
 import docx
 import pytest
+import zxingcpp
 from docxtpl import DocxTemplate
 from PIL import Image
 
 from pipeline.audit import Audit, Entries
 from pipeline.config import Config, Issuer
 from pipeline.errors import TemplateError
+from pipeline.qr import parse
 from pipeline.render import CertificateInfo, Renderer, find_template, make_env, report_number
 from pipeline.render_context import fmt_num
 from pipeline.scoring import score
@@ -199,6 +201,22 @@ def test_chart_and_qr_replace_the_placeholders_at_their_size(renderer, tmp_path)
         img = Image.open(io.BytesIO(image))
         assert img.format == "PNG"
         assert abs(img.width / img.height - holder.size_emu[0] / holder.size_emu[1]) < 0.01
+
+
+def test_certificate_qr_scans_to_the_certificate_data(renderer, tmp_path):
+    std = STANDARDS["info-system-integration"]
+    audit = hostile_audit(std)
+    card = score(std, audit.entries)
+    _report, cert = renderer.render(audit, std, card, tmp_path, certificate=CERT)
+    holder = renderer.template("certificate", std.key, "zh").placeholders["qr"]
+    with zipfile.ZipFile(cert) as zf:
+        img = Image.open(io.BytesIO(zf.read(holder.member)))
+    found = zxingcpp.read_barcode(img.convert("L"), try_invert=False)
+    assert found is not None and found.format == zxingcpp.BarcodeFormat.QRCode
+    fields = parse(found.text)
+    assert found.text.splitlines()[0] == "CERTPIPE-CERT"
+    assert fields["NO"] == CERT.number and fields["ORG"] == audit.info.org_name == HOSTILE
+    assert fields["URL"] == "https://verify.example.cn/c/" + CERT.number
 
 
 def test_same_text_as_docxtpl_itself(renderer, tmp_path):
