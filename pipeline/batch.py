@@ -79,7 +79,9 @@ def _work(paths: list[str]) -> list[Outcome]:
     return _WORKER.process_many([Path(p) for p in paths])
 
 
-PDF_CHUNK = 8  # with --pdf, files a worker takes at once: one LibreOffice call converts them all
+#: Files a worker takes at once: one sync per step for all of them (group commit) and, with --pdf, one
+#: LibreOffice call. Larger groups sync less but report progress in bigger steps.
+CHUNK = 8
 
 
 def _chunks(files: list[Path], size: int) -> list[list[Path]]:
@@ -89,7 +91,7 @@ def _chunks(files: list[Path], size: int) -> list[list[Path]]:
 def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
               record: Callable[[Outcome], None]) -> list[Path]:
     """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
-    size = min(PDF_CHUNK, -(-len(files) // workers)) if pdf else 1  # keep every worker busy
+    size = min(CHUNK, -(-len(files) // workers))  # keep every worker busy
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(ws, config, lang, pdf)) as pool:
@@ -127,7 +129,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         if workers == 1:
             _init_worker(ws, config, lang, pdf)
             try:
-                for chunk in _chunks(files, PDF_CHUNK if pdf else 1):
+                for chunk in _chunks(files, CHUNK):
                     for outcome in _work([str(p) for p in chunk]):
                         result.outcomes.append(outcome)
                         if on_done:

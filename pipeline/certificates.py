@@ -1,5 +1,5 @@
 """A certificate's number and dates: the number from the ledger (allocated once per audit, never
-reused), the dates from the first issue and ``[certificates]`` in certpipe.toml."""
+reused), the dates from the first issue and ``[certificates]`` in certpipe.toml. Pure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from pipeline.audit import Audit
 from pipeline.config import Certificates
-from pipeline.ledger import Ledger
 from pipeline.render import CertificateInfo
 from pipeline.render_context import clean
 from pipeline.scoring import ScoreCard
@@ -29,12 +28,18 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-def issue(ledger: Ledger, audit: Audit, std: Standard, card: ScoreCard, cfg: Certificates,
+def number_request(std: Standard, card: ScoreCard, cfg: Certificates, today: date) -> tuple[str, str, int, str] | None:
+    """What the ledger needs to allocate the audit's certificate number (``Numbering.certificate``);
+    ``None`` when no level was reached."""
+    if card.level is None:
+        return None
+    return short_code(std), cfg.number_format, today.year, card.level.key
+
+
+def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCard, cfg: Certificates,
           lang: str) -> tuple[CertificateInfo, dict]:
-    """The audit's certificate (its number kept across revisions) and what the register will show of
-    it — stored by the caller once this revision is published (``Ledger.certificate_details``)."""
-    number, issued = ledger.certificate_number(
-        audit.info.audit_id, std.key, short_code(std), cfg.number_format, date.today().year, card.level.key)
+    """The audit's certificate (its number and first issue date from the ledger, kept across
+    revisions) and what the register will show of it (``Finished.details``)."""
     info = CertificateInfo(
         number=number, issue_date=issued,
         expiry_date=add_years(issued, cfg.validity_years) - timedelta(days=1),

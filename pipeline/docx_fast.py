@@ -31,7 +31,6 @@ from pathlib import Path, PurePosixPath
 import jinja2
 from docxtpl import DocxTemplate
 
-from pipeline.atomic import write_bytes
 from pipeline.errors import TemplateError
 from pipeline.i18n import t
 
@@ -260,8 +259,10 @@ class PreparedDocx:
         return _zip(members)
 
     def write(self, target: Path, context: dict, images: dict[str, bytes] | None = None) -> Path:
-        """Render to ``target`` through a temporary file in the same folder (never half-written)."""
-        return write_bytes(target, self.render(context, images))
+        """Render to ``target``, a file in a folder users do not see yet (staging): the folder is
+        synced and renamed into place when it is published."""
+        target.write_bytes(self.render(context, images))
+        return target
 
 
 def _keep_a_paragraph(xml: str) -> str:

@@ -3,7 +3,12 @@ revisions, and of certificate numbers (allocated in a transaction, unique, never
 
 A row is *claimed* (status ``processing``) before work starts; a unique index on the content hash
 of claimed and finished rows makes the same content processed once, even by two workers at once.
-A driver that starts clears claims left by a crashed run: their inputs are still in the inbox."""
+A driver that starts clears claims left by a crashed run: their inputs are still in the inbox.
+
+Commits are synced to disk only where it matters (``transaction(durable=True)``): certificate numbers
+before anything carrying them is published, outcomes before an original leaves the inbox. The other
+commits (claims, releases) are written but not synced — a power cut loses at most claims, which a
+starting driver clears anyway — and the next durable commit syncs them too (one write-ahead log)."""
 
 from __future__ import annotations
 
@@ -92,6 +97,60 @@ def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Numbering:
+    """What an accepted input asks for: a revision of its audit, and a certificate when it reached a
+    level (``certificate`` = short code, number format, year, level key)."""
+
+    row: int
+    audit_id: str
+    standard: str
+    certificate: tuple[str, str, int, str] | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An input's outcome as the ledger keeps it; ``details``: the register's view of its certificate."""
+
+    row: int
+    status: str
+    output: str
+    total: str | None = None
+    level: str | None = None
+    certificate_no: str | None = None
+    problems: int = 0
+    first_problem: str | None = None
+    note: str | None = None
+    details: dict | None = None
+
+
+def _assign(db: sqlite3.Connection, row_id: int, audit_id: str, standard: str) -> int:
+    (last,) = db.execute("SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND revision IS NOT NULL",
+                         (audit_id,)).fetchone()
+    db.execute("UPDATE inputs SET audit_id = ?, standard = ?, revision = ? WHERE id = ?",
+               (audit_id, standard, last + 1, row_id))
+    return last + 1
+
+
+def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
+                        year: int, level: str) -> tuple[str, date]:
+    row = db.execute("SELECT number, issued_at FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+    if row:
+        return row[0], date.fromisoformat(row[1][:10])
+    scope = f"{year}"
+    db.execute("INSERT INTO counters(scope, value) VALUES (?, 0) ON CONFLICT(scope) DO NOTHING", (scope,))
+    while True:
+        (seq,) = db.execute("UPDATE counters SET value = value + 1 WHERE scope = ? RETURNING value",
+                            (scope,)).fetchone()
+        number = number_format.format(year=year, standard=short, seq=seq, level=level)
+        if not db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
+            break
+    stamp = now()
+    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
+               (number, audit_id, standard, year, seq, stamp))
+    return number, date.fromisoformat(stamp[:10])
+
+
 class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -99,7 +158,7 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # what a future migration starts from
         except sqlite3.Error as exc:
@@ -115,11 +174,14 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction. The per-file time limit is held back while it is open, so it can never
-        leave the database locked half-way; it fires right after."""
+    def transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction; ``durable``: on disk when it returns (with every commit before it).
+        The per-file time limit is held back while it is open, so it can never leave the database
+        locked half-way; it fires right after."""
         with deferred():
             try:
+                if durable:
+                    self.db.execute("PRAGMA synchronous=FULL")
                 try:
                     self.db.execute("BEGIN IMMEDIATE")
                     yield self.db
@@ -130,6 +192,9 @@ class Ledger:
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise LedgerError(key="err.ledger_write", params={"path": self.path, "detail": exc}) from exc
+            finally:
+                if durable:
+                    self.db.execute("PRAGMA synchronous=NORMAL")
 
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:
@@ -137,10 +202,10 @@ class Ledger:
         with self.transaction() as db:
             return db.execute("DELETE FROM inputs WHERE status = 'processing'").rowcount
 
-    def release(self, row_id: int) -> None:
-        """Give up a claim (processing failed for a reason outside the input)."""
+    def release(self, *row_ids: int) -> None:
+        """Give up claims (processing failed for a reason outside the input)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM inputs WHERE id = ? AND status = 'processing'", (row_id,))
+            db.executemany("DELETE FROM inputs WHERE id = ? AND status = 'processing'", [(r,) for r in row_ids])
 
     def find(self, sha256: str) -> InputRow | None:
         try:
@@ -169,54 +234,45 @@ class Ledger:
     def record_duplicate(self, sha256: str, name: str, size: int, mtime: float, archived_to: str,
                          original: InputRow) -> None:
         stamp = datetime.fromtimestamp(mtime).astimezone().isoformat(timespec="seconds")
-        with self.transaction() as db:
+        with self.transaction(durable=True) as db:
             db.execute(
                 "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, audit_id, "
                 "archived_to, note) VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?)",
                 (sha256, name, size, stamp, now(), now(), original.audit_id, archived_to,
                  f"same content as input #{original.id} ({original.name}, {original.status})"))
 
-    def assign(self, row_id: int, audit_id: str, standard: str) -> int:
-        """Give the claimed input its audit id and the next revision of that audit."""
-        with self.transaction() as db:
-            (last,) = db.execute(
-                "SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND revision IS NOT NULL",
-                (audit_id,)).fetchone()
-            db.execute("UPDATE inputs SET audit_id = ?, standard = ?, revision = ? WHERE id = ?",
-                       (audit_id, standard, last + 1, row_id))
-            return last + 1
-
-    def certificate_number(self, audit_id: str, standard: str, short: str, number_format: str,
-                           year: int, level: str) -> tuple[str, date]:
-        """The audit's certificate number and first issue date: the ones it already has, else the
-        next number, allocated once and never reused."""
-        with self.transaction() as db:
-            row = db.execute("SELECT number, issued_at FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
-            if row:
-                return row[0], date.fromisoformat(row[1][:10])
-            scope = f"{year}"
-            db.execute("INSERT INTO counters(scope, value) VALUES (?, 0) ON CONFLICT(scope) DO NOTHING", (scope,))
-            while True:
-                (seq,) = db.execute("UPDATE counters SET value = value + 1 WHERE scope = ? RETURNING value",
-                                    (scope,)).fetchone()
-                number = number_format.format(year=year, standard=short, seq=seq, level=level)
-                exists = db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
-                if not exists:
-                    break
-            stamp = now()
-            db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (number, audit_id, standard, year, seq, stamp))
-            return number, date.fromisoformat(stamp[:10])
+    def number(self, requests: list[Numbering]) -> list[tuple[int, tuple[str, date] | None]]:
+        """For each accepted input of a group: its revision, and its certificate number and first
+        issue date when it reached a level — in one transaction, on disk before anything is published."""
+        with self.transaction(durable=True) as db:
+            return [(_assign(db, r.row, r.audit_id, r.standard),
+                     _certificate_number(db, r.audit_id, r.standard, *r.certificate) if r.certificate else None)
+                    for r in requests]
 
     def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
                level: str | None = None, certificate_no: str | None = None, problems: int = 0,
-               first_problem: str | None = None, note: str | None = None) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, problems = ?, "
-                "first_problem = ?, note = ?, finished_at = ?, revision = CASE WHEN ? = 'done' THEN revision END "
-                "WHERE id = ?",
-                (status, output, total, level, certificate_no, problems, first_problem, note, now(), status, row_id))
+               first_problem: str | None = None, note: str | None = None, details: dict | None = None) -> None:
+        self.finish_many([Finished(row_id, status, output, total, level, certificate_no, problems, first_problem,
+                                   note, details)])
+
+    def finish_many(self, outcomes: list[Finished]) -> None:
+        """Record the outcomes of a group, on disk when this returns (their originals may then leave
+        the inbox). A certificate's register details are kept from the newest accepted revision:
+        checked in the same transaction, so workers finishing revisions in any order agree."""
+        with self.transaction(durable=True) as db:
+            stamp = now()
+            for f in outcomes:
+                db.execute(
+                    "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, "
+                    "problems = ?, first_problem = ?, note = ?, finished_at = ?, "
+                    "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ?",
+                    (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, f.first_problem, f.note,
+                     stamp, f.status, f.row))
+                if f.details is not None:
+                    db.execute(
+                        "UPDATE certificates SET details = ? WHERE number = ? AND (SELECT revision FROM inputs "
+                        "WHERE id = ?) >= (SELECT MAX(revision) FROM inputs WHERE audit_id = certificates.audit_id "
+                        "AND status = 'done')", (json.dumps(f.details, ensure_ascii=False), f.certificate_no, f.row))
 
     def retire(self, row_id: int) -> None:
         """A rejection that was not the input's fault (``RETRYABLE``): the same content dropped again is
@@ -224,25 +280,14 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE inputs SET status = 'retried' WHERE id = ? AND status = 'rejected'", (row_id,))
 
-    def newest_revision(self, audit_id: str) -> int:
-        """The newest accepted revision of an audit (0 when none)."""
-        (newest,) = self.db.execute("SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND "
-                                    "status = 'done'", (audit_id,)).fetchone()
-        return newest
-
-    def certificate_details(self, number: str, details: dict) -> None:
-        """Store what the register shows for a certificate (from its newest revision)."""
-        with self.transaction() as db:
-            db.execute("UPDATE certificates SET details = ? WHERE number = ?",
-                       (json.dumps(details, ensure_ascii=False), number))
-
     def certificates(self) -> list[tuple[str, dict]]:
         return [(n, json.loads(d)) for n, d in self.db.execute(
             "SELECT number, details FROM certificates ORDER BY year, seq")]
 
-    def archived(self, row_id: int, archived_to: str) -> None:
+    def archived(self, moved: list[tuple[int, str]]) -> None:
+        """Where the originals of these rows went: [(row id, archive path)]."""
         with self.transaction() as db:
-            db.execute("UPDATE inputs SET archived_to = ? WHERE id = ?", (archived_to, row_id))
+            db.executemany("UPDATE inputs SET archived_to = ? WHERE id = ?", [(to, row) for row, to in moved])
 
     def rows(self, status: str | None = None) -> list[InputRow]:
         sql = f"SELECT {_COLUMNS} FROM inputs"

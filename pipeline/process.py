@@ -1,10 +1,16 @@
-"""One input, end to end: intake → validate → score → render → publish → archive.
+"""Inputs end to end: intake → validate → score → render → publish → archive.
 
 Order matters for "nothing lost, nothing twice": the input is copied into staging and hashed in one
 read; the content is claimed in the ledger; outputs are built in staging and renamed into the
 outbox; the outcome is committed to the ledger; only then does the original leave the inbox. A crash
 at any point leaves the input in the inbox and no half-written folder where users look; the next run
-clears the stale claim and processes it again (a re-published revision replaces itself)."""
+clears the stale claim and processes it again (a re-published revision replaces itself).
+
+A group of inputs (``process_many``: a chunk of ``run``'s inbox) takes each step together, so what
+must be on disk before the next step — certificate numbers before anything carrying them is
+published, the published folders before the ledger says so, the ledger before an original leaves the
+inbox — costs one sync per group instead of one per input (group commit). Each input still succeeds
+or fails alone: an error becomes its ``failed`` outcome and its original stays in the inbox."""
 
 from __future__ import annotations
 
@@ -14,18 +20,20 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+from pipeline.certificates import issue, number_request
 from pipeline.config import Config
-from pipeline.errors import CertpipeError
+from pipeline.errors import CertpipeError, LedgerError
 from pipeline.faults import crashpoint
 from pipeline.i18n import t
-from pipeline.ledger import RETRYABLE, InputRow, Ledger
+from pipeline.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
 from pipeline.lock import file_lock
-from pipeline.publish import archive_original, publish, safe_name, staging_dir
+from pipeline.publish import archive_original, fsync_dir, publish, safe_name, staging_dir
 from pipeline.scoring import ScoreCard, score
-from pipeline.standard import Standard
 from pipeline.timelimit import TimeLimit, time_limit
 from pipeline.workspace import Workspace
 
@@ -48,14 +56,45 @@ class Outcome:
     seconds: float = 0.0
 
 
+@dataclass
+class _Job:
+    """One input on its way through a group."""
+
+    path: Path
+    name: str
+    started: float
+    stage: Path | None = None
+    row: int | None = None  # the ledger row claimed for it
+    sha: str = ""
+    spent: float = 0.0  # seconds of its time limit used by checking
+    problems: list = field(default_factory=list)
+    audit: object = None  # accepted: the audit, its standard and score card
+    std: object = None
+    card: ScoreCard | None = None
+    revision: int = 0
+    certificate: object = None
+    details: dict | None = None
+    files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
+    folder: Path | None = None  # the finished folder in staging
+    dest: Path | None = None  # where it was published
+    finished: bool = False  # its outcome is in the ledger
+    again: bool = False  # its content was in another worker's hands: tried again after the group
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.outcome is None and self.error is None and not self.again
+
+
 def shown_name(name: str) -> str:
     """A file name as text: bytes that are not UTF-8 (a name from another system) become U+FFFD, so
     the ledger, logs and folders can hold it."""
     return os.fsencode(name).decode("utf-8", "replace")
 
 
-def _no_space(exc: OSError) -> bool:
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+def _no_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
@@ -71,11 +110,6 @@ def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
             fout.write(chunk)
             size += len(chunk)
     return digest.hexdigest(), size, mtime
-
-
-def _failed(path: Path, exc: BaseException, lang: str = "zh") -> Outcome:
-    note = exc.render(lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
-    return Outcome(shown_name(path.name), "failed", note=note)
 
 
 def rejected_folder(parent: Path, name: str, sha: str) -> Path:
@@ -100,7 +134,7 @@ class Processor:
         self.pdf = pdf
         self.ledger = Ledger(workspace.state / "ledger.sqlite")
         self._renderer = None
-        self._held: set[int] = set()  # claims this process holds while a chunk waits for its PDFs
+        self._held: set[int] = set()  # ledger rows this process has claimed and not yet finished
 
     @property
     def renderer(self):
@@ -113,115 +147,86 @@ class Processor:
     def close(self) -> None:
         self.ledger.close()
 
-    def _lock(self, dest: Path):
-        """Workers publishing to one destination take turns (revisions of one audit, same-named rejections)."""
-        return file_lock(self.ws.state / "locks" / f"{dest.parent.name}.{dest.name}.lock")
-
-    # ---------------------------------------------------------------------------------------
     def process(self, path: Path) -> Outcome:
-        started = time.perf_counter()
-        stage = staging_dir(self.ws.outbox)
-        try:
-            outcome = self._process(path, stage)
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
-        outcome.seconds = time.perf_counter() - started
-        return outcome
+        """One input. An error that is not the input's fault (disk full, ledger locked...) is raised;
+        the original then stays in the inbox."""
+        (job,) = self._run([path])
+        if job.error is not None:
+            raise job.error
+        return job.outcome
 
     def process_many(self, paths: list[Path]) -> list[Outcome]:
-        """Several inputs; with PDFs on, all their documents are converted in one LibreOffice call
-        (start-up dominates a call: ~1 s, against ~0.25 s a document). Each input still succeeds or
-        fails alone (an error becomes its ``failed`` outcome, the input stays in the inbox), and
-        nothing is published before its PDFs exist."""
-        if not self.pdf or len(paths) < 2:
-            return [self._guarded(p, self.process) for p in paths]
-        started = {i: time.perf_counter() for i in range(len(paths))}
-        outcomes: dict[int, Outcome] = {}
-        waiting: dict[int, tuple[Path, int, tuple]] = {}  # rendered, not yet published: stage, row, rendering
-        try:
-            for i, path in enumerate(paths):
-                result = self._guarded(path, self._prepare)
-                if isinstance(result, Outcome):
-                    outcomes[i] = result
-                else:
-                    waiting[i] = result
-                    self._held.add(result[1])
-            if waiting:
-                from pipeline.pdf import convert_to_pdf
+        """A group of inputs, step by step together (see the module's doc); an error is its input's
+        ``failed`` outcome."""
+        return [self._failed(job) if job.error is not None else job.outcome for job in self._run(paths)]
 
-                try:
-                    convert_to_pdf([f for *_, rendered in waiting.values() for f in rendered[-1]], instances=1,
-                                   lang=self.lang)
-                except Exception as exc:  # publish whoever got their PDFs; only the others fail
-                    for i, (_stage, _row, rendered) in waiting.items():
-                        if not all(f.with_suffix(".pdf").is_file() for f in rendered[-1]):
-                            outcomes[i] = _failed(paths[i], exc, self.lang)
-            for i, (_stage, row, rendered) in waiting.items():
-                if i not in outcomes:
-                    outcomes[i] = self._guarded(paths[i], lambda p, r=row, rd=rendered: self._archive(
-                        p, r, self._publish_done(r, shown_name(p.name), *rd[:-1])))
+    # ---- the steps ----------------------------------------------------------------------------
+    def _run(self, paths: list[Path]) -> list[_Job]:
+        jobs = [_Job(path, shown_name(path.name), time.perf_counter()) for path in paths]
+        try:
+            self._each(jobs, self._start)  # staged, hashed, claimed (or seen before)
+            self._each(jobs, self._check)  # validated and scored, within the time limit
+            self._together(jobs, self._number)  # revisions, certificate numbers: one durable commit
+            self._each(jobs, self._build)  # the documents, or the rejection with its marked copy
+            if self.pdf:
+                self._together(jobs, self._pdfs)  # one LibreOffice call for the group
+            self._each(jobs, self._publish)  # renamed into the outbox
+            self._together(jobs, self._finish)  # folders synced, outcomes recorded: one durable commit
+            self._archive([job for job in jobs if job.finished])  # originals leave the inbox
         finally:
-            for i, (stage, row, _rendered) in waiting.items():
-                self._held.discard(row)
-                if outcomes.get(i) is None or outcomes[i].status == "failed":
-                    self.ledger.release(row)  # unpublished: the input stays in the inbox
-                shutil.rmtree(stage, ignore_errors=True)
-        for i, outcome in outcomes.items():
-            outcome.seconds = time.perf_counter() - started[i]
-        return [outcomes[i] for i in range(len(paths))]
+            self._end(jobs)
+        # content another worker had in hand: waited for now, holding no claim meanwhile
+        return [self._run([job.path])[0] if job.again else job for job in jobs]
 
-    def _prepare(self, path: Path):
-        """An input checked and rendered into its own staging folder but not published: an Outcome
-        when that is already the end (rejected, duplicate...), else (stage, row, rendering)."""
-        stage = staging_dir(self.ws.outbox)
-        try:
-            result = self._process(path, stage, publish_later=True)
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
-        if isinstance(result, Outcome):
-            shutil.rmtree(stage, ignore_errors=True)
-            return result
-        return (stage, *result)
+    def _each(self, jobs: list[_Job], step: Callable[[_Job], None]) -> None:
+        for job in jobs:
+            if job.live:
+                try:
+                    step(job)
+                except Exception as exc:  # this input fails alone
+                    job.error = self._plain(exc, job.name)
 
-    def _guarded(self, path: Path, step):
-        try:
-            return step(path)
-        except Exception as exc:  # reported as a failed outcome; the input stays in the inbox
-            return _failed(path, exc, self.lang)
+    def _together(self, jobs: list[_Job], step: Callable[[list[_Job]], None]) -> None:
+        live = [job for job in jobs if job.live]
+        if live:
+            try:
+                step(live)
+            except Exception as exc:  # a step taken together fails together
+                for job in live:
+                    if job.live:
+                        job.error = self._plain(exc, job.name)
 
-    def _process(self, path: Path, stage: Path, *, publish_later: bool = False):
-        """The outcome, or with ``publish_later`` for an accepted input (row, rendered) for the caller
-        to convert and publish."""
-        name = shown_name(path.name)
-        original = stage / "original" / name
+    def _plain(self, exc: Exception, name: str) -> Exception:
+        if _no_space(exc):
+            error = CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc))
+            error.__cause__ = exc
+            return error
+        return exc
+
+    def _start(self, job: _Job) -> None:
+        job.stage = staging_dir(self.ws.outbox)
         try:
-            sha, size, mtime = stage_copy(path, original)
+            sha, size, mtime = stage_copy(job.path, job.stage / "original" / job.name)
         except FileNotFoundError:
-            return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
-        except OSError as exc:
-            if _no_space(exc):
-                raise CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc)) from exc
-            raise
-        row, previous = self._claim(sha, name, size, mtime)
+            job.outcome = Outcome(job.name, "skipped", note=t("pipe.vanished", self.lang))
+            return
+        row, previous = self._claim(sha, job.name, size, mtime, wait=not self._held)
         if row is None:
-            return self._seen_before(path, name, sha, size, mtime, previous)
+            if previous.status == "processing" and self._held:
+                # in this group's hands, or another worker's while we hold claims (waiting could then
+                # wait on a worker waiting on us): tried again once the group is over
+                job.again = True
+            else:
+                job.outcome = self._seen_before(job.path, job.name, sha, size, mtime, previous)
+            return
+        job.row, job.sha = row, sha
+        self._held.add(row)
         crashpoint("claimed")
         crashpoint("staged")
-        try:
-            outcome = self._outcome(row, name, stage, original, sha, publish_later=publish_later)
-            if not isinstance(outcome, Outcome):
-                return row, outcome
-        except BaseException as exc:
-            self.ledger.release(row)  # the input stays in the inbox, to be tried again
-            if isinstance(exc, OSError) and _no_space(exc):
-                raise CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc)) from exc
-            raise
-        crashpoint("finished")
-        return self._archive(path, row, outcome)
 
-    def _claim(self, sha: str, name: str, size: int, mtime: float) -> tuple[int | None, InputRow | None]:
-        """Claim this content, or say who has it. Waits while another worker has the same content."""
+    def _claim(self, sha: str, name: str, size: int, mtime: float, *,
+               wait: bool) -> tuple[int | None, InputRow | None]:
+        """Claim this content, or say who has it. With ``wait``, waits while another worker has it."""
         deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
         while True:
             previous = self.ledger.find(sha)
@@ -233,22 +238,199 @@ class Processor:
                 if row is not None:
                     return row, None
                 continue  # another worker claimed it a moment ago
-            if previous.status != "processing" or previous.id in self._held or time.monotonic() > deadline:
-                return None, previous  # (the same content twice in one chunk: the second waits for a later run)
+            if (previous.status != "processing" or previous.id in self._held or not wait
+                    or time.monotonic() > deadline):
+                return None, previous
             time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
 
-    def _archive(self, path: Path, row: int, outcome: Outcome) -> Outcome:
-        name = outcome.name
+    def _check(self, job: _Job) -> None:
+        from pipeline.validate import Problem, validate_file
+
+        limits = self.config.limits
+        started = time.monotonic()
+        try:
+            with time_limit(limits.seconds_per_file):
+                checked = validate_file(job.stage / "original" / job.name, workspace_root=self.ws.root,
+                                        lang=self.lang, max_file_mb=limits.max_file_mb,
+                                        max_member_mb=limits.max_member_mb)
+                job.problems = checked.problems
+                if not job.problems and checked.audit is not None:
+                    job.card = score(checked.standard, checked.audit.entries)
+                    job.audit, job.std = checked.audit, checked.standard
+        except TimeLimit:
+            job.problems = [Problem(t("pipe.time_limit", self.lang, seconds=f"{limits.seconds_per_file:g}"),
+                                    t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
+        job.spent = time.monotonic() - started
+
+    def _number(self, jobs: list[_Job]) -> None:
+        accepted = [job for job in jobs if job.audit is not None]
+        if not accepted:
+            return
+        cfg, today = self.config.certificates, date.today()
+        given = self.ledger.number([Numbering(job.row, job.audit.info.audit_id, job.std.key,
+                                              number_request(job.std, job.card, cfg, today)) for job in accepted])
+        for job, (revision, certificate) in zip(accepted, given, strict=True):
+            job.revision = revision
+            if certificate is not None:
+                job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg, self.lang)
+
+    def _build(self, job: _Job) -> None:
+        if job.audit is None:
+            self._rejection(job)
+            return
+        seconds = self.config.limits.seconds_per_file
+        try:
+            with time_limit(max(seconds - job.spent, 0.01)):
+                self._render(job)
+        except TimeLimit as exc:  # not the input's fault: it stays in the inbox
+            raise CertpipeError(t("pipe.render_time_limit", self.lang, name=job.name,
+                                  seconds=f"{seconds:g}")) from exc
+
+    def _render(self, job: _Job) -> None:
+        """The documents and ``scorecard.json`` in ``stage/out``; nothing is visible to users yet."""
+        from pipeline.scorecard_json import scorecard_dict
+
+        folder = job.stage / "out"
+        folder.mkdir()
+        job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
+                                         revision=job.revision, certificate=job.certificate)
+        data = scorecard_dict(job.card, job.audit, job.std, lang=self.lang) | {"revision": job.revision}
+        if job.certificate is not None:
+            cert = job.certificate
+            data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
+                                   "expiry_date": cert.expiry_date.isoformat()}
+        (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        crashpoint("rendered")
+        job.folder = folder
+
+    def _rejection(self, job: _Job) -> None:
+        """``stage/rejected``: the original, ``problems.txt`` and a copy with the problems marked."""
+        from pipeline.annotate import annotate
+
+        folder = job.stage / "rejected"
+        folder.mkdir()
+        os.rename(job.stage / "original" / job.name, folder / job.name)
+        lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in job.problems]
+        (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if (Path(job.name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in job.problems)
+                and not any(p.key.startswith(("intake.", "pipe.")) for p in job.problems)):
+            # a workbook refused as a file (too large a sheet, damaged) is not opened again to mark it
+            stem = safe_name(Path(job.name).stem, "workbook")
+            try:
+                with time_limit(self.config.limits.seconds_per_file):
+                    annotate(folder / job.name, job.problems, folder / f"{stem}-problems.xlsx", lang=self.lang)
+            except (Exception, TimeLimit) as exc:  # not annotated; problems.txt says why
+                (folder / "problems.txt").write_text(
+                    "\n".join([*lines, f"(annotated copy not made: {type(exc).__name__} {exc})"]) + "\n",
+                    encoding="utf-8")
+        (folder / ".sha256").write_text(job.sha)
+        job.folder = folder
+
+    def _pdfs(self, jobs: list[_Job]) -> None:
+        """Every document of the group in one LibreOffice call (start-up dominates a call: ~1 s,
+        against ~0.25 s a document). Whoever got their PDFs goes on; only the others fail."""
+        from pipeline.pdf import convert_to_pdf
+
+        with_docs = [job for job in jobs if job.files]
+        if not with_docs:
+            return
+        try:
+            convert_to_pdf([f for job in with_docs for f in job.files], instances=1, lang=self.lang)
+        except Exception as exc:
+            for job in with_docs:
+                if not all(f.with_suffix(".pdf").is_file() for f in job.files):
+                    job.error = exc
+
+    def _lock(self, dest: Path):
+        """Workers publishing to one destination take turns (revisions of one audit, same-named rejections)."""
+        return file_lock(self.ws.state / "locks" / f"{dest.parent.name}.{dest.name}.lock")
+
+    def _publish(self, job: _Job) -> None:
+        if job.audit is not None:
+            target = self.ws.outbox / safe_name(job.audit.info.audit_id)
+            with self._lock(target):
+                job.dest = publish(job.folder, target, revision=job.revision)
+        else:
+            with self._lock(self.ws.rejected):  # one at a time: the folder name chosen must stay free
+                target = rejected_folder(self.ws.rejected, safe_name(Path(job.name).stem, "workbook"), job.sha)
+                job.dest = publish(job.folder, target)
+        crashpoint("published")
+
+    def _finish(self, jobs: list[_Job]) -> None:
+        for folder in {job.dest.parent for job in jobs}:
+            fsync_dir(folder)
+        records, outcomes = [], []
+        for job in jobs:
+            shown = self.ws.shown(job.dest)
+            if job.audit is not None:
+                level = job.card.level.label.get(self.lang) if job.card.level else None
+                number = job.certificate.number if job.certificate else None
+                records.append(Finished(job.row, "done", shown, total=str(job.card.total), level=level,
+                                        certificate_no=number, details=job.details))
+                outcomes.append(Outcome(job.name, "done", audit_id=job.audit.info.audit_id, output=shown,
+                                        total=str(job.card.total), level=level, revision=job.revision,
+                                        certificate_no=number))
+            else:
+                retryable = any(getattr(p, "key", "") in RETRYABLE_KEYS for p in job.problems)
+                records.append(Finished(job.row, "rejected", shown, problems=len(job.problems),
+                                        first_problem=str(job.problems[0]) if job.problems else None,
+                                        note=RETRYABLE if retryable else None))
+                outcomes.append(Outcome(job.name, "rejected", output=shown, problems=[str(p) for p in job.problems]))
+        self.ledger.finish_many(records)
+        crashpoint("finished")
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.outcome, job.finished = outcome, True
+
+    def _archive(self, jobs: list[_Job]) -> None:
+        """Move the originals of finished inputs out of the inbox; one sync for the group."""
+        moved: list[tuple[_Job, Path]] = []
+        for job in jobs:
+            try:
+                moved.append((job, self._move_out(job.path, job.name, sync=False)))
+            except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
+                job.outcome.note = t("pipe.gone_before_archive", self.lang)
+            except CertpipeError as exc:  # a read-only inbox: published and recorded; archived on a later run
+                job.error = exc
+        for folder in {archived.parent for _, archived in moved}:
+            fsync_dir(folder)
+        try:
+            self.ledger.archived([(job.row, shown_name(self.ws.shown(archived))) for job, archived in moved])
+        except LedgerError as exc:  # moved, and its outcome recorded: only where it went is not
+            for job, _ in moved:
+                job.error = exc
+
+    def _move_out(self, path: Path, name: str, *, sync: bool = True) -> Path:
         try:
             archived = archive_original(path, self.ws.archive)
-        except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
-            outcome.note = t("pipe.gone_before_archive", self.lang)
-            return outcome
-        except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
             raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
         crashpoint("archived")
-        self.ledger.archived(row, shown_name(self.ws.shown(archived)))
-        return outcome
+        if sync:
+            fsync_dir(archived.parent)
+        return archived
+
+    def _end(self, jobs: list[_Job]) -> None:
+        """Give up the claims of inputs not finished (they stay in the inbox) and clear staging."""
+        unfinished = [job.row for job in jobs if job.row is not None and not job.finished]
+        try:
+            if unfinished:
+                self.ledger.release(*unfinished)
+        except LedgerError:  # the claims stay until a driver starts and clears them
+            pass
+        finally:
+            for job in jobs:
+                self._held.discard(job.row)
+                if job.stage is not None:
+                    shutil.rmtree(job.stage, ignore_errors=True)
+                if job.outcome is not None:
+                    job.outcome.seconds = time.perf_counter() - job.started
+
+    def _failed(self, job: _Job) -> Outcome:
+        exc = job.error
+        note = exc.render(self.lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
+        return Outcome(job.name, "failed", note=note, seconds=time.perf_counter() - job.started)
 
     def _seen_before(self, path: Path, name: str, sha: str, size: int, mtime: float,
                      previous: InputRow) -> Outcome:
@@ -258,115 +440,18 @@ class Processor:
             # the run that processed it stopped before moving it: finish that step only
             outcome = Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
                               note=t("pipe.completed_interrupted", self.lang))
-            return self._archive(path, previous.id, outcome)
+            try:
+                archived = self._move_out(path, name)
+            except FileNotFoundError:
+                outcome.note = t("pipe.gone_before_archive", self.lang)
+                return outcome
+            self.ledger.archived([(previous.id, shown_name(self.ws.shown(archived)))])
+            return outcome
         try:
-            archived = archive_original(path, self.ws.archive)
+            archived = self._move_out(path, name)
         except FileNotFoundError:
             return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
-        except OSError as exc:
-            raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
         self.ledger.record_duplicate(sha, name, size, mtime, shown_name(self.ws.shown(archived)), previous)
         return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
                        note=t("pipe.duplicate_of", self.lang, name=previous.name,
                               status=t(f"status.{previous.status}", self.lang)))
-
-    def _outcome(self, row: int, name: str, stage: Path, original: Path, sha: str, *, publish_later: bool = False):
-        """Check and render within the time limit, then publish (never interrupted); with
-        ``publish_later`` an accepted input's rendering is returned unpublished, without PDFs."""
-        from pipeline.validate import Problem, validate_file
-
-        limits = self.config.limits
-        rendered = None
-        try:
-            with time_limit(limits.seconds_per_file):
-                checked = validate_file(original, workspace_root=self.ws.root, lang=self.lang,
-                                        max_file_mb=limits.max_file_mb, max_member_mb=limits.max_member_mb)
-                problems = checked.problems
-                if not problems and checked.audit is not None:
-                    try:
-                        rendered = self._render(row, stage, checked.audit, checked.standard,
-                                                pdf=self.pdf and not publish_later)
-                    except TimeLimit as exc:  # not the input's fault: it stays in the inbox
-                        raise CertpipeError(t("pipe.render_time_limit", self.lang, name=name,
-                                              seconds=f"{limits.seconds_per_file:g}")) from exc
-        except TimeLimit:
-            problems = [Problem(t("pipe.time_limit", self.lang, seconds=f"{limits.seconds_per_file:g}"),
-                                t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
-        if rendered is not None:
-            return rendered if publish_later else self._publish_done(row, name, *rendered[:-1])
-        return self._reject(row, name, stage, original, problems, sha)
-
-    def _reject(self, row: int, name: str, stage: Path, original: Path, problems: list, sha: str) -> Outcome:
-        from pipeline.annotate import annotate
-
-        folder = stage / "rejected"
-        folder.mkdir()
-        os.rename(original, folder / name)
-        lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in problems]
-        (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if (Path(name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in problems)
-                and not any(p.key.startswith(("intake.", "pipe.")) for p in problems)):
-            # a workbook refused as a file (too large a sheet, damaged) is not opened again to mark it
-            stem = Path(name).stem
-            try:
-                with time_limit(self.config.limits.seconds_per_file):
-                    annotate(folder / name, problems, folder / f"{safe_name(stem, 'workbook')}-problems.xlsx",
-                             lang=self.lang)
-            except (Exception, TimeLimit) as exc:  # not annotated; problems.txt says why
-                (folder / "problems.txt").write_text(
-                    "\n".join([*lines, f"(annotated copy not made: {type(exc).__name__} {exc})"]) + "\n",
-                    encoding="utf-8")
-        (folder / ".sha256").write_text(sha)
-        stem = safe_name(Path(name).stem, "workbook")
-        with self._lock(self.ws.rejected):  # one at a time: the folder name chosen must stay free
-            dest = publish(folder, rejected_folder(self.ws.rejected, stem, sha))
-        shown = self.ws.shown(dest)
-        retryable = any(getattr(p, "key", "") in RETRYABLE_KEYS for p in problems)
-        self.ledger.finish(row, status="rejected", output=shown, problems=len(problems),
-                           first_problem=str(problems[0]) if problems else None,
-                           note=RETRYABLE if retryable else None)
-        return Outcome(name, "rejected", output=shown, problems=[str(p) for p in problems])
-
-    def _render(self, row: int, stage: Path, audit, std: Standard, *, pdf: bool) -> tuple:
-        """Score and write the outputs into ``stage/out``; nothing is visible to users yet. Returns
-        what ``_publish_done`` needs, and the documents written (for PDFs made later)."""
-        from pipeline.certificates import issue
-        from pipeline.scorecard_json import scorecard_dict
-
-        card = score(std, audit.entries)
-        audit_id = audit.info.audit_id
-        revision = self.ledger.assign(row, audit_id, std.key)
-        certificate, details = None, None
-        if card.level is not None:
-            certificate, details = issue(self.ledger, audit, std, card, self.config.certificates, self.lang)
-        folder = stage / "out"
-        folder.mkdir()
-        files = self.renderer.render(audit, std, card, folder, lang=self.lang, revision=revision,
-                                     certificate=certificate)
-        if pdf:
-            from pipeline.pdf import convert_to_pdf
-
-            convert_to_pdf(files, instances=1, lang=self.lang)
-        data = scorecard_dict(card, audit, std, lang=self.lang) | {"revision": revision}
-        if certificate is not None:
-            data["certificate"] = {"number": certificate.number, "issue_date": certificate.issue_date.isoformat(),
-                                   "expiry_date": certificate.expiry_date.isoformat()}
-        (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        crashpoint("rendered")
-        return folder, audit_id, card, revision, certificate, details, files
-
-    def _publish_done(self, row: int, name: str, folder: Path, audit_id: str, card: ScoreCard, revision: int,
-                      certificate, details: dict | None) -> Outcome:
-        target = self.ws.outbox / safe_name(audit_id)
-        with self._lock(target):
-            dest = publish(folder, target, revision=revision)
-            if details is not None and revision >= self.ledger.newest_revision(audit_id):
-                self.ledger.certificate_details(certificate.number, details)  # what the register shows
-        crashpoint("published")
-        level = card.level.label.get(self.lang) if card.level else None
-        number = certificate.number if certificate else None
-        shown = self.ws.shown(dest)
-        self.ledger.finish(row, status="done", output=shown, total=str(card.total), level=level,
-                           certificate_no=number)
-        return Outcome(name, "done", audit_id=audit_id, output=shown, total=str(card.total), level=level,
-                       revision=revision, certificate_no=number)

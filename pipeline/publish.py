@@ -68,7 +68,9 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
     files move to ``dest/history/r<old>/``; a stale equal revision (a re-run after a crash) is
     replaced; an older revision than the one there goes to ``history/`` itself. Callers publishing
     to the same ``dest`` from several processes hold ``lock.file_lock`` around it. A crash at any
-    point leaves either the old or the new folder in place (see ``cleanup_staging``)."""
+    point leaves either the old or the new folder in place (see ``cleanup_staging``). The files are
+    on disk before the rename; the rename itself is once the caller syncs ``dest.parent``
+    (``fsync_dir``; once for a group of folders published together)."""
     (stage / ".revision").write_text(str(revision))
     fsync_tree(stage)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,6 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
         os.rename(dest, parked)
         os.rename(stage, dest)
         _keep_history(parked, dest)
-    fsync_dir(dest.parent)
     return dest
 
 
@@ -114,7 +115,8 @@ def _keep_history(parked: Path, dest: Path) -> None:
 
 
 def archive_original(path: Path, archive: Path, *, today: date | None = None) -> Path:
-    """Move an input out of the inbox into ``archive/<date>/``, never overwriting."""
+    """Move an input out of the inbox into ``archive/<date>/``, never overwriting. The move is on
+    disk once the caller syncs the returned path's folder (``fsync_dir``; once for a group)."""
     folder = archive / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = os.path.splitext(path.name)
@@ -146,7 +148,6 @@ def archive_original(path: Path, archive: Path, *, today: date | None = None) ->
     except OSError:  # a read-only inbox: the original stays where it is, and only there
         target.unlink()
         raise
-    fsync_dir(folder)
     return target
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, Numbering
 from pipeline.publish import archive_original, cleanup_staging, publish, safe_name, staging_dir
 from pipeline.register import write_register
 
@@ -46,20 +46,32 @@ def test_ledger_claims_content_once_and_clears_stale_claims(tmp_path: Path):
 def test_revisions_and_certificate_numbers(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     fmt = "CP-{year}-{standard}-{seq:05d}"
-    r1 = ledger.claim("h1", "a.xlsx", 1, 0)
-    assert ledger.assign(r1, "AUD-1", "gbt") == 1
-    ledger.finish(r1, status="done", output="x")
-    r2 = ledger.claim("h2", "a.xlsx", 1, 0)
-    assert ledger.assign(r2, "AUD-1", "gbt") == 2
-    n1, issued = ledger.certificate_number("AUD-1", "gbt", "GBT27922", fmt, 2026, "pass")
-    assert n1 == "CP-2026-GBT27922-00001" and issued == date.today()
-    assert ledger.certificate_number("AUD-1", "gbt", "GBT27922", fmt, 2026, "five-star")[0] == n1
-    n2, _ = ledger.certificate_number("AUD-2", "isi", "ISI", fmt, 2026, "grade1")
-    assert n2 == "CP-2026-ISI-00002"
+
+    def number(audit_id: str, short: str = "GBT27922", number_format: str = fmt, level: str = "pass",
+               certified: bool = True) -> tuple[int, str | None]:
+        row = ledger.claim(f"h{len(ledger.rows())}", "a.xlsx", 1, 0)
+        ((revision, cert),) = ledger.number([Numbering(row, audit_id, "gbt", (short, number_format, 2026, level)
+                                                       if certified else None)])
+        ledger.finish(row, status="done", output="x")
+        assert cert is None or cert[1] == date.today()
+        return revision, cert[0] if cert else None
+
+    assert number("AUD-1", certified=False) == (1, None)
+    rev, n1 = number("AUD-1")
+    assert (rev, n1) == (2, "CP-2026-GBT27922-00001")
+    assert number("AUD-1", level="five-star") == (3, n1)  # the number stays with the audit
+    assert number("AUD-2", short="ISI", level="grade1") == (1, "CP-2026-ISI-00002")
     # a format that would repeat a number skips to the next free one, never reusing
-    n3, _ = ledger.certificate_number("AUD-3", "gbt", "X", "CP-{year}", 2026, "pass")
-    n4, _ = ledger.certificate_number("AUD-4", "gbt", "X", "CP-{year}-{seq}", 2026, "pass")
-    assert len({n1, n2, n3, n4}) == 4
+    n3 = number("AUD-3", short="X", number_format="CP-{year}")[1]
+    n4 = number("AUD-4", short="X", number_format="CP-{year}-{seq}")[1]
+    assert len({n1, "CP-2026-ISI-00002", n3, n4}) == 4
+    # one group: revisions and numbers in order, in one transaction
+    rows = [ledger.claim(f"g{i}", "g.xlsx", 1, 0) for i in range(3)]
+    got = ledger.number([Numbering(rows[0], "AUD-5", "gbt", ("X", fmt, 2026, "pass")),
+                         Numbering(rows[1], "AUD-5", "gbt", ("X", fmt, 2026, "pass")),
+                         Numbering(rows[2], "AUD-6", "gbt")])
+    assert [(rev, cert and cert[0]) for rev, cert in got] == [(1, "CP-2026-X-00005"), (2, "CP-2026-X-00005"),
+                                                              (1, None)]
 
 
 def _stage(outbox: Path, files: dict[str, str]) -> Path:
@@ -115,9 +127,9 @@ def test_register_writes_formula_like_text_as_text(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     hostile = ["=HYPERLINK(\"http://x\",\"y\")", "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)"]
     for i, org in enumerate(hostile):
-        number = _accepted(ledger, f"A{i}", certified=True)
-        ledger.certificate_details(number, {"organisation": org, "credit_code": "-" + org, "level": "★★★ 三星",
-                                            "total": "88.5", "issue_date": "2026-01-02", "audit_id": f"A{i}"})
+        _accepted(ledger, f"A{i}", certified=True,
+                  details={"organisation": org, "credit_code": "-" + org, "level": "★★★ 三星", "total": "88.5",
+                           "issue_date": "2026-01-02", "audit_id": f"A{i}"})
     path = tmp_path / "register.xlsx"
     assert write_register(ledger, path) == len(hostile)
     ws = load_workbook(path).active
@@ -130,24 +142,36 @@ def test_register_writes_formula_like_text_as_text(tmp_path: Path):
     assert not list(tmp_path.glob(".~certpipe-*"))
 
 
-def _accepted(ledger: Ledger, audit_id: str, *, certified: bool) -> str | None:
-    """Record an accepted revision of ``audit_id`` as the pipeline does; returns its certificate number."""
+def _accepted(ledger: Ledger, audit_id: str, *, certified: bool, details: dict | None = None,
+              finish: bool = True) -> int:
+    """Record an accepted revision of ``audit_id`` as the pipeline does; returns its row."""
     row = ledger.claim(f"{audit_id}-{len(ledger.rows())}", f"{audit_id}.xlsx", 1, 0)
-    ledger.assign(row, audit_id, "gbt")
-    number = ledger.certificate_number(audit_id, "gbt", "GBT", "N-{seq}", 2026, "pass")[0] if certified else None
-    ledger.finish(row, status="done", output="x", certificate_no=number)
-    return number
+    ((_, cert),) = ledger.number([Numbering(row, audit_id, "gbt", ("GBT", "N-{seq}", 2026, "pass") if certified
+                                            else None)])
+    if finish:
+        ledger.finish(row, status="done", output="x", certificate_no=cert[0] if cert else None, details=details)
+    return row
 
 
 def test_register_lists_only_certificates_in_force(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     for audit_id in ("KEEP", "LOSE"):
-        number = _accepted(ledger, audit_id, certified=True)
-        ledger.certificate_details(number, {"organisation": audit_id, "audit_id": audit_id})
+        _accepted(ledger, audit_id, certified=True, details={"organisation": audit_id, "audit_id": audit_id})
     _accepted(ledger, "LOSE", certified=False)  # revision 2 reaches no level
     path = tmp_path / "register.xlsx"
     assert write_register(ledger, path) == 1
     assert load_workbook(path).active.cell(2, 2).value == "KEEP"
+
+
+def test_register_details_come_from_the_newest_revision_whatever_order_they_finish_in(tmp_path: Path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    older = _accepted(ledger, "AUD", certified=True, finish=False)
+    newer = _accepted(ledger, "AUD", certified=True, finish=False)
+    (number,) = {n for n, _ in ledger.certificates()}
+    ledger.finish(newer, status="done", output="x", certificate_no=number, details={"organisation": "new"})
+    ledger.finish(older, status="done", output="x", certificate_no=number, details={"organisation": "old"})
+    assert ledger.certificates() == [(number, {"organisation": "new"})]
+    ledger.close()
 
 
 def test_an_older_revision_published_after_a_newer_one_goes_to_history(tmp_path: Path):
