@@ -571,23 +571,56 @@ _FONT_ENTRY = ('<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:v
                '<w:family w:val="{family}"/><w:pitch w:val="variable"/></w:font>')
 
 
+def _used_styles_only(styles: bytes, parts: list[bytes]) -> bytes:
+    """``styles.xml`` with only the styles the document uses (and those they are based on, linked to
+    or followed by, and the defaults). python-docx's stock 340 KB of styles and latent styles made
+    LibreOffice take ~35 % longer per PDF; Word adds a built-in style again when a user picks it."""
+    from lxml import etree
+
+    used = {m.decode() for part in parts
+            for m in re.findall(rb'<w:(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink) w:val="([^"]+)"', part)}
+    root = etree.fromstring(styles)
+    all_styles = {s.get(qn("w:styleId")): s for s in root.iter(qn("w:style"))}
+    keep = used | {sid for sid, s in all_styles.items() if s.get(qn("w:default")) == "1"}
+    todo = list(keep)
+    while todo:
+        style = all_styles.get(todo.pop())
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = style.find(qn(tag)) if style is not None else None
+            if ref is not None and ref.get(qn("w:val")) not in keep:
+                keep.add(ref.get(qn("w:val")))
+                todo.append(ref.get(qn("w:val")))
+    for sid, style in all_styles.items():
+        if sid not in keep:
+            root.remove(style)
+    for latent in root.findall(qn("w:latentStyles")):
+        root.remove(latent)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def _finish(doc, path: Path) -> None:
     buf = io.BytesIO()
     doc.save(buf)
     src = zipfile.ZipFile(buf)
     out = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+    parts = [src.read(n) for n in src.namelist() if n.startswith("word/") and n.endswith(".xml") and "styles" not in n]
     for item in src.infolist():
-        if item.filename == "docProps/thumbnail.jpeg":
-            continue  # python-docx's stock thumbnail does not show this document
+        if item.filename in ("docProps/thumbnail.jpeg", "word/stylesWithEffects.xml"):
+            continue  # python-docx's stock thumbnail; Word 2010's copy of the styles (never read when absent)
         data = src.read(item.filename)
-        if item.filename == "word/fontTable.xml":
+        if item.filename == "word/styles.xml":
+            data = _used_styles_only(data, parts)
+        elif item.filename == "word/fontTable.xml":
             entries = (_FONT_ENTRY.format(name=SERIF_CJK, alt="宋体", family="roman")
                        + _FONT_ENTRY.format(name=SANS_CJK, alt="黑体", family="swiss"))
             data = data.decode().replace("</w:fonts>", entries + "</w:fonts>").encode()
         elif item.filename == "_rels/.rels":
             data = re.sub(rb'<Relationship [^>]*thumbnail[^>]*/>', b"", data)
+        elif item.filename == "word/_rels/document.xml.rels":
+            data = re.sub(rb'<Relationship [^>]*stylesWithEffects[^>]*/>', b"", data)
         elif item.filename == "[Content_Types].xml":
             data = re.sub(rb'<Default Extension="jpeg"[^>]*/>', b"", data)
+            data = re.sub(rb'<Override [^>]*stylesWithEffects[^>]*/>', b"", data)
         out.writestr(item, data)
     out.close()
 
