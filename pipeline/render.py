@@ -101,17 +101,19 @@ class Renderer:
         return build_context(audit, std, card, self.config, lang=lang, revision=revision,
                              certificate=certificate, report_date=report_date)
 
-    def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str) -> dict[str, bytes]:
+    def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str,
+               certificate: CertificateInfo | None = None) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         if "chart" in tpl.placeholders:
             out["chart"] = self.chart.png(chart_rows(card, lang), tpl.placeholders["chart"].size_emu, lang)
         cert = ctx["certificate"]
-        if "qr" in tpl.placeholders and cert is not None:
+        if "qr" in tpl.placeholders and cert is not None and certificate is not None:
             std = ctx["standard"]
-            out["qr"] = qr_png(payload(
+            out["qr"] = qr_png(payload(  # dates in ISO form: a verifier parses them whatever the language
                 number=cert["number"], org=ctx["org"]["name"], credit_code=ctx["org"]["credit_code"],
-                standard=f"{std['code']} ({std['edition']})", level=cert["level"], issued=cert["issue_date"],
-                expires=cert["expiry_date"], surveillance=cert["surveillance_due"],
+                standard=f"{std['code']} ({std['edition']})", level=cert["level"],
+                issued=certificate.issue_date.isoformat(), expires=certificate.expiry_date.isoformat(),
+                surveillance=certificate.surveillance_due.isoformat(),
                 verify_url=self.config.issuer.verify_url, specimen=ctx["specimen"]))
         return out
 
@@ -131,5 +133,6 @@ class Renderer:
         written = [report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang))]
         if certificate is not None:
             cert = self.template("certificate", std.key, lang)
-            written.append(cert.write(out_dir / f"{stem}-certificate.docx", ctx, self.images(cert, ctx, card, lang)))
+            written.append(cert.write(out_dir / f"{stem}-certificate.docx", ctx,
+                                      self.images(cert, ctx, card, lang, certificate)))
         return written

@@ -217,6 +217,7 @@ def test_certificate_qr_scans_to_the_certificate_data(renderer, tmp_path):
     assert found.text.splitlines()[0] == "CERTPIPE-CERT"
     assert fields["NO"] == CERT.number and fields["ORG"] == audit.info.org_name == HOSTILE
     assert fields["URL"] == "https://verify.example.cn/c/" + CERT.number
+    assert (fields["ISSUED"], fields["EXPIRES"], fields["SURV"]) == ("2025-04-01", "2028-03-31", "2026-03-31")
 
 
 def test_same_text_as_docxtpl_itself(renderer, tmp_path):
