@@ -18,7 +18,6 @@ from pipeline.ledger import Ledger
 from pipeline.lock import workspace_lock
 from pipeline.process import Outcome, Processor, shown_name
 from pipeline.publish import cleanup_staging
-from pipeline.register import write_register
 from pipeline.workspace import Workspace
 
 
@@ -59,6 +58,8 @@ def prepare(ws: Workspace) -> None:
 
 
 def refresh_register(ws: Workspace, lang: str) -> int:
+    from pipeline.register import write_register  # openpyxl: ~0.25 s to import, needed at the end only
+
     ledger = Ledger(ws.state / "ledger.sqlite")
     try:
         return write_register(ledger, ws.outbox / "register.xlsx", lang=lang)

@@ -7,16 +7,28 @@ language and size and kept as a palette image; each audit draws its bars and val
 PIL and encodes a small palette PNG (a few ms instead of ~35). Margins come from the label
 lengths instead of the tight bounding box, and every colour is set explicitly.
 
+Drawn layouts are also kept on disk, in the user's cache folder (``$XDG_CACHE_HOME/certpipe/charts``,
+``~/.cache/...``, ``%LOCALAPPDATA%\\certpipe\\charts``), so a new process draws no chart with
+matplotlib at all — importing it and drawing the layouts was ~0.6 s of every worker's start-up. The
+folder may be deleted at any time (to redraw after installing other fonts, say); a layout that
+cannot be stored is simply drawn again next time.
+
 CJK labels need a CJK font (pitfall 1): the first installed of ``CJK_FONTS`` is used; without one a
 chart with Chinese labels is a ``RenderError`` saying to install fonts-noto-cjk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import json
+import os
+import sys
 import threading
 from collections import OrderedDict
 from decimal import Decimal
+from pathlib import Path
 
 from pipeline.errors import RenderError
 from pipeline.i18n import t
@@ -29,6 +41,7 @@ DPI = 150
 BAR, BAR_LOW, BAR_MID = "#2F5597", "#C0504D", "#D89B2B"
 MAX_LABEL = 15  # width of a label (in em, a CJK character is one) before it is shortened with "…"
 LAYOUTS = 8  # kept chart layouts (one per standard, language and size in use)
+CACHE_VERSION = 1  # raise when a change to the drawing makes stored layouts wrong
 
 
 def _width(text: str) -> float:
@@ -44,16 +57,35 @@ def _shorten(text: str) -> str:
     return text.rstrip() + "…"
 
 
+def cache_dir() -> Path:
+    """The user's cache folder for certpipe (the platform's usual place)."""
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "certpipe"
+
+
 class _Layout:
     """The static part of a chart (axes, labels, grid), drawn once by matplotlib and kept as a
     palette image; per audit the bars and their values are drawn on a copy with PIL (~1 ms)."""
 
-    def __init__(self, labels: tuple[str, ...], size_emu: tuple[int, int], axis_label: str,
-                 family: list[str]) -> None:
+    def __init__(self, base, x0: float, per_point: float, rows: list[tuple[float, float]], font_path: str,
+                 font_px: int) -> None:
+        from PIL import ImageFont
+
+        self.base, self.x0, self.per_point, self.rows = base, x0, per_point, rows
+        self.font_path, self.font_px = font_path, font_px
+        self.font = ImageFont.truetype(font_path, font_px)
+
+    @classmethod
+    def draw(cls, labels: tuple[str, ...], size_emu: tuple[int, int], axis_label: str, family: list[str]) -> _Layout:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.font_manager import FontProperties, findfont
-        from PIL import Image, ImageFont
+        from PIL import Image
 
         w_in, h_in = size_emu[0] / EMU_PER_INCH, size_emu[1] / EMU_PER_INCH
         n = max(len(labels), 1)
@@ -90,16 +122,39 @@ class _Layout:
         for colour in (BAR, BAR_LOW, BAR_MID, "#222222"):
             palette += [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
         base.putpalette(palette)
-        self.base = base
         # Pixel geometry of the bars (display coordinates have their origin at the bottom).
         to_px = ax.transData.transform
         (x0, _), (x100, _) = to_px((0, 0)), to_px((100, 0))
-        self.x0, self.per_point = x0, (x100 - x0) / 100
-        self.rows = []
+        rows = []
         for y in positions:
             (_, top), (_, low) = to_px((0, y - thickness / 2)), to_px((0, y + thickness / 2))
-            self.rows.append((height - top, height - low))
-        self.font = ImageFont.truetype(findfont(FontProperties(family="DejaVu Sans")), round(size * DPI / 72))
+            rows.append((float(height - top), float(height - low)))
+        return cls(base, float(x0), float((x100 - x0) / 100), rows,
+                   findfont(FontProperties(family="DejaVu Sans")), round(size * DPI / 72))
+
+    def store(self, path: Path) -> None:
+        """Keep this layout in ``path`` (.png) and its geometry beside it (.json)."""
+        from pipeline.atomic import write_bytes
+
+        buf = io.BytesIO()
+        self.base.save(buf, "PNG", compress_level=1)
+        write_bytes(path.with_suffix(".json"), json.dumps({
+            "x0": self.x0, "per_point": self.per_point, "rows": self.rows, "font_path": self.font_path,
+            "font_px": self.font_px}).encode())
+        write_bytes(path, buf.getvalue())  # last: a layout is read only when its picture exists
+
+    @classmethod
+    def load(cls, path: Path) -> _Layout | None:
+        from PIL import Image
+
+        try:
+            with Image.open(path) as img:
+                base = img.copy()
+            geometry = json.loads(path.with_suffix(".json").read_bytes())
+            return cls(base, geometry["x0"], geometry["per_point"], [tuple(r) for r in geometry["rows"]],
+                       geometry["font_path"], geometry["font_px"])
+        except (OSError, ValueError, KeyError, TypeError):  # absent, half-deleted, or its font gone
+            return None
 
     def png(self, rates: list[float]) -> bytes:
         from PIL import ImageDraw
@@ -120,13 +175,15 @@ class _Layout:
 
 
 class RateChart:
-    """Draws rate charts, keeping the layouts in use. Thread-safe (one lock)."""
+    """Draws rate charts, keeping the layouts in use (and on disk in ``cache``; ``None``: not kept).
+    Thread-safe (one lock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Path | None = None) -> None:
         self._layouts: OrderedDict[tuple, _Layout] = OrderedDict()
         self._family: list[str] | None = None
         self._cjk: str | None = None
         self._lock = threading.Lock()
+        self.cache = cache
 
     @property
     def cjk_font(self) -> str | None:
@@ -147,19 +204,34 @@ class RateChart:
         placeholder picture's size in the template, so the chart is never stretched)."""
         labels = tuple(_shorten(label) for label, _ in rows)
         with self._lock:
-            family = self._fonts()
             axis = t("render.chart_axis", lang)
-            if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in (*labels, axis) for ch in lb):
-                params = {"fonts": ", ".join(CJK_FONTS[:2])}
-                raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
-                                  key="pdf.no_font", params=params)
-            key = (labels, size_emu, lang)
+            key = (labels, size_emu, axis)
             layout = self._layouts.get(key)
             if layout is None:
-                layout = _Layout(labels, size_emu, axis, family)
+                layout = self._stored_or_drawn(key, lang)
                 self._layouts[key] = layout
                 while len(self._layouts) > LAYOUTS:
                     self._layouts.popitem(last=False)
             else:
                 self._layouts.move_to_end(key)
             return layout.png([float(rate) for _, rate in rows])
+
+    def _stored_or_drawn(self, key: tuple, lang: str) -> _Layout:
+        labels, size_emu, axis = key
+        path = None
+        if self.cache is not None:
+            name = hashlib.sha256(json.dumps([CACHE_VERSION, DPI, *key], ensure_ascii=False).encode()).hexdigest()
+            path = self.cache / "charts" / f"{name[:32]}.png"
+            stored = _Layout.load(path)
+            if stored is not None:
+                return stored
+        family = self._fonts()
+        if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in (*labels, axis) for ch in lb):
+            params = {"fonts": ", ".join(CJK_FONTS[:2])}
+            raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
+                              key="pdf.no_font", params=params)
+        layout = _Layout.draw(labels, size_emu, axis, family)
+        if path is not None:
+            with contextlib.suppress(OSError):  # a read-only home, a full disk: drawn again next time
+                layout.store(path)
+        return layout

@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.audit import Audit
-from pipeline.charts import RateChart
+from pipeline.charts import RateChart, cache_dir
 from pipeline.config import Config
 from pipeline.docx_fast import PreparedDocx
 from pipeline.errors import TemplateError
@@ -83,7 +83,7 @@ class Renderer:
         self.config = config
         self.workspace_templates = workspace_templates
         self.env = make_env()
-        self.chart = RateChart()
+        self.chart = RateChart(cache_dir())
         self._prepared: dict[Path, tuple[int, PreparedDocx]] = {}
 
     def template(self, kind: str, std_key: str | None, lang: str) -> PreparedDocx:

@@ -31,6 +31,18 @@ def test_chart_is_a_png_of_the_requested_shape_and_bars_follow_the_rates():
     assert square.width == square.height
 
 
+def test_a_stored_layout_gives_the_same_chart_without_drawing(tmp_path):
+    drawn = RateChart(tmp_path).png(ROWS, (5760000, 3600000))
+    assert len(list((tmp_path / "charts").glob("*.png"))) == 1
+    later = RateChart(tmp_path)  # another process, say
+    assert later.png(ROWS, (5760000, 3600000)) == drawn
+    assert later._family is None  # fonts never looked up: nothing was drawn by matplotlib
+    assert later.png([(label, Decimal(10)) for label, _ in ROWS], (5760000, 3600000)) != drawn
+    for stored in (tmp_path / "charts").glob("*.png"):
+        stored.write_bytes(b"damaged")
+    assert RateChart(tmp_path).png(ROWS, (5760000, 3600000)) == drawn  # drawn again
+
+
 def test_bar_colours_mark_low_rates():
     img = Image.open(io.BytesIO(RateChart().png(ROWS, (5760000, 3600000)))).convert("RGB")
     colours = {c for _, c in img.getcolors(1 << 20)}
