@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -194,7 +194,8 @@ class Ledger:
                 raise LedgerError(key="err.ledger_write", params={"path": self.path, "detail": exc}) from exc
             finally:
                 if durable:
-                    self.db.execute("PRAGMA synchronous=NORMAL")
+                    with suppress(sqlite3.Error):  # a connection that broke meanwhile: the error above says so
+                        self.db.execute("PRAGMA synchronous=NORMAL")
 
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:

@@ -41,7 +41,7 @@ from pipeline.workspace import Workspace
 RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard")
 
 
-@dataclass
+@dataclass(slots=True)  # a run keeps one per input for its summary: no __dict__ each
 class Outcome:
     name: str
     status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
@@ -166,10 +166,10 @@ class Processor:
         try:
             self._each(jobs, self._start)  # staged, hashed, claimed (or seen before)
             self._each(jobs, self._check)  # validated and scored, within the time limit
-            self._together(jobs, self._number)  # revisions, certificate numbers: one durable commit
+            self._together([job for job in jobs if job.audit is not None], self._number)  # one durable commit
             self._each(jobs, self._build)  # the documents, or the rejection with its marked copy
             if self.pdf:
-                self._together(jobs, self._pdfs)  # one LibreOffice call for the group
+                self._together([job for job in jobs if job.files], self._pdfs)  # one LibreOffice call
             self._each(jobs, self._publish)  # renamed into the outbox
             self._together(jobs, self._finish)  # folders synced, outcomes recorded: one durable commit
             self._archive([job for job in jobs if job.finished])  # originals leave the inbox
@@ -262,10 +262,8 @@ class Processor:
                                     t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
         job.spent = time.monotonic() - started
 
-    def _number(self, jobs: list[_Job]) -> None:
-        accepted = [job for job in jobs if job.audit is not None]
-        if not accepted:
-            return
+    def _number(self, accepted: list[_Job]) -> None:
+        """Revisions and certificate numbers of the accepted inputs."""
         cfg, today = self.config.certificates, date.today()
         given = self.ledger.number([Numbering(job.row, job.audit.info.audit_id, job.std.key,
                                               number_request(job.std, job.card, cfg, today)) for job in accepted])
@@ -328,16 +326,13 @@ class Processor:
 
     def _pdfs(self, jobs: list[_Job]) -> None:
         """Every document of the group in one LibreOffice call (start-up dominates a call: ~1 s,
-        against ~0.25 s a document). Whoever got their PDFs goes on; only the others fail."""
+        against ~0.15-0.26 s a document). Whoever got their PDFs goes on; only the others fail."""
         from pipeline.pdf import convert_to_pdf
 
-        with_docs = [job for job in jobs if job.files]
-        if not with_docs:
-            return
         try:
-            convert_to_pdf([f for job in with_docs for f in job.files], instances=1, lang=self.lang)
+            convert_to_pdf([f for job in jobs for f in job.files], instances=1, lang=self.lang)
         except Exception as exc:
-            for job in with_docs:
+            for job in jobs:
                 if not all(f.with_suffix(".pdf").is_file() for f in job.files):
                     job.error = exc
 

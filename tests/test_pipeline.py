@@ -268,3 +268,62 @@ def test_the_same_content_twice_in_one_group_is_a_duplicate_without_waiting_on_i
     assert [o.status for o in outcomes] == ["done", "duplicate", "done"]  # b: once a's outcome is in
     assert (ws.outbox / "S-1" / "S-1-report.pdf").is_file()
     assert sorted(p.name for p in ws.archive.rglob("*.xlsx")) == ["a.xlsx", "b.xlsx", "c.xlsx"]
+
+
+def test_in_a_group_each_input_fails_alone(tmp_path: Path, monkeypatch):
+    from pipeline.process import Processor
+
+    ws = make_ws(tmp_path)
+    paths = [workbook(ws, f"g{i}.xlsx", sample_audit(audit_id=f"G-{i}")) for i in range(3)]
+    (ws.inbox / "bad.xlsx").write_bytes(b"not a workbook")
+    processor = Processor(ws, Config())
+    real = processor.renderer.render
+
+    def render(audit, *args, **kwargs):
+        if audit.info.audit_id == "G-1":
+            raise RuntimeError("the template broke")
+        return real(audit, *args, **kwargs)
+
+    monkeypatch.setattr(processor.renderer, "render", render)
+    outcomes = processor.process_many([*paths, ws.inbox / "bad.xlsx"])
+    processor.close()
+    assert [o.status for o in outcomes] == ["done", "failed", "done", "rejected"]
+    assert "the template broke" in outcomes[1].note
+    assert [p.name for p in ws.inbox.iterdir()] == ["g1.xlsx"]  # only the failed one stays
+    rows = Ledger(ws.state / "ledger.sqlite").rows()
+    assert sorted((r.name, r.status) for r in rows) == [("bad.xlsx", "rejected"), ("g0.xlsx", "done"),
+                                                        ("g2.xlsx", "done")]
+    assert all(r.archived_to for r in rows)
+    assert sorted(p.name for p in ws.outbox.iterdir()) == [".staging", "G-0", "G-2", "_rejected"]
+    assert list((ws.outbox / ".staging").iterdir()) == []
+
+
+def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Path):
+    """A group never waits while it holds claims (two workers could wait on each other): the input
+    whose content another worker has in hand is taken again once the group is over, and waits then."""
+    import threading
+
+    from pipeline.config import Limits
+    from pipeline.process import Processor, stage_copy
+
+    ws = make_ws(tmp_path)
+    first = workbook(ws, "first.xlsx", sample_audit(audit_id="W-1"))
+    copy = ws.inbox / "copy.xlsx"
+    held = workbook(ws, "held.xlsx", sample_audit(audit_id="W-2"))
+    shutil.copy(held, copy)
+    other = Ledger(ws.state / "ledger.sqlite")  # the other worker, in the middle of processing held.xlsx
+    sha, size, mtime = stage_copy(held, tmp_path / "scratch.xlsx")
+    row = other.claim(sha, "held.xlsx", size, mtime)
+    other.close()
+
+    def other_finishes() -> None:
+        with Ledger(ws.state / "ledger.sqlite") as ledger:
+            ledger.finish(row, status="done", output="outbox/W-2")
+
+    threading.Timer(0.5, other_finishes).start()
+    processor = Processor(ws, Config(limits=Limits(seconds_per_file=10)))
+    outcomes = processor.process_many([first, copy])
+    processor.close()
+    assert [o.status for o in outcomes] == ["done", "duplicate"]  # waited for the other's outcome
+    assert outcomes[1].seconds < 10
+    assert sorted(p.name for p in ws.inbox.iterdir()) == ["held.xlsx"]
