@@ -46,7 +46,7 @@ def docs_of(files: list[Path]) -> tuple[Path, list[Path]]:
 
 def one_call_per_document(docs: list[Path]) -> float:
     """Seconds per document, one soffice process per document."""
-    _lock, profile = _slot(0)  # certpipe's profile and fontconfig: warm after the first call
+    _lock, profile, _held = _slot(0)  # certpipe's profile and fontconfig: warm after the first call
     env = dict(os.environ, FONTCONFIG_FILE=str(profile / "fonts.conf"))
     times = []
     for doc in docs:

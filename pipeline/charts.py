@@ -23,8 +23,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
-import sys
 import threading
 from collections import OrderedDict
 from decimal import Decimal
@@ -55,17 +53,6 @@ def _shorten(text: str) -> str:
     while _width(text) > MAX_LABEL - 1:
         text = text[:-1]
     return text.rstrip() + "…"
-
-
-def cache_dir() -> Path:
-    """The user's cache folder for certpipe (the platform's usual place)."""
-    if os.name == "nt":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "certpipe"
 
 
 class _Layout:

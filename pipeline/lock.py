@@ -85,6 +85,16 @@ def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
         fh.close()
 
 
+def hold(path: Path) -> IO | None:
+    """``path`` opened and locked without waiting (made if missing): the open file, whose lock lasts
+    until it is closed or the process ends; ``None`` when another process holds it."""
+    fh = open(path, "a+b")  # noqa: SIM115 - the caller keeps it open
+    if _try_lock(fh):
+        return fh
+    fh.close()
+    return None
+
+
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Wait for, then hold, an exclusive lock on ``path`` (made if missing): serialises workers

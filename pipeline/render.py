@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from pipeline.audit import Audit
-from pipeline.charts import RateChart, cache_dir
+from pipeline.charts import RateChart
 from pipeline.config import Config
 from pipeline.docx_fast import PreparedDocx
 from pipeline.errors import TemplateError
@@ -31,6 +31,7 @@ from pipeline.render_context import build_context, chart_rows, report_number
 from pipeline.resources import builtin_dir
 from pipeline.scoring import ScoreCard
 from pipeline.standard import Standard
+from pipeline.user_cache import cache_dir
 
 __all__ = ["CertificateInfo", "Renderer", "make_env", "report_number", "template_dirs"]
 

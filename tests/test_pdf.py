@@ -92,3 +92,38 @@ def test_run_with_pdf_converts_a_chunk_in_one_call_and_publishes_pdfs(tmp_path):
         assert (folder / f"PDF-{i}-report.pdf").stat().st_size > 0
         assert (folder / f"PDF-{i}-certificate.pdf").exists() == (i != 2)
     assert list(ws.inbox.iterdir()) == [] and list((ws.outbox / ".staging").iterdir()) == []
+
+
+def test_each_profile_is_held_by_one_user_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first, held = pdf._profile()
+    second, other = pdf._profile()  # a second instance (or process) never gets a profile in use
+    assert first != second and first.parent == second.parent == tmp_path / "cache" / "certpipe" / "libreoffice"
+    assert (first / "fonts.conf").is_file()
+    held.close()  # the first instance ends: its profile is free again, and kept
+    third, again = pdf._profile()
+    assert third == first
+    other.close()
+    again.close()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_run_with_pdf_leaves_no_profile_behind_even_without_a_cache_folder(tmp_path):
+    """Pool workers end without running atexit; their temporary profiles go all the same."""
+    import os
+    import sys
+
+    from tests.test_pipeline import make_ws, sample_audit, workbook
+
+    ws = make_ws(tmp_path)
+    for i in range(2):
+        workbook(ws, f"p{i}.xlsx", sample_audit(audit_id=f"PT-{i}"))
+    (tmp_path / "not-a-folder").write_text("x")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "not-a-folder"), "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "pipeline", "-W", str(ws.root), "-q", "run", "--pdf", "--workers", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (ws.outbox / "PT-1" / "PT-1-certificate.pdf").is_file()
+    assert not list(scratch.glob("certpipe-lo-*"))
