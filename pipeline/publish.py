@@ -48,6 +48,10 @@ def fsync_tree(folder: Path) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (renames into it) durable. Windows cannot open a folder as a file and
+    NTFS journals its metadata itself: nothing to do there."""
+    if os.name == "nt":
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
