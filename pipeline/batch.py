@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.i18n import t
 from pipeline.inbox_filter import is_candidate
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, now
 from pipeline.lock import workspace_lock
 from pipeline.process import Outcome, Processor, shown_name
 from pipeline.publish import cleanup_staging
@@ -122,6 +122,17 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
     return []
 
 
+def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str, lang: str) -> list[Outcome]:
+    """Outcomes of ``paths`` that left the inbox in this run, as the ledger recorded them."""
+    gone = {shown_name(p.name) for p in paths if not p.exists()}
+    with Ledger(ws.state / "ledger.sqlite") as ledger:
+        rows = {r.name: r for r in ledger.finished_since(since) if r.name in gone}  # the newest of a name
+    return [Outcome(r.name, r.status, audit_id=r.audit_id, output=r.output, total=r.total, level=r.level,
+                    revision=r.revision, certificate_no=r.certificate_no,
+                    problems=[r.first_problem] if r.first_problem else [], note=t("batch.finished_before_stop", lang))
+            for r in rows.values()]
+
+
 def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False, workers: int = 0,
               on_start: Callable[[int], None] | None = None,
               on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
@@ -149,13 +160,19 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                 if on_done:
                     on_done(outcome)
 
+            began = now()
             left = _run_pool(ws, config, lang, pdf, workers, files, record)
             if left:
-                # a worker died (killed, or a native library aborted): no worker is alive now, so
-                # their claims and scratch folders can go; each unfinished file then runs alone,
-                # so one that kills its worker again only fails itself and stays in the inbox
+                # a worker died (killed, or a native library aborted) and the pool stopped the others:
+                # what they finished before is reported from the ledger; no worker is alive now, so
+                # their claims and scratch folders can go; each unfinished file then runs alone, so
+                # one that kills its worker again only fails itself and stays in the inbox
+                finished = _finished_meanwhile(ws, left, began, lang)
+                for outcome in finished:
+                    record(outcome)
                 prepare(ws)
-                for path in left:
+                reported = {o.name for o in finished}
+                for path in (p for p in left if shown_name(p.name) not in reported):
                     if _run_pool(ws, config, lang, pdf, 1, [path], record):
                         record(Outcome(shown_name(path.name), "failed", note=t("batch.worker_died", lang)))
                         prepare(ws)

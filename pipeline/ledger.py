@@ -298,6 +298,12 @@ class Ledger:
             args = (status,)
         return [InputRow(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
+    def finished_since(self, stamp: str) -> list[InputRow]:
+        """Inputs received at ``stamp`` (``now()``) or later whose outcome is recorded, oldest first."""
+        return [InputRow(*r) for r in self.db.execute(
+            f"SELECT {_COLUMNS} FROM inputs WHERE received_at >= ? AND status IN ('done', 'rejected', 'duplicate') "
+            "ORDER BY id", (stamp,))]
+
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
         cols = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)

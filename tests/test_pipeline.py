@@ -327,3 +327,20 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
     assert [o.status for o in outcomes] == ["done", "duplicate"]  # waited for the other's outcome
     assert outcomes[1].seconds < 10
     assert sorted(p.name for p in ws.inbox.iterdir()) == ["held.xlsx"]
+
+
+def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_finished(tmp_path: Path):
+    from pipeline.batch import _finished_meanwhile
+    from pipeline.ledger import now
+
+    ws = make_ws(tmp_path)
+    began = now()
+    a = workbook(ws, "a.xlsx", sample_audit(audit_id="F-1"))
+    b = workbook(ws, "b.xlsx", sample_audit(audit_id="F-2"))
+    run(ws)  # both finished and archived (as a worker stopped right after would leave them)
+    c = workbook(ws, "c.xlsx", sample_audit(audit_id="F-3"))  # still in the inbox: run again, not reported
+    gone = ws.inbox / "gone.xlsx"  # vanished without a trace: run again, then skipped
+    outcomes = {o.name: o for o in _finished_meanwhile(ws, [a, b, c, gone], began, "en")}
+    assert sorted(outcomes) == ["a.xlsx", "b.xlsx"]
+    assert outcomes["a.xlsx"].status == "done" and outcomes["a.xlsx"].audit_id == "F-1"
+    assert outcomes["b.xlsx"].output == "outbox/F-2" and "stopped afterwards" in outcomes["b.xlsx"].note
