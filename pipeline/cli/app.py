@@ -49,16 +49,38 @@ class _App(typer.Typer):
 ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates")
 
 
-class _Group(TyperGroup):
-    """Commands listed in the order a newcomer meets them, not the order modules were imported."""
+HELP_OPTION = "显示此帮助并退出 / show this help and exit"
+
+
+def _bilingual_help_option(command, ctx) -> None:
+    option = command.get_help_option(ctx)
+    if option is not None:
+        option.help = HELP_OPTION  # click's own text is English only
+
+
+class Group(TyperGroup):
+    """Commands listed in the order a newcomer meets them, not the order modules were imported; the
+    ``--help`` option of every command and group described in Chinese and English."""
 
     def list_commands(self, ctx) -> list[str]:
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
 
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            _bilingual_help_option(command, ctx)
+        return command
+
 
 app = _App(
-    cls=_Group,
+    cls=Group,
     name="certpipe",
     help="服务认证审核：Excel 评分表 → Word 报告与证书。\n\n"
     "Service-certification audits scored in Excel, reported in Word.",

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.app import app, out, report_checks, settings
+from pipeline.cli.app import Group, app, out, report_checks, settings
 from pipeline.i18n import t
 
-templates_app = typer.Typer(help="Word 模板：检查 / Word templates: check", no_args_is_help=True)
+templates_app = typer.Typer(cls=Group, help="Word 模板：检查 / Word templates: check", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
 
 
