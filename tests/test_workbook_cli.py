@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from tests.workbook_helpers import WORKBOOKS
@@ -82,3 +83,11 @@ def test_score_table_and_json(cli):
     assert (first["code"], first["max"], first["score"]) == ("4.1", 15, 15)
     code, out, _ = cli("score", WORKBOOKS / "lo-problems-qhxc002.xlsx")
     assert code == 1 and "8 处问题" in out
+
+
+@pytest.mark.parametrize("args", [(), ("run",), ("standards",), ("standards", "check"), ("templates", "check")])
+def test_help_is_bilingual_down_to_the_help_option(cli, args):
+    code, out, _ = cli(*args, "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "显示此帮助并退出" in text and "Show this message" not in text
