@@ -89,6 +89,11 @@ RETRYABLE = "retryable"  # the note of a rejection that was not the input's faul
 #: The schema's version, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION = 1
 
+#: How a ledger of an older version is brought up to date: {version reached: SQL from the one before},
+#: e.g. ``{2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT"}`` together with ``SCHEMA_VERSION = 2`` and
+#: the column in ``SCHEMA`` (which new ledgers are made from). Applied in order, in one transaction.
+MIGRATIONS: dict[int, str] = {}
+
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
 
@@ -159,10 +164,33 @@ class Ledger:
             self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # what a future migration starts from
-        except sqlite3.Error as exc:
-            raise LedgerError(key="err.ledger_open", params={"path": path, "detail": exc}) from exc
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self._up_to_date()
+        except BaseException as exc:
+            if hasattr(self, "db"):
+                self.db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(key="err.ledger_open", params={"path": path, "detail": exc}) from exc
+            raise
+
+    def _up_to_date(self) -> None:
+        """A new ledger gets the schema; an older one its migrations; a newer one is refused untouched
+        (this certpipe would not know its columns)."""
+        with self.transaction(durable=True) as db:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise LedgerError(key="err.ledger_newer", params={"path": self.path, "found": version,
+                                                                 "known": SCHEMA_VERSION})
+            if version == 0:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            else:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step].split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()

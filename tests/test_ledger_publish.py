@@ -182,3 +182,39 @@ def test_an_older_revision_published_after_a_newer_one_goes_to_history(tmp_path:
     assert (dest / "report.docx").read_text() == "r3"
     assert (dest / "history" / "r2" / "report.docx").read_text() == "r2"
     assert list((outbox / ".staging").iterdir()) == []
+
+
+def test_a_ledger_from_a_newer_certpipe_is_refused_untouched(tmp_path: Path):
+    import sqlite3
+
+    import pipeline.ledger
+    from pipeline.errors import LedgerError
+
+    path = tmp_path / "l.sqlite"
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    with pytest.raises(LedgerError) as caught:
+        Ledger(path)
+    assert caught.value.key == "err.ledger_newer" and "99" in str(caught.value)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (99,)
+    assert pipeline.ledger.SCHEMA_VERSION < 99
+
+
+def test_an_older_ledger_is_migrated_and_keeps_its_rows(tmp_path: Path, monkeypatch):
+    import pipeline.ledger
+
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as old:
+        row = old.claim("abc", "a.xlsx", 1, 0)
+        old.finish(row, status="rejected", output="x")
+    monkeypatch.setattr(pipeline.ledger, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(pipeline.ledger, "MIGRATIONS", {2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT;"
+                                                           "CREATE INDEX inputs_reviewer ON inputs(reviewer)"})
+    with Ledger(path) as new:
+        assert new.db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert new.db.execute("SELECT name, status, reviewer FROM inputs").fetchall() == [("a.xlsx", "rejected", None)]
+    with Ledger(path) as again:  # migrated once
+        assert again.db.execute("PRAGMA user_version").fetchone() == (2,)
