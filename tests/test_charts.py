@@ -130,3 +130,16 @@ def test_qr_png_reads_back_as_the_payload(scale):
 def test_qr_png_rejects_a_scale_below_one():
     with pytest.raises(ValueError):
         qr_png("x", scale=0)
+
+
+@pytest.mark.parametrize("org", ["北京某某科技有限公司", "北京华为技术有限公司", "Café Müller GmbH",
+                                 'R&D <北京> "分公司"'])
+def test_qr_code_is_utf8_bytes_whatever_the_text(org):
+    """Always UTF-8 in byte mode, no ECI: what scanners in China expect. (An encoder that picks
+    Kanji mode for Shift-JIS-encodable names or adds ECI headers would fail here: the raw bytes
+    differ although zxing-cpp's own text decoding hides it.)"""
+    text = payload(number="N-1", org=org, credit_code="X", standard="S", level="L", issued="2026-01-01",
+                   expires="2029-01-01", surveillance="2027-01-01")
+    found = read_qr(Image.open(io.BytesIO(qr_png(text))))
+    assert found.bytes == text.encode("utf-8") and found.text == text
+    assert found.symbology_identifier == "]Q1"  # model 2, no ECI
