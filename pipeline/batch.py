@@ -148,7 +148,12 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
             _init_worker(ws, config, lang, pdf)
             try:
                 for chunk in _chunks(files, 1, PDF_CHUNK if pdf else CHUNK):
-                    for outcome in _work([str(p) for p in chunk]):
+                    try:
+                        outcomes = _work([str(p) for p in chunk])
+                    except Exception as exc:  # not the files' fault: they stay in the inbox; the run goes on
+                        outcomes = [Outcome(shown_name(p.name), "failed", note=f"{type(exc).__name__}: {exc}")
+                                    for p in chunk]
+                    for outcome in outcomes:
                         result.outcomes.append(outcome)
                         if on_done:
                             on_done(outcome)

@@ -32,7 +32,16 @@ from pipeline.faults import crashpoint
 from pipeline.i18n import t
 from pipeline.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
 from pipeline.lock import file_lock
-from pipeline.publish import archive_original, fsync_dir, publish, safe_name, staging_dir
+from pipeline.publish import (
+    archive_copy,
+    archive_original,
+    fsync_dir,
+    leave_inbox,
+    publish,
+    safe_name,
+    staging_dir,
+    sync_quietly,
+)
 from pipeline.scoring import ScoreCard, score
 from pipeline.timelimit import TimeLimit, time_limit
 from pipeline.workspace import Workspace
@@ -377,33 +386,57 @@ class Processor:
             job.outcome, job.finished = outcome, True
 
     def _archive(self, jobs: list[_Job]) -> None:
-        """Move the originals of finished inputs out of the inbox; one sync for the group."""
-        moved: list[tuple[_Job, Path]] = []
+        """Move the originals of finished inputs out of the inbox: all copied into the archive, the
+        archive synced, then all removed from the inbox and the inbox synced (one sync of each
+        folder for the group; an original is never only in a folder whose entry is not on disk)."""
+        copies: list[tuple[_Job, Path]] = []
         for job in jobs:
             try:
-                moved.append((job, self._move_out(job.path, job.name, sync=False)))
+                copies.append((job, archive_copy(job.path, self.ws.archive)))
             except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
                 job.outcome.note = t("pipe.gone_before_archive", self.lang)
-            except CertpipeError as exc:  # a read-only inbox: published and recorded; archived on a later run
-                job.error = exc
-        for folder in {archived.parent for _, archived in moved}:
-            fsync_dir(folder)
+            except OSError as exc:
+                job.error = self._cannot_archive(job.name, exc)
         try:
-            self.ledger.archived([(job.row, shown_name(self.ws.shown(archived))) for job, archived in moved])
-        except LedgerError as exc:  # moved, and its outcome recorded: only where it went is not
-            for job, _ in moved:
-                job.error = exc
+            for folder in {copy.parent for _, copy in copies}:
+                fsync_dir(folder)
+        except OSError as exc:  # the copies may not last: the originals stay, archived on a later run
+            for job, copy in copies:
+                copy.unlink(missing_ok=True)
+                job.error = self._cannot_archive(job.name, exc)
+            return
+        moved = []
+        for job, copy in copies:
+            try:
+                leave_inbox(job.path, copy)
+            except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
+                job.error = self._cannot_archive(job.name, exc)
+                continue
+            crashpoint("archived")
+            moved.append((job.row, shown_name(self.ws.shown(copy))))
+        if moved:
+            sync_quietly(self.ws.inbox)
+            try:
+                self.ledger.archived(moved)
+            except LedgerError as exc:  # moved, and the outcome recorded: only where it went is not
+                for job, _ in copies:
+                    if job.error is None:
+                        job.error = exc
 
-    def _move_out(self, path: Path, name: str, *, sync: bool = True) -> Path:
+    def _cannot_archive(self, name: str, exc: OSError) -> CertpipeError:
+        error = CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc))
+        error.__cause__ = exc
+        return error
+
+    def _move_out(self, path: Path, name: str) -> Path:
+        """One original out of the inbox (see ``publish.archive_original``)."""
         try:
             archived = archive_original(path, self.ws.archive)
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc)) from exc
+            raise self._cannot_archive(name, exc) from exc
         crashpoint("archived")
-        if sync:
-            fsync_dir(archived.parent)
         return archived
 
     def _end(self, jobs: list[_Job]) -> None:

@@ -6,6 +6,8 @@ folder. A newer revision replaces the folder and keeps the previous files under 
 
 from __future__ import annotations
 
+import contextlib
+import filecmp
 import hashlib
 import os
 import re
@@ -118,9 +120,9 @@ def _keep_history(parked: Path, dest: Path) -> None:
     shutil.rmtree(parked, ignore_errors=True)
 
 
-def archive_original(path: Path, archive: Path, *, today: date | None = None) -> Path:
-    """Move an input out of the inbox into ``archive/<date>/``, never overwriting. The move is on
-    disk once the caller syncs the returned path's folder (``fsync_dir``; once for a group)."""
+def archive_copy(path: Path, archive: Path, *, today: date | None = None) -> Path:
+    """Put a copy of an input into ``archive/<date>/`` (a hard link where it can), never overwriting;
+    returns it. The original stays in the inbox: see ``archive_original``."""
     folder = archive / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = os.path.splitext(path.name)
@@ -138,6 +140,8 @@ def archive_original(path: Path, archive: Path, *, today: date | None = None) ->
                     out.flush()
                     os.fsync(out.fileno())
         except FileExistsError:
+            if _same_file(path, target):  # copied before by a run stopped before the original went
+                return target
             continue
         except FileNotFoundError:
             raise
@@ -146,13 +150,42 @@ def archive_original(path: Path, archive: Path, *, today: date | None = None) ->
                 raise
             same_fs, n = False, n - 1
             continue
-        break
+        return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
+
+
+def leave_inbox(path: Path, copy: Path) -> None:
+    """Remove an original whose archive ``copy`` is on disk (its folder synced). When the inbox is
+    read-only the original stays where it is, and only there: the copy goes."""
     try:
         os.unlink(path)
-    except OSError:  # a read-only inbox: the original stays where it is, and only there
-        target.unlink()
+    except FileNotFoundError:  # someone took it meanwhile: the archive copy stands
+        pass
+    except OSError:
+        copy.unlink(missing_ok=True)
         raise
-    return target
+
+
+def archive_original(path: Path, archive: Path, *, today: date | None = None) -> Path:
+    """Move an input out of the inbox into ``archive/<date>/``: copied, the copy synced, then the
+    original removed and the inbox synced — never only in a folder whose entry is not yet on disk."""
+    copy = archive_copy(path, archive, today=today)
+    fsync_dir(copy.parent)
+    leave_inbox(path, copy)
+    sync_quietly(path.parent)
+    return copy
+
+
+def sync_quietly(folder: Path) -> None:
+    """``fsync_dir`` where the folder allows it (a read-only or vanished inbox does not)."""
+    with contextlib.suppress(OSError):
+        fsync_dir(folder)
 
 
 def _same_fs(a: Path, b: Path) -> bool:

@@ -344,3 +344,32 @@ def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_fi
     assert sorted(outcomes) == ["a.xlsx", "b.xlsx"]
     assert outcomes["a.xlsx"].status == "done" and outcomes["a.xlsx"].audit_id == "F-1"
     assert outcomes["b.xlsx"].output == "outbox/F-2" and "stopped afterwards" in outcomes["b.xlsx"].note
+
+
+def test_an_archive_that_cannot_be_synced_keeps_the_originals_and_loses_no_outcome(tmp_path: Path, monkeypatch):
+    import errno
+
+    import pipeline.process
+    from pipeline.process import Processor
+
+    ws = make_ws(tmp_path)
+    paths = [workbook(ws, f"s{i}.xlsx", sample_audit(audit_id=f"S-{i}")) for i in range(2)]
+    real = pipeline.process.fsync_dir
+
+    def failing(folder):
+        if ws.archive in folder.parents:
+            raise OSError(errno.EIO, "Input/output error")
+        real(folder)
+
+    monkeypatch.setattr(pipeline.process, "fsync_dir", failing)
+    processor = Processor(ws, Config())
+    outcomes = processor.process_many(paths)  # returns: the error is each input's, not the group's
+    assert [o.status for o in outcomes] == ["failed", "failed"] and "Input/output error" in outcomes[0].note
+    assert sorted(p.name for p in ws.inbox.iterdir()) == ["s0.xlsx", "s1.xlsx"]
+    assert not list(ws.archive.rglob("*.xlsx"))  # no copy left that might not last
+    assert [(r.status, r.archived_to) for r in Ledger(ws.state / "ledger.sqlite").rows()] == [("done", None)] * 2
+    monkeypatch.setattr(pipeline.process, "fsync_dir", real)
+    again = processor.process_many(paths)  # published and recorded before: only archived now
+    processor.close()
+    assert [o.status for o in again] == ["done", "done"] and list(ws.inbox.iterdir()) == []
+    assert all(r.archived_to for r in Ledger(ws.state / "ledger.sqlite").rows())
