@@ -84,7 +84,7 @@ class _Job:
     certificate: object = None
     details: dict | None = None
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
-    folder: Path | None = None  # the finished folder in staging
+    folder: Path | None = None  # what is published, made in staging
     dest: Path | None = None  # where it was published
     finished: bool = False  # its outcome is in the ledger
     again: bool = False  # its content was in another worker's hands: tried again after the group
@@ -297,8 +297,7 @@ class Processor:
         """The documents and ``scorecard.json`` in ``stage/out``; nothing is visible to users yet."""
         from pipeline.scorecard_json import scorecard_dict
 
-        folder = job.stage / "out"
-        folder.mkdir()
+        folder = job.folder = staging_dir(self.ws.outbox)  # beside, not inside, job.stage: see publish()
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
                                          revision=job.revision, certificate=job.certificate)
         data = scorecard_dict(job.card, job.audit, job.std, lang=self.lang) | {"revision": job.revision}
@@ -308,14 +307,12 @@ class Processor:
                                    "expiry_date": cert.expiry_date.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         crashpoint("rendered")
-        job.folder = folder
 
     def _rejection(self, job: _Job) -> None:
         """``stage/rejected``: the original, ``problems.txt`` and a copy with the problems marked."""
         from pipeline.annotate import annotate
 
-        folder = job.stage / "rejected"
-        folder.mkdir()
+        folder = job.folder = staging_dir(self.ws.outbox)
         os.rename(job.stage / "original" / job.name, folder / job.name)
         lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in job.problems]
         (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -331,7 +328,6 @@ class Processor:
                     "\n".join([*lines, f"(annotated copy not made: {type(exc).__name__} {exc})"]) + "\n",
                     encoding="utf-8")
         (folder / ".sha256").write_text(job.sha)
-        job.folder = folder
 
     def _pdfs(self, jobs: list[_Job]) -> None:
         """Every document of the group in one LibreOffice call (start-up dominates a call: ~1 s,
@@ -450,8 +446,9 @@ class Processor:
         finally:
             for job in jobs:
                 self._held.discard(job.row)
-                if job.stage is not None:
-                    shutil.rmtree(job.stage, ignore_errors=True)
+                for folder in (job.stage, job.folder):  # (a published folder is no longer there)
+                    if folder is not None:
+                        shutil.rmtree(folder, ignore_errors=True)
                 if job.outcome is not None:
                     job.outcome.seconds = time.perf_counter() - job.started
 

@@ -70,9 +70,10 @@ def _revision_of(folder: Path) -> int:
 
 
 def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
-    """Rename the finished ``stage`` folder to ``dest``. When ``dest`` holds an older revision its
-    files move to ``dest/history/r<old>/``; a stale equal revision (a re-run after a crash) is
-    replaced; an older revision than the one there goes to ``history/`` itself. Callers publishing
+    """Rename the finished ``stage`` folder (directly in ``outbox/.staging``) to ``dest``. When ``dest``
+    holds an older revision its files move to ``dest/history/r<old>/``; a stale equal revision (a
+    re-run after a crash) is replaced; an older revision than the one there goes to ``history/``
+    itself. Callers publishing
     to the same ``dest`` from several processes hold ``lock.file_lock`` around it. A crash at any
     point leaves either the old or the new folder in place (see ``cleanup_staging``). The files are
     on disk before the rename; the rename itself is once the caller syncs ``dest.parent``
@@ -94,9 +95,13 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
         os.rename(stage, dest)
     else:
         (dest / ".dest").write_text(str(dest), encoding="utf-8")
-        parked = stage.parent / f"{stage.name}.old"
+        parked = stage.parent / f"{stage.name}.old"  # in outbox/.staging: found by cleanup_staging
         os.rename(dest, parked)
-        os.rename(stage, dest)
+        try:
+            os.rename(stage, dest)
+        except BaseException:
+            os.rename(parked, dest)
+            raise
         _keep_history(parked, dest)
     return dest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import zipfile
 from datetime import date
@@ -218,3 +219,22 @@ def test_an_older_ledger_is_migrated_and_keeps_its_rows(tmp_path: Path, monkeypa
         assert new.db.execute("SELECT name, status, reviewer FROM inputs").fetchall() == [("a.xlsx", "rejected", None)]
     with Ledger(path) as again:  # migrated once
         assert again.db.execute("PRAGMA user_version").fetchone() == (2,)
+
+
+def test_a_failed_rename_puts_the_published_folder_back(tmp_path: Path, monkeypatch):
+    outbox = tmp_path / "outbox"
+    dest = outbox / "AUD-1"
+    publish(_stage(outbox, {"report.docx": "r1"}), dest, revision=1)
+    real = os.rename
+
+    def refuse_the_new_folder(src, dst):
+        if Path(dst) == dest and not str(src).endswith(".old"):
+            raise OSError(errno.EIO, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "rename", refuse_the_new_folder)
+    with pytest.raises(OSError):
+        publish(_stage(outbox, {"report.docx": "r2"}), dest, revision=2)
+    monkeypatch.setattr(os, "rename", real)
+    assert (dest / "report.docx").read_text() == "r1"  # the published revision is back in place
+    assert not list((outbox / ".staging").glob("*.old"))

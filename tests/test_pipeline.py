@@ -373,3 +373,30 @@ def test_an_archive_that_cannot_be_synced_keeps_the_originals_and_loses_no_outco
     processor.close()
     assert [o.status for o in again] == ["done", "done"] and list(ws.inbox.iterdir()) == []
     assert all(r.archived_to for r in Ledger(ws.state / "ledger.sqlite").rows())
+
+
+def test_a_revision_that_fails_after_replacing_the_folder_loses_nothing_published(tmp_path: Path, monkeypatch):
+    """The folder a new revision replaces is parked directly in outbox/.staging, where the next
+    start's clean-up finds it (it used to be parked inside the input's scratch folder, which is
+    deleted when the input fails)."""
+    import pipeline.publish
+    from pipeline.batch import prepare
+    from pipeline.process import Processor
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="P-1", target="75"))
+    assert run(ws).outcomes[0].revision == 1
+    path = workbook(ws, "a.xlsx", sample_audit(audit_id="P-1", target="95"))
+
+    def stopped(parked, dest):
+        raise OSError(5, "Input/output error")  # as if the process died right after the swap
+
+    monkeypatch.setattr(pipeline.publish, "_keep_history", stopped)
+    processor = Processor(ws, Config())
+    assert processor.process_many([path])[0].status == "failed"
+    processor.close()
+    monkeypatch.undo()
+    prepare(ws)  # what the next run or watch does first
+    revision_1 = ws.outbox / "P-1" / "history" / "r1"
+    assert (revision_1 / "P-1-report.docx").is_file() and (revision_1 / "scorecard.json").is_file()
+    assert path.is_file()  # not recorded: processed again by the next run
