@@ -23,8 +23,8 @@ def _replace(path: Path, write: Callable[[str], None]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", suffix=path.suffix, dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
     os.close(fd)
+    os.chmod(tmp, FILE_MODE)  # (os.fchmod exists on Windows only from Python 3.13)
     try:
         write(tmp)
         with open(tmp, "rb") as fh:

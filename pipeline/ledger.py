@@ -291,12 +291,14 @@ class Ledger:
         with self.transaction(durable=True) as db:
             stamp = now()
             for f in outcomes:
-                db.execute(
+                updated = db.execute(
                     "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, "
                     "problems = ?, first_problem = ?, note = ?, finished_at = ?, "
-                    "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ?",
+                    "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ? AND status = 'processing'",
                     (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, f.first_problem, f.note,
-                     stamp, f.status, f.row))
+                     stamp, f.status, f.row)).rowcount
+                if updated != 1:  # its claim was cleared meanwhile: the original must not leave the inbox
+                    raise sqlite3.IntegrityError(f"input #{f.row} is no longer claimed")
                 if f.details is not None:
                     db.execute(
                         "UPDATE certificates SET details = ? WHERE number = ? AND (SELECT revision FROM inputs "

@@ -110,8 +110,11 @@ def _remove_temporary() -> None:
 
 def _profile() -> tuple[Path, IO | None]:
     """A LibreOffice profile no other process uses, and the open file that locks it for us."""
-    root = cache_dir() / "libreoffice"
+    cache = cache_dir()
     try:
+        if cache is None:
+            raise OSError("no cache folder")
+        root = cache / "libreoffice"
         root.mkdir(parents=True, exist_ok=True)
         for n in range(64):
             held = hold(root / f"profile-{n}.lock")

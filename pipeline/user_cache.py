@@ -8,13 +8,17 @@ import sys
 from pathlib import Path
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/certpipe`` or ``~/.cache/certpipe`` (Linux), ``%LOCALAPPDATA%\\certpipe``
-    (Windows), ``~/Library/Caches/certpipe`` (macOS)."""
-    if os.name == "nt":
-        base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    (Windows), ``~/Library/Caches/certpipe`` (macOS); ``None`` for a user without a home folder (a
+    container running as an arbitrary user id): nothing is then kept."""
+    try:
+        if os.name == "nt":
+            base = os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local"
+        elif sys.platform == "darwin":
+            base = Path.home() / "Library" / "Caches"
+        else:
+            base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # Path.home(): no HOME and no entry in the password database
+        return None
     return Path(base) / "certpipe"

@@ -143,3 +143,19 @@ def test_qr_code_is_utf8_bytes_whatever_the_text(org):
     found = read_qr(Image.open(io.BytesIO(qr_png(text))))
     assert found.bytes == text.encode("utf-8") and found.text == text
     assert found.symbology_identifier == "]Q1"  # model 2, no ECI
+
+
+def test_without_a_home_folder_nothing_is_cached_and_charts_still_draw(monkeypatch):
+    from pathlib import Path
+
+    from pipeline import pdf, user_cache
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert user_cache.cache_dir() is None
+    assert RateChart(user_cache.cache_dir()).png(ROWS, (5760000, 3600000))
+    folder, held = pdf._profile()  # a temporary LibreOffice profile instead
+    assert held is None and folder.name.startswith("certpipe-lo-") and (folder / "fonts.conf").is_file()
