@@ -105,12 +105,16 @@ def now() -> str:
 @dataclass(frozen=True)
 class Numbering:
     """What an accepted input asks for: a revision of its audit, and a certificate when it reached a
-    level (``certificate`` = short code, number format, year, level key)."""
+    level (``certificate`` = short code, number format, year, level key). What the outbox already
+    holds of the audit, which the ledger may not know (published by a run stopped before recording
+    it): ``published`` the revision published from this very content, ``highest`` the highest one."""
 
     row: int
     audit_id: str
     standard: str
     certificate: tuple[str, str, int, str] | None = None
+    published: int | None = None
+    highest: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,18 @@ class Finished:
     details: dict | None = None
 
 
-def _assign(db: sqlite3.Connection, row_id: int, audit_id: str, standard: str) -> int:
+def _assign(db: sqlite3.Connection, r: Numbering) -> int:
+    """The revision: the one this content was published as already, if no other input holds it;
+    else the next after every revision the ledger and the outbox know (a number the outbox shows for
+    other content is never given again, or one version would replace the other)."""
     (last,) = db.execute("SELECT COALESCE(MAX(revision), 0) FROM inputs WHERE audit_id = ? AND revision IS NOT NULL",
-                         (audit_id,)).fetchone()
+                         (r.audit_id,)).fetchone()
+    taken = r.published is not None and db.execute(
+        "SELECT 1 FROM inputs WHERE audit_id = ? AND revision = ?", (r.audit_id, r.published)).fetchone()
+    revision = r.published if r.published is not None and not taken else max(last, r.highest) + 1
     db.execute("UPDATE inputs SET audit_id = ?, standard = ?, revision = ? WHERE id = ?",
-               (audit_id, standard, last + 1, row_id))
-    return last + 1
+               (r.audit_id, r.standard, revision, r.row))
+    return revision
 
 
 def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
@@ -274,7 +284,7 @@ class Ledger:
         """For each accepted input of a group: its revision, and its certificate number and first
         issue date when it reached a level — in one transaction, on disk before anything is published."""
         with self.transaction(durable=True) as db:
-            return [(_assign(db, r.row, r.audit_id, r.standard),
+            return [(_assign(db, r),
                      _certificate_number(db, r.audit_id, r.standard, *r.certificate) if r.certificate else None)
                     for r in requests]
 

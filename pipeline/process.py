@@ -38,6 +38,7 @@ from pipeline.publish import (
     fsync_dir,
     leave_inbox,
     publish,
+    published_revisions,
     safe_name,
     staging_dir,
     sync_quietly,
@@ -274,8 +275,14 @@ class Processor:
     def _number(self, accepted: list[_Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs."""
         cfg, today = self.config.certificates, date.today()
-        given = self.ledger.number([Numbering(job.row, job.audit.info.audit_id, job.std.key,
-                                              number_request(job.std, job.card, cfg, today)) for job in accepted])
+        requests = []
+        for job in accepted:
+            on_disk = published_revisions(self.ws.outbox / safe_name(job.audit.info.audit_id))
+            requests.append(Numbering(job.row, job.audit.info.audit_id, job.std.key,
+                                      number_request(job.std, job.card, cfg, today),
+                                      published=next((r for r, sha in on_disk.items() if sha == job.sha), None),
+                                      highest=max(on_disk, default=0)))
+        given = self.ledger.number(requests)
         for job, (revision, certificate) in zip(accepted, given, strict=True):
             job.revision = revision
             if certificate is not None:
@@ -306,6 +313,7 @@ class Processor:
             data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
                                    "expiry_date": cert.expiry_date.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
 
     def _rejection(self, job: _Job) -> None:

@@ -61,7 +61,21 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _revision_of(folder: Path) -> int:
+def published_revisions(dest: Path) -> dict[int, str]:
+    """The revisions ``dest`` holds (itself and ``history/r<n>``) with the content hash each was made
+    from (``.sha256``; "" where unknown)."""
+    found = {}
+    for folder in (dest, *sorted((dest / "history").glob("r*"))):
+        revision = revision_of(folder) if folder == dest else int(folder.name[1:]) if folder.name[1:].isdigit() else 0
+        if revision:
+            try:
+                found[revision] = (folder / ".sha256").read_text()
+            except OSError:
+                found[revision] = ""
+    return found
+
+
+def revision_of(folder: Path) -> int:
     marker = folder / ".revision"
     try:
         return int(marker.read_text())
@@ -81,7 +95,7 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
     (stage / ".revision").write_text(str(revision))
     fsync_tree(stage)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists() and _revision_of(dest) > revision:
+    if dest.exists() and revision_of(dest) > revision:
         # a newer revision is already published (workers finish in any order): this one is history
         kept = dest / "history" / f"r{revision}"
         if kept.exists():
@@ -109,7 +123,7 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
 def _keep_history(parked: Path, dest: Path) -> None:
     """Move the replaced folder's history, and its files when it was an older revision, into
     ``dest/history``; then drop what is left of it."""
-    old_rev, new_rev = _revision_of(parked), _revision_of(dest)
+    old_rev, new_rev = revision_of(parked), revision_of(dest)
     history = dest / "history"
     if (parked / "history").is_dir():
         history.mkdir(exist_ok=True)

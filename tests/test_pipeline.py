@@ -400,3 +400,32 @@ def test_a_revision_that_fails_after_replacing_the_folder_loses_nothing_publishe
     revision_1 = ws.outbox / "P-1" / "history" / "r1"
     assert (revision_1 / "P-1-report.docx").is_file() and (revision_1 / "scorecard.json").is_file()
     assert path.is_file()  # not recorded: processed again by the next run
+
+
+def test_revisions_published_but_never_recorded_keep_their_numbers_in_any_order(tmp_path: Path, monkeypatch):
+    """Two revisions of one audit published, then the ledger fails before recording them (or the
+    process dies): both stay in the inbox. Taken again in the other order, each gets the number it was
+    published under (its content hash is in the folder), so neither replaces the other."""
+    from pipeline.errors import LedgerError
+    from pipeline.process import Processor
+
+    ws = make_ws(tmp_path)
+    a = workbook(ws, "a.xlsx", sample_audit(audit_id="R-1", target="75"))
+    b = workbook(ws, "b.xlsx", sample_audit(audit_id="R-1", target="95"))
+    processor = Processor(ws, Config())
+
+    def broken(*args, **kwargs):
+        raise LedgerError(key="err.ledger_write", params={"path": "ledger.sqlite", "detail": "disk I/O error"})
+
+    monkeypatch.setattr(processor.ledger, "finish_many", broken)
+    assert [o.status for o in processor.process_many([a, b])] == ["failed", "failed"]
+    monkeypatch.undo()
+    assert sorted(p.name for p in ws.inbox.iterdir()) == ["a.xlsx", "b.xlsx"]
+    outcomes = processor.process_many([b, a])
+    processor.close()
+    assert {o.name: (o.status, o.revision) for o in outcomes} == {"b.xlsx": ("done", 2), "a.xlsx": ("done", 1)}
+    folder = ws.outbox / "R-1"
+    assert json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))["total"] == 95
+    assert json.loads((folder / "history" / "r1" / "scorecard.json").read_text(encoding="utf-8"))["total"] == 75
+    rows = {r.name: r.revision for r in Ledger(ws.state / "ledger.sqlite").rows()}
+    assert rows == {"a.xlsx": 1, "b.xlsx": 2}
