@@ -170,32 +170,41 @@ def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> lis
         outdir = Path(tempfile.mkdtemp(prefix=".~pdf-", dir=batch[0].parent))
         try:
             env = dict(os.environ, FONTCONFIG_FILE=str(profile / "fonts.conf"))
-            cmd = [soffice, f"-env:UserInstallation={(profile / 'user').as_uri()}", "--headless", "--norestore",
-                   "--nologo", "--nodefault", "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export",
-                   "--outdir", str(outdir), *[str(p) for p in batch]]
-            timeout = 120 + 15 * len(batch)
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False,
-                                      pass_fds=(held.fileno(),) if held is not None and os.name == "posix" else ())
-            except subprocess.TimeoutExpired as exc:
-                raise RenderError(t("pdf.timeout", lang, seconds=timeout)) from exc
-            done, missing = [], []
-            for path in batch:
-                produced = outdir / f"{path.stem}.pdf"
-                if produced.is_file() and produced.stat().st_size > 0:
-                    target = path.with_suffix(".pdf")
-                    shutil.move(str(produced), str(target))
-                    done.append(target)
-                else:
-                    missing.append(path.name)
-            if proc.returncode != 0 and missing:
+            done: list[Path] = []
+            pending = list(batch)
+            for attempt in (1, 2):
+                proc = _soffice(soffice, profile, outdir, pending, env, held, lang)
+                for path in pending:
+                    produced = outdir / f"{path.stem}.pdf"
+                    if produced.is_file() and produced.stat().st_size > 0:
+                        target = path.with_suffix(".pdf")
+                        shutil.move(str(produced), str(target))
+                        done.append(target)
+                pending = [p for p in pending if not p.with_suffix(".pdf").is_file()]
+                if not pending:
+                    return sorted(done, key=lambda pdf: batch.index(pdf.with_suffix(".docx")))
+                if attempt == 1:  # a damaged profile (a kill during its first start) fails every call: anew, once
+                    shutil.rmtree(profile / "user", ignore_errors=True)
+            missing = [p.name for p in pending]
+            if proc.returncode != 0:
                 detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
                 raise RenderError(t("pdf.failed", lang, code=proc.returncode, detail=" ".join(detail)))
-            if missing:
-                raise RenderError(t("pdf.missing_output", lang, names=", ".join(missing)))
-            return done
+            raise RenderError(t("pdf.missing_output", lang, names=", ".join(missing)))
         finally:
             shutil.rmtree(outdir, ignore_errors=True)
+
+
+def _soffice(soffice: str, profile: Path, outdir: Path, paths: list[Path], env: dict, held: IO | None,
+             lang: str) -> subprocess.CompletedProcess:
+    cmd = [soffice, f"-env:UserInstallation={(profile / 'user').as_uri()}", "--headless", "--norestore",
+           "--nologo", "--nodefault", "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export",
+           "--outdir", str(outdir), *[str(p) for p in paths]]
+    timeout = 120 + 15 * len(paths)
+    try:  # the profile's lock goes to soffice too: held while it runs, even if this process is killed
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+                              pass_fds=(held.fileno(),) if held is not None and os.name == "posix" else ())
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(t("pdf.timeout", lang, seconds=timeout)) from exc
 
 
 def convert_to_pdf(paths: list[Path], *, instances: int = 2, lang: str = "zh") -> list[Path]:

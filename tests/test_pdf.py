@@ -143,3 +143,28 @@ def test_a_run_with_pdf_leaves_no_profile_behind_even_without_a_cache_folder(tmp
     assert done.returncode == 0, done.stdout + done.stderr
     assert (ws.outbox / "PT-1" / "PT-1-certificate.pdf").is_file()
     assert not list(scratch.glob("certpipe-lo-*"))
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_profile_that_fails_is_made_anew_once(tmp_path, monkeypatch):
+    """A profile damaged by a kill during its first start would fail every later conversion on it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(pdf, "_slots", [])
+    renderer = Renderer(Config())
+    std = load_standard("gbt27922-2011")
+    audit = sample_audit(std)
+    docs = renderer.render(audit, std, score(std, audit.entries), tmp_path / "out", certificate=CERT)
+    real, calls = subprocess.run, []
+
+    def first_fails(cmd, **kwargs):
+        calls.append(cmd)
+        if len(calls) == 1:
+            (pdf._slots[0][1] / "user" / "damaged").parent.mkdir(parents=True, exist_ok=True)
+            (pdf._slots[0][1] / "user" / "damaged").write_text("x")
+            return subprocess.CompletedProcess(cmd, 1, "", "Fatal exception: Signal 6")
+        return real(cmd, **kwargs)
+
+    monkeypatch.setattr(pdf.subprocess, "run", first_fails)
+    pdfs = pdf.convert_to_pdf(docs, instances=1)
+    assert len(calls) == 2 and [p.with_suffix(".docx") for p in pdfs] == docs
+    assert not (pdf._slots[0][1] / "user" / "damaged").exists()  # the profile was made anew
