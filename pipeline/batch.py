@@ -14,9 +14,10 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.i18n import t
 from pipeline.inbox_filter import is_candidate
+from pipeline.job import Outcome, shown_name
 from pipeline.ledger import Ledger, now
 from pipeline.lock import workspace_lock
-from pipeline.process import Outcome, Processor, shown_name
+from pipeline.process import Processor
 from pipeline.publish import cleanup_staging
 from pipeline.workspace import Workspace
 

@@ -14,14 +14,11 @@ or fails alone: an error becomes its ``failed`` outcome and its original stays i
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from pipeline.config import Config
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.faults import crashpoint
 from pipeline.i18n import t
+from pipeline.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy
 from pipeline.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
 from pipeline.lock import file_lock
 from pipeline.publish import (
@@ -43,95 +41,12 @@ from pipeline.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.scoring import ScoreCard, score
+from pipeline.scoring import score
 from pipeline.timelimit import TimeLimit, time_limit
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
 RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard")
-
-
-@dataclass(slots=True)  # a run keeps one per input for its summary: no __dict__ each
-class Outcome:
-    name: str
-    status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
-    audit_id: str | None = None
-    output: str | None = None
-    total: str | None = None
-    level: str | None = None
-    revision: int | None = None
-    certificate_no: str | None = None
-    problems: list[str] = field(default_factory=list)
-    note: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass
-class _Job:
-    """One input on its way through a group."""
-
-    path: Path
-    name: str
-    started: float
-    stage: Path | None = None
-    row: int | None = None  # the ledger row claimed for it
-    sha: str = ""
-    spent: float = 0.0  # seconds of its time limit used by checking
-    problems: list = field(default_factory=list)
-    audit: object = None  # accepted: the audit, its standard and score card
-    std: object = None
-    card: ScoreCard | None = None
-    revision: int = 0
-    certificate: object = None
-    details: dict | None = None
-    files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
-    folder: Path | None = None  # what is published, made in staging
-    dest: Path | None = None  # where it was published
-    finished: bool = False  # its outcome is in the ledger
-    again: bool = False  # its content was in another worker's hands: tried again after the group
-    outcome: Outcome | None = None
-    error: BaseException | None = None
-
-    @property
-    def live(self) -> bool:
-        return self.outcome is None and self.error is None and not self.again
-
-
-def shown_name(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 (a name from another system) become U+FFFD, so
-    the ledger, logs and folders can hold it."""
-    return os.fsencode(name).decode("utf-8", "replace")
-
-
-def _no_space(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
-    """Copy ``src`` to ``dest`` in chunks, hashing what is copied: one read, bounded memory, and the
-    hash is of exactly the bytes that will be processed. Returns (sha256, size, mtime)."""
-    digest = hashlib.sha256()
-    size = 0
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(src, "rb") as fin, open(dest, "wb") as fout:
-        mtime = os.fstat(fin.fileno()).st_mtime
-        while chunk := fin.read(1 << 20):
-            digest.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size, mtime
-
-
-def rejected_folder(parent: Path, name: str, sha: str) -> Path:
-    """``_rejected/<stem>``, or ``<stem>-2``… when taken by other content; the folder of the same
-    content is reused, so a run repeated after a crash does not leave a second copy."""
-    candidate, n = parent / name, 2
-    while candidate.exists():
-        marker = candidate / ".sha256"
-        if marker.is_file() and marker.read_text() == sha:
-            break
-        candidate, n = parent / f"{name}-{n}", n + 1
-    return candidate
 
 
 class Processor:
@@ -171,8 +86,8 @@ class Processor:
         return [self._failed(job) if job.error is not None else job.outcome for job in self._run(paths)]
 
     # ---- the steps ----------------------------------------------------------------------------
-    def _run(self, paths: list[Path]) -> list[_Job]:
-        jobs = [_Job(path, shown_name(path.name), time.perf_counter()) for path in paths]
+    def _run(self, paths: list[Path]) -> list[Job]:
+        jobs = [Job(path, shown_name(path.name), time.perf_counter()) for path in paths]
         try:
             self._each(jobs, self._start)  # staged, hashed, claimed (or seen before)
             self._each(jobs, self._check)  # validated and scored, within the time limit
@@ -188,7 +103,7 @@ class Processor:
         # content another worker had in hand: waited for now, holding no claim meanwhile
         return [self._run([job.path])[0] if job.again else job for job in jobs]
 
-    def _each(self, jobs: list[_Job], step: Callable[[_Job], None]) -> None:
+    def _each(self, jobs: list[Job], step: Callable[[Job], None]) -> None:
         for job in jobs:
             if job.live:
                 try:
@@ -196,7 +111,7 @@ class Processor:
                 except Exception as exc:  # this input fails alone
                     job.error = self._plain(exc, job.name)
 
-    def _together(self, jobs: list[_Job], step: Callable[[list[_Job]], None]) -> None:
+    def _together(self, jobs: list[Job], step: Callable[[list[Job]], None]) -> None:
         live = [job for job in jobs if job.live]
         if live:
             try:
@@ -207,13 +122,13 @@ class Processor:
                         job.error = self._plain(exc, job.name)
 
     def _plain(self, exc: Exception, name: str) -> Exception:
-        if _no_space(exc):
+        if no_space(exc):
             error = CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc))
             error.__cause__ = exc
             return error
         return exc
 
-    def _start(self, job: _Job) -> None:
+    def _start(self, job: Job) -> None:
         job.stage = staging_dir(self.ws.outbox)
         try:
             sha, size, mtime = stage_copy(job.path, job.stage / "original" / job.name)
@@ -253,7 +168,7 @@ class Processor:
                 return None, previous
             time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
 
-    def _check(self, job: _Job) -> None:
+    def _check(self, job: Job) -> None:
         from pipeline.validate import Problem, validate_file
 
         limits = self.config.limits
@@ -272,7 +187,7 @@ class Processor:
                                     t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
         job.spent = time.monotonic() - started
 
-    def _number(self, accepted: list[_Job]) -> None:
+    def _number(self, accepted: list[Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs."""
         cfg, today = self.config.certificates, date.today()
         requests = []
@@ -288,7 +203,7 @@ class Processor:
             if certificate is not None:
                 job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg, self.lang)
 
-    def _build(self, job: _Job) -> None:
+    def _build(self, job: Job) -> None:
         if job.audit is None:
             self._rejection(job)
             return
@@ -300,7 +215,7 @@ class Processor:
             raise CertpipeError(t("pipe.render_time_limit", self.lang, name=job.name,
                                   seconds=f"{seconds:g}")) from exc
 
-    def _render(self, job: _Job) -> None:
+    def _render(self, job: Job) -> None:
         """The documents and ``scorecard.json`` in ``stage/out``; nothing is visible to users yet."""
         from pipeline.scorecard_json import scorecard_dict
 
@@ -316,7 +231,7 @@ class Processor:
         (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
 
-    def _rejection(self, job: _Job) -> None:
+    def _rejection(self, job: Job) -> None:
         """``stage/rejected``: the original, ``problems.txt`` and a copy with the problems marked."""
         from pipeline.annotate import annotate
 
@@ -337,7 +252,7 @@ class Processor:
                     encoding="utf-8")
         (folder / ".sha256").write_text(job.sha)
 
-    def _pdfs(self, jobs: list[_Job]) -> None:
+    def _pdfs(self, jobs: list[Job]) -> None:
         """Every document of the group in one LibreOffice call (start-up dominates a call: ~1 s,
         against ~0.15-0.26 s a document). Whoever got their PDFs goes on; only the others fail."""
         from pipeline.pdf import convert_to_pdf
@@ -353,7 +268,7 @@ class Processor:
         """Workers publishing to one destination take turns (revisions of one audit, same-named rejections)."""
         return file_lock(self.ws.state / "locks" / f"{dest.parent.name}.{dest.name}.lock")
 
-    def _publish(self, job: _Job) -> None:
+    def _publish(self, job: Job) -> None:
         if job.audit is not None:
             target = self.ws.outbox / safe_name(job.audit.info.audit_id)
             with self._lock(target):
@@ -364,7 +279,7 @@ class Processor:
                 job.dest = publish(job.folder, target)
         crashpoint("published")
 
-    def _finish(self, jobs: list[_Job]) -> None:
+    def _finish(self, jobs: list[Job]) -> None:
         for folder in {job.dest.parent for job in jobs}:
             fsync_dir(folder)
         records, outcomes = [], []
@@ -389,11 +304,11 @@ class Processor:
         for job, outcome in zip(jobs, outcomes, strict=True):
             job.outcome, job.finished = outcome, True
 
-    def _archive(self, jobs: list[_Job]) -> None:
+    def _archive(self, jobs: list[Job]) -> None:
         """Move the originals of finished inputs out of the inbox: all copied into the archive, the
         archive synced, then all removed from the inbox and the inbox synced (one sync of each
         folder for the group; an original is never only in a folder whose entry is not on disk)."""
-        copies: list[tuple[_Job, Path]] = []
+        copies: list[tuple[Job, Path]] = []
         for job in jobs:
             try:
                 copies.append((job, archive_copy(job.path, self.ws.archive)))
@@ -443,7 +358,7 @@ class Processor:
         crashpoint("archived")
         return archived
 
-    def _end(self, jobs: list[_Job]) -> None:
+    def _end(self, jobs: list[Job]) -> None:
         """Give up the claims of inputs not finished (they stay in the inbox) and clear staging."""
         unfinished = [job.row for job in jobs if job.row is not None and not job.finished]
         try:
@@ -460,7 +375,7 @@ class Processor:
                 if job.outcome is not None:
                     job.outcome.seconds = time.perf_counter() - job.started
 
-    def _failed(self, job: _Job) -> Outcome:
+    def _failed(self, job: Job) -> Outcome:
         exc = job.error
         note = exc.render(self.lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
         return Outcome(job.name, "failed", note=note, seconds=time.perf_counter() - job.started)

@@ -21,8 +21,9 @@ from docx import Document
 from openpyxl import load_workbook
 
 from pipeline.config import Config
+from pipeline.job import shown_name
 from pipeline.ledger import Ledger
-from pipeline.process import Processor, shown_name
+from pipeline.process import Processor
 from pipeline.publish import safe_name
 from pipeline.render_context import clean
 from pipeline.validate import validate_file

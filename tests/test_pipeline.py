@@ -304,7 +304,8 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
     import threading
 
     from pipeline.config import Limits
-    from pipeline.process import Processor, stage_copy
+    from pipeline.job import stage_copy
+    from pipeline.process import Processor
 
     ws = make_ws(tmp_path)
     first = workbook(ws, "first.xlsx", sample_audit(audit_id="W-1"))

@@ -19,9 +19,9 @@ from pipeline.cli.app import app, out, settings
 from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
+from pipeline.job import Outcome
 from pipeline.ledger import Ledger
 from pipeline.logs import log, log_outcome, setup_logging
-from pipeline.process import Outcome
 from pipeline.workspace import Workspace
 
 

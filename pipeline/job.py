@@ -1,0 +1,95 @@
+"""An input on its way through ``process.Processor``: what is known of it after each step, and the
+outcome reported for it; with the file-level helpers the steps share."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.scoring import ScoreCard
+
+
+@dataclass(slots=True)  # a run keeps one per input for its summary: no __dict__ each
+class Outcome:
+    name: str
+    status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
+    audit_id: str | None = None
+    output: str | None = None
+    total: str | None = None
+    level: str | None = None
+    revision: int | None = None
+    certificate_no: str | None = None
+    problems: list[str] = field(default_factory=list)
+    note: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Job:
+    """One input on its way through a group."""
+
+    path: Path
+    name: str
+    started: float
+    stage: Path | None = None
+    row: int | None = None  # the ledger row claimed for it
+    sha: str = ""
+    spent: float = 0.0  # seconds of its time limit used by checking
+    problems: list = field(default_factory=list)
+    audit: object = None  # accepted: the audit, its standard and score card
+    std: object = None
+    card: ScoreCard | None = None
+    revision: int = 0
+    certificate: object = None
+    details: dict | None = None
+    files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
+    folder: Path | None = None  # what is published, made in staging
+    dest: Path | None = None  # where it was published
+    finished: bool = False  # its outcome is in the ledger
+    again: bool = False  # its content was in another worker's hands: tried again after the group
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.outcome is None and self.error is None and not self.again
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (a name from another system) become U+FFFD, so
+    the ledger, logs and folders can hold it."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def no_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
+    """Copy ``src`` to ``dest`` in chunks, hashing what is copied: one read, bounded memory, and the
+    hash is of exactly the bytes that will be processed. Returns (sha256, size, mtime)."""
+    digest = hashlib.sha256()
+    size = 0
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        mtime = os.fstat(fin.fileno()).st_mtime
+        while chunk := fin.read(1 << 20):
+            digest.update(chunk)
+            fout.write(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size, mtime
+
+
+def rejected_folder(parent: Path, name: str, sha: str) -> Path:
+    """``_rejected/<stem>``, or ``<stem>-2``… when taken by other content; the folder of the same
+    content is reused, so a run repeated after a crash does not leave a second copy."""
+    candidate, n = parent / name, 2
+    while candidate.exists():
+        marker = candidate / ".sha256"
+        if marker.is_file() and marker.read_text() == sha:
+            break
+        candidate, n = parent / f"{name}-{n}", n + 1
+    return candidate
