@@ -216,7 +216,8 @@ class Processor:
                                   seconds=f"{seconds:g}")) from exc
 
     def _render(self, job: Job) -> None:
-        """The documents and ``scorecard.json`` in ``stage/out``; nothing is visible to users yet."""
+        """The documents, ``scorecard.json`` and ``.sha256`` in a folder of their own in staging;
+        nothing is visible to users yet."""
         from pipeline.scorecard_json import scorecard_dict
 
         folder = job.folder = staging_dir(self.ws.outbox)  # beside, not inside, job.stage: see publish()
@@ -232,7 +233,7 @@ class Processor:
         crashpoint("rendered")
 
     def _rejection(self, job: Job) -> None:
-        """``stage/rejected``: the original, ``problems.txt`` and a copy with the problems marked."""
+        """A folder in staging with the original, ``problems.txt`` and a copy with the problems marked."""
         from pipeline.annotate import annotate
 
         folder = job.folder = staging_dir(self.ws.outbox)
