@@ -60,6 +60,7 @@ class Processor:
         self.ledger = Ledger(workspace.state / "ledger.sqlite")
         self._renderer = None
         self._held: set[int] = set()  # ledger rows this process has claimed and not yet finished
+        self._unreleased: list[int] = []  # claims it gave up but could not release (ledger locked)
 
     @property
     def renderer(self):
@@ -87,6 +88,12 @@ class Processor:
 
     # ---- the steps ----------------------------------------------------------------------------
     def _run(self, paths: list[Path]) -> list[Job]:
+        if self._unreleased:
+            try:
+                self.ledger.release(*self._unreleased)
+                self._unreleased.clear()
+            except LedgerError:  # still locked: this group's inputs meet the same error
+                pass
         jobs = [Job(path, shown_name(path.name), time.perf_counter()) for path in paths]
         try:
             self._each(jobs, self._start)  # staged, hashed, claimed (or seen before)
@@ -365,8 +372,8 @@ class Processor:
         try:
             if unfinished:
                 self.ledger.release(*unfinished)
-        except LedgerError:  # the claims stay until a driver starts and clears them
-            pass
+        except LedgerError:  # released at the next group (a long watch would otherwise skip that content)
+            self._unreleased += unfinished
         finally:
             for job in jobs:
                 self._held.discard(job.row)

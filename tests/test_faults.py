@@ -295,3 +295,32 @@ def test_the_time_limit_while_rendering_keeps_the_input(tmp_path, monkeypatch):
     again = Processor(ws, Config())
     assert again.process(path).status == "done"
     again.close()
+
+
+def test_a_claim_that_could_not_be_released_is_released_at_the_next_file(tmp_path, monkeypatch):
+    """In a long watch, a claim left behind (the ledger was locked when it was given up) would make
+    every retry of that content wait and be skipped until a restart."""
+    from pipeline.config import Limits
+
+    ws = make_ws(tmp_path)
+    path = workbook(ws, "a.xlsx", sample_audit(audit_id="U-1"))
+    processor = Processor(ws, Config(limits=Limits(seconds_per_file=2)))
+    real_render, real_release = processor._render, processor.ledger.release
+
+    def broken_render(job):
+        raise RuntimeError("the template broke")
+
+    def locked(*rows):
+        raise LedgerError(key="err.ledger_write", params={"path": "ledger.sqlite", "detail": "database is locked"})
+
+    monkeypatch.setattr(processor, "_render", broken_render)
+    monkeypatch.setattr(processor.ledger, "release", locked)
+    with pytest.raises(RuntimeError):
+        processor.process(path)
+    assert [r.status for r in Ledger(ws.state / "ledger.sqlite").rows()] == ["processing"]  # left behind
+    monkeypatch.setattr(processor, "_render", real_render)
+    monkeypatch.setattr(processor.ledger, "release", real_release)
+    started = time.monotonic()
+    assert processor.process(path).status == "done"
+    assert time.monotonic() - started < 4  # no wait on its own stale claim (2 × the time limit)
+    processor.close()
