@@ -145,6 +145,12 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         if on_start:
             on_start(len(files))
         workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
+
+        def record(outcome: Outcome) -> None:
+            result.outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+
         if workers == 1:
             _init_worker(ws, config, lang, pdf)
             try:
@@ -155,17 +161,10 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                         outcomes = [Outcome(shown_name(p.name), "failed", note=f"{type(exc).__name__}: {exc}")
                                     for p in chunk]
                     for outcome in outcomes:
-                        result.outcomes.append(outcome)
-                        if on_done:
-                            on_done(outcome)
+                        record(outcome)
             finally:
                 _WORKER.close()
         else:
-            def record(outcome: Outcome) -> None:
-                result.outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
-
             began = now()
             left = _run_pool(ws, config, lang, pdf, workers, files, record)
             if left:

@@ -182,7 +182,7 @@ def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> lis
                         done.append(target)
                 pending = [p for p in pending if not p.with_suffix(".pdf").is_file()]
                 if not pending:
-                    return sorted(done, key=lambda pdf: batch.index(pdf.with_suffix(".docx")))
+                    return done  # (convert_to_pdf puts them in order)
                 if attempt == 1:  # a damaged profile (a kill during its first start) fails every call: anew, once
                     shutil.rmtree(profile / "user", ignore_errors=True)
             missing = [p.name for p in pending]
