@@ -8,7 +8,7 @@
   each with the same fontconfig and a warm profile, as a back office script would call it;
   per audit = documents per audit × seconds per call.
 - batch conversion (same round, the design issue 6 proposes): the .docx of the run without --pdf
-  converted by ``pipeline.pdf.convert_to_pdf(all, instances=2)`` — many documents per soffice call,
+  converted by ``pipeline.word.pdf.convert_to_pdf(all, instances=2)`` — many documents per soffice call,
   two calls at once — and added to the docx-only run time.
 Prints medians, then one JSON line. Target (issue 6): ≥ 4 audits/s, ≥ 8× one soffice per document.
 """
@@ -32,7 +32,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from bench_throughput import time_run  # noqa: E402
 from corpus import corpus, fill_inbox  # noqa: E402
 
-from pipeline.pdf import _slot, convert_to_pdf, find_soffice  # noqa: E402
+from pipeline.word.pdf import _slot, convert_to_pdf, find_soffice  # noqa: E402
 
 
 def docs_of(files: list[Path]) -> tuple[Path, list[Path]]:

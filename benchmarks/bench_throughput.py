@@ -72,8 +72,8 @@ def time_run(files: list[Path], workers: int, extra: tuple[str, ...] = (), comma
 class Naive:
     def __init__(self, out: Path) -> None:
         from pipeline.config import Config
-        from pipeline.render import Renderer
-        from pipeline.standard_load import all_standards
+        from pipeline.word.render import Renderer
+        from pipeline.core.definition import all_standards
 
         self.out = out
         self.renderer = Renderer(Config())
@@ -85,13 +85,13 @@ class Naive:
         from bench_render import naive_chart, naive_doc
         from openpyxl import load_workbook
 
-        from pipeline.audit import COVER_FIELDS, Audit, AuditInfo, Entries
-        from pipeline.qr import qr_png
-        from pipeline.render import find_template
-        from pipeline.render_context import chart_rows
-        from pipeline.scoring import score
-        from pipeline.template_check import SAMPLE_CERTIFICATE
-        from pipeline.workbook_names import score_name
+        from pipeline.core.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+        from pipeline.word.qr import qr_png
+        from pipeline.word.render import find_template
+        from pipeline.word.context import chart_rows
+        from pipeline.core.scoring import score
+        from pipeline.word.template_check import SAMPLE_CERTIFICATE
+        from pipeline.excel.names import score_name
 
         wb = load_workbook(path)
 
@@ -121,8 +121,8 @@ _OUT: Path | None = None
 
 def _floor_init(out: str) -> None:
     global _OUT
-    from pipeline.docx_fast import _pack
-    from pipeline.render import find_template
+    from pipeline.word.prepared import _pack
+    from pipeline.word.render import find_template
 
     _OUT = Path(out)
     for kind in ("report", "certificate"):
@@ -136,7 +136,7 @@ def floor_one(path: str, copy: bool = False) -> None:
     (the floor of MEASUREMENTS.md), or with ``copy`` from members compressed once (strict floor)."""
     import python_calamine
 
-    from pipeline.docx_fast import _zip
+    from pipeline.word.prepared import _zip
 
     wb = python_calamine.CalamineWorkbook.from_path(path)
     for name in wb.sheet_names:

@@ -3,7 +3,7 @@
 Run ``python templates/_make_templates.py`` after changing it; the .docx files are committed. They
 are ordinary documents a clerk edits in Word: real styles (正文, 标题 1/2, 标题, 表格文字), tables,
 a header with the report number and a footer with PAGE / NUMPAGES fields. The docxtpl tags are the
-``{{ ... }}`` and ``{% ... %}`` texts; the variables are documented in ``pipeline/render_context.py``.
+``{{ ... }}`` and ``{% ... %}`` texts; the variables are documented in ``pipeline/word/context.py``.
 Pictures whose alternative text (description) is ``certpipe:chart`` or ``certpipe:qr`` are replaced
 at render time, keeping the size the template gives them.
 

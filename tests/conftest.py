@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache_folder(tmp_path_factory):
-    """Chart layouts are kept in the user's cache folder (pipeline/charts.py): not the tests' ones."""
+    """Chart layouts are kept in the user's cache folder (pipeline/word/charts.py): not the tests' ones."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 

@@ -21,13 +21,13 @@ from docx import Document
 from openpyxl import load_workbook
 
 from pipeline.config import Config
-from pipeline.job import shown_name
-from pipeline.ledger import Ledger
-from pipeline.process import Processor
-from pipeline.publish import safe_name
-from pipeline.render_context import clean
-from pipeline.validate import validate_file
-from pipeline.watch import InboxWatcher
+from pipeline.flow.job import shown_name
+from pipeline.flow.ledger import Ledger
+from pipeline.flow.process import Processor
+from pipeline.flow.publish import safe_name
+from pipeline.word.context import clean
+from pipeline.excel.checks import validate_file
+from pipeline.flow.watcher import InboxWatcher
 from pipeline.workspace import Workspace
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -53,7 +53,7 @@ _BATCH = """
 import json, resource, sys
 from dataclasses import asdict
 from pathlib import Path
-from pipeline.batch import run_inbox
+from pipeline.flow.run import run_inbox
 from pipeline.config import Config
 from pipeline.workspace import Workspace
 result = run_inbox(Workspace(Path(sys.argv[1])), Config(), workers=2)

@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import pipeline.ledger
-import pipeline.publish
+import pipeline.flow.ledger
+import pipeline.flow.publish
 from pipeline.config import Config
 from pipeline.errors import CertpipeError, LedgerError
-from pipeline.ledger import Ledger
-from pipeline.process import Processor
+from pipeline.flow.ledger import Ledger
+from pipeline.flow.process import Processor
 from pipeline.workspace import Workspace
 from tests.test_pipeline import make_ws, sample_audit, workbook
 
@@ -121,18 +121,18 @@ def test_disk_full_while_publishing_keeps_the_input_and_recovers(tmp_path, monke
     ws = make_ws(tmp_path)
     path = workbook(ws, "a.xlsx", sample_audit(audit_id="D-1"))
     processor = Processor(ws, Config())
-    real = pipeline.publish.fsync_tree
+    real = pipeline.flow.publish.fsync_tree
 
     def full(folder):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pipeline.publish, "fsync_tree", full)
+    monkeypatch.setattr(pipeline.flow.publish, "fsync_tree", full)
     with pytest.raises(CertpipeError) as caught:
         processor.process(path)
     assert "磁盘空间不足" in str(caught.value) and "a.xlsx" in str(caught.value)
     assert path.is_file() and Ledger(ws.state / "ledger.sqlite").rows() == []
     assert not (ws.outbox / "D-1").exists() and list((ws.outbox / ".staging").iterdir()) == []
-    monkeypatch.setattr(pipeline.publish, "fsync_tree", real)  # space is back
+    monkeypatch.setattr(pipeline.flow.publish, "fsync_tree", real)  # space is back
     assert processor.process(path).status == "done"
     processor.close()
     check_consistent(ws, ["a.xlsx"], register=False)
@@ -225,7 +225,7 @@ def test_a_second_watch_on_the_same_workspace_refuses(tmp_path):
 def test_a_locked_ledger_is_a_clear_error_and_loses_nothing(tmp_path, monkeypatch):
     ws = make_ws(tmp_path)
     path = workbook(ws, "a.xlsx", sample_audit(audit_id="L-1"))
-    monkeypatch.setattr(pipeline.ledger, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(pipeline.flow.ledger, "BUSY_TIMEOUT", 0.2)
     processor = Processor(ws, Config())
     other = sqlite3.connect(ws.state / "ledger.sqlite", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
@@ -255,23 +255,23 @@ def test_a_corrupt_ledger_is_a_clear_error_and_loses_nothing(tmp_path):
 
 
 def test_the_time_limit_per_file_rejects_a_file_too_slow_to_read(tmp_path, monkeypatch):
-    import pipeline.validate
+    import pipeline.excel.checks
     from pipeline.config import Limits
 
     ws = make_ws(tmp_path)
     path = workbook(ws, "slow.xlsx", sample_audit(audit_id="S-1"))
-    real = pipeline.validate.validate_file
+    real = pipeline.excel.checks.validate_file
 
     def slow(*args, **kw):  # a file whose reading never ends (pure Python: interrupted at once)
         while True:
             time.sleep(0.01)
 
-    monkeypatch.setattr(pipeline.validate, "validate_file", slow)
+    monkeypatch.setattr(pipeline.excel.checks, "validate_file", slow)
     processor = Processor(ws, Config(limits=Limits(seconds_per_file=0.3)))
     outcome = processor.process(path)  # returns at all: the endless read was interrupted
     assert outcome.status == "rejected" and "时间上限（0.3 秒）" in outcome.problems[0]
     assert "seconds_per_file" in (ws.root / outcome.output / "problems.txt").read_text(encoding="utf-8")
-    monkeypatch.setattr(pipeline.validate, "validate_file", real)
+    monkeypatch.setattr(pipeline.excel.checks, "validate_file", real)
     check_consistent(ws, ["slow.xlsx"], register=False)
 
 

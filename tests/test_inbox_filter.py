@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.inbox_filter import fingerprint, is_candidate, name_counts, needs_zip_check, readable_zip
+from pipeline.flow.inbox import fingerprint, is_candidate, name_counts, needs_zip_check, readable_zip
 
 
 @pytest.fixture(scope="module")

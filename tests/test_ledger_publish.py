@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.ledger import Ledger, Numbering
-from pipeline.publish import archive_original, cleanup_staging, publish, safe_name, staging_dir
-from pipeline.register import write_register
+from pipeline.flow.ledger import Ledger, Numbering
+from pipeline.flow.publish import archive_original, cleanup_staging, publish, safe_name, staging_dir
+from pipeline.flow.register import write_register
 
 
 @pytest.mark.parametrize("text", ["../etc/passwd", "a/b\\c:d*e?f", "CON", "nul.txt", " .hidden", "x" * 300,
@@ -188,7 +188,7 @@ def test_an_older_revision_published_after_a_newer_one_goes_to_history(tmp_path:
 def test_a_ledger_from_a_newer_certpipe_is_refused_untouched(tmp_path: Path):
     import sqlite3
 
-    import pipeline.ledger
+    import pipeline.flow.ledger
     from pipeline.errors import LedgerError
 
     path = tmp_path / "l.sqlite"
@@ -201,18 +201,18 @@ def test_a_ledger_from_a_newer_certpipe_is_refused_untouched(tmp_path: Path):
         Ledger(path)
     assert caught.value.key == "err.ledger_newer" and "99" in str(caught.value)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (99,)
-    assert pipeline.ledger.SCHEMA_VERSION < 99
+    assert pipeline.flow.ledger.SCHEMA_VERSION < 99
 
 
 def test_an_older_ledger_is_migrated_and_keeps_its_rows(tmp_path: Path, monkeypatch):
-    import pipeline.ledger
+    import pipeline.flow.ledger
 
     path = tmp_path / "l.sqlite"
     with Ledger(path) as old:
         row = old.claim("abc", "a.xlsx", 1, 0)
         old.finish(row, status="rejected", output="x")
-    monkeypatch.setattr(pipeline.ledger, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(pipeline.ledger, "MIGRATIONS", {2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT;"
+    monkeypatch.setattr(pipeline.flow.ledger, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(pipeline.flow.ledger, "MIGRATIONS", {2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT;"
                                                            "CREATE INDEX inputs_reviewer ON inputs(reviewer)"})
     with Ledger(path) as new:
         assert new.db.execute("PRAGMA user_version").fetchone() == (2,)

@@ -9,13 +9,13 @@ from datetime import date
 
 import pytest
 
-from pipeline import pdf
+from pipeline.word import pdf
 from pipeline.config import Config
 from pipeline.errors import RenderError
-from pipeline.render import CertificateInfo, Renderer
-from pipeline.scoring import score
-from pipeline.standard_load import load_standard
-from pipeline.template_check import sample_audit
+from pipeline.word.render import CertificateInfo, Renderer
+from pipeline.core.scoring import score
+from pipeline.core.definition import load_standard
+from pipeline.word.template_check import sample_audit
 
 CERT = CertificateInfo("CP-2025-PDF-00007", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -52,7 +52,7 @@ def _scanned(made, tmp_path) -> dict[str, str]:
     import zxingcpp
     from PIL import Image
 
-    from pipeline.qr import parse
+    from pipeline.word.qr import parse
 
     stem = tmp_path / f"{made.stem}-page"
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(made), str(stem)], check=True)
@@ -93,7 +93,7 @@ def test_batches_spread_work_and_never_share_a_name(tmp_path):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_run_with_pdf_converts_a_chunk_in_one_call_and_publishes_pdfs(tmp_path):
-    from pipeline.batch import run_inbox
+    from pipeline.flow.run import run_inbox
     from pipeline.config import Config
     from tests.test_pipeline import make_ws, sample_audit, workbook
 

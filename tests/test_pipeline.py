@@ -17,15 +17,15 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from pipeline.audit import Audit
-from pipeline.batch import run_inbox
+from pipeline.core.audit import Audit
+from pipeline.flow.run import run_inbox
 from pipeline.config import Config
-from pipeline.demo import entries_for, samples, write_samples
-from pipeline.faults import POINTS
-from pipeline.fill import fill_audit
-from pipeline.ledger import Ledger
-from pipeline.standard_load import all_standards, load_standard
-from pipeline.workbook import build_workbook
+from pipeline.excel.samples import entries_for, samples, write_samples
+from pipeline.flow.faults import POINTS
+from pipeline.excel.fill import fill_audit
+from pipeline.flow.ledger import Ledger
+from pipeline.core.definition import all_standards, load_standard
+from pipeline.excel.build import build_workbook
 from pipeline.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,9 +228,9 @@ def test_a_worker_that_dies_fails_only_its_files_and_loses_nothing(tmp_path: Pat
 
 
 def test_the_register_shows_only_published_revisions(tmp_path: Path, monkeypatch):
-    import pipeline.pdf
-    from pipeline.process import Processor
-    from pipeline.register import write_register
+    import pipeline.word.pdf
+    from pipeline.flow.process import Processor
+    from pipeline.flow.register import write_register
 
     ws = make_ws(tmp_path)
     workbook(ws, "a.xlsx", sample_audit(audit_id="G-1", org="旧名称有限公司"))
@@ -240,7 +240,7 @@ def test_the_register_shows_only_published_revisions(tmp_path: Path, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("LibreOffice crashed")
 
-    monkeypatch.setattr(pipeline.pdf, "convert_to_pdf", broken)
+    monkeypatch.setattr(pipeline.word.pdf, "convert_to_pdf", broken)
     with pytest.raises(RuntimeError):
         Processor(ws, Config(), pdf=True).process(path)
     assert path.exists()  # revision 2 was not published: it stays in the inbox
@@ -249,16 +249,16 @@ def test_the_register_shows_only_published_revisions(tmp_path: Path, monkeypatch
 
 
 def test_the_same_content_twice_in_one_group_is_a_duplicate_without_waiting_on_itself(tmp_path: Path, monkeypatch):
-    import pipeline.pdf
+    import pipeline.word.pdf
     from pipeline.config import Limits
-    from pipeline.process import Processor
+    from pipeline.flow.process import Processor
 
     def fake_pdf(paths, **kwargs):
         for p in paths:
             Path(p).with_suffix(".pdf").write_bytes(b"%PDF-1.4")
         return [Path(p).with_suffix(".pdf") for p in paths]
 
-    monkeypatch.setattr(pipeline.pdf, "convert_to_pdf", fake_pdf)
+    monkeypatch.setattr(pipeline.word.pdf, "convert_to_pdf", fake_pdf)
     ws = make_ws(tmp_path)
     a = workbook(ws, "a.xlsx", sample_audit(audit_id="S-1"))
     shutil.copy(a, ws.inbox / "b.xlsx")
@@ -271,7 +271,7 @@ def test_the_same_content_twice_in_one_group_is_a_duplicate_without_waiting_on_i
 
 
 def test_in_a_group_each_input_fails_alone(tmp_path: Path, monkeypatch):
-    from pipeline.process import Processor
+    from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
     paths = [workbook(ws, f"g{i}.xlsx", sample_audit(audit_id=f"G-{i}")) for i in range(3)]
@@ -304,8 +304,8 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
     import threading
 
     from pipeline.config import Limits
-    from pipeline.job import stage_copy
-    from pipeline.process import Processor
+    from pipeline.flow.job import stage_copy
+    from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
     first = workbook(ws, "first.xlsx", sample_audit(audit_id="W-1"))
@@ -331,8 +331,8 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
 
 
 def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_finished(tmp_path: Path):
-    from pipeline.batch import _finished_meanwhile
-    from pipeline.ledger import now
+    from pipeline.flow.run import _finished_meanwhile
+    from pipeline.flow.ledger import now
 
     ws = make_ws(tmp_path)
     began = now()
@@ -350,26 +350,26 @@ def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_fi
 def test_an_archive_that_cannot_be_synced_keeps_the_originals_and_loses_no_outcome(tmp_path: Path, monkeypatch):
     import errno
 
-    import pipeline.process
-    from pipeline.process import Processor
+    import pipeline.flow.process
+    from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
     paths = [workbook(ws, f"s{i}.xlsx", sample_audit(audit_id=f"S-{i}")) for i in range(2)]
-    real = pipeline.process.fsync_dir
+    real = pipeline.flow.process.fsync_dir
 
     def failing(folder):
         if ws.archive in folder.parents:
             raise OSError(errno.EIO, "Input/output error")
         real(folder)
 
-    monkeypatch.setattr(pipeline.process, "fsync_dir", failing)
+    monkeypatch.setattr(pipeline.flow.process, "fsync_dir", failing)
     processor = Processor(ws, Config())
     outcomes = processor.process_many(paths)  # returns: the error is each input's, not the group's
     assert [o.status for o in outcomes] == ["failed", "failed"] and "Input/output error" in outcomes[0].note
     assert sorted(p.name for p in ws.inbox.iterdir()) == ["s0.xlsx", "s1.xlsx"]
     assert not list(ws.archive.rglob("*.xlsx"))  # no copy left that might not last
     assert [(r.status, r.archived_to) for r in Ledger(ws.state / "ledger.sqlite").rows()] == [("done", None)] * 2
-    monkeypatch.setattr(pipeline.process, "fsync_dir", real)
+    monkeypatch.setattr(pipeline.flow.process, "fsync_dir", real)
     again = processor.process_many(paths)  # published and recorded before: only archived now
     processor.close()
     assert [o.status for o in again] == ["done", "done"] and list(ws.inbox.iterdir()) == []
@@ -380,9 +380,9 @@ def test_a_revision_that_fails_after_replacing_the_folder_loses_nothing_publishe
     """The folder a new revision replaces is parked directly in outbox/.staging, where the next
     start's clean-up finds it (it used to be parked inside the input's scratch folder, which is
     deleted when the input fails)."""
-    import pipeline.publish
-    from pipeline.batch import prepare
-    from pipeline.process import Processor
+    import pipeline.flow.publish
+    from pipeline.flow.run import prepare
+    from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
     workbook(ws, "a.xlsx", sample_audit(audit_id="P-1", target="75"))
@@ -392,7 +392,7 @@ def test_a_revision_that_fails_after_replacing_the_folder_loses_nothing_publishe
     def stopped(parked, dest):
         raise OSError(5, "Input/output error")  # as if the process died right after the swap
 
-    monkeypatch.setattr(pipeline.publish, "_keep_history", stopped)
+    monkeypatch.setattr(pipeline.flow.publish, "_keep_history", stopped)
     processor = Processor(ws, Config())
     assert processor.process_many([path])[0].status == "failed"
     processor.close()
@@ -408,7 +408,7 @@ def test_revisions_published_but_never_recorded_keep_their_numbers_in_any_order(
     process dies): both stay in the inbox. Taken again in the other order, each gets the number it was
     published under (its content hash is in the folder), so neither replaces the other."""
     from pipeline.errors import LedgerError
-    from pipeline.process import Processor
+    from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
     a = workbook(ws, "a.xlsx", sample_audit(audit_id="R-1", target="75"))

@@ -17,15 +17,15 @@ import zxingcpp
 from docxtpl import DocxTemplate
 from PIL import Image
 
-from pipeline.audit import Audit, Entries
+from pipeline.core.audit import Audit, Entries
 from pipeline.config import Config, Issuer
 from pipeline.errors import TemplateError
-from pipeline.qr import parse
-from pipeline.render import CertificateInfo, Renderer, find_template, make_env, report_number
-from pipeline.render_context import fmt_num
-from pipeline.scoring import score
-from pipeline.standard_load import all_standards, load_standard
-from pipeline.template_check import sample_audit
+from pipeline.word.qr import parse
+from pipeline.word.render import CertificateInfo, Renderer, find_template, make_env, report_number
+from pipeline.word.context import fmt_num
+from pipeline.core.scoring import score
+from pipeline.core.definition import all_standards, load_standard
+from pipeline.word.template_check import sample_audit
 
 HOSTILE = 'R&D <北京> "分公司" {{ x }} & Co.'
 CERT = CertificateInfo("CP-2025-TEST-00042", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))

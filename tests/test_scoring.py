@@ -7,9 +7,9 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.audit import Entries
-from pipeline.scoring import round_half_up, score
-from pipeline.standard_load import load_standard, parse_definition
+from pipeline.core.audit import Entries
+from pipeline.core.scoring import round_half_up, score
+from pipeline.core.definition import load_standard, parse_definition
 from tests.conftest import FIXTURES
 
 ISI = load_standard("info-system-integration")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli.app import app
 from pipeline.resources import builtin_dir
-from pipeline.template_check import check_template, default_templates
+from pipeline.word.template_check import check_template, default_templates
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 

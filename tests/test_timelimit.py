@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ledger import Ledger
-from pipeline.timelimit import TimeLimit, time_limit
+from pipeline.flow.ledger import Ledger
+from pipeline.flow.timelimit import TimeLimit, time_limit
 
 
 def test_an_alarm_during_a_transaction_fires_after_it(tmp_path: Path):

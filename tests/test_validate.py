@@ -8,11 +8,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from pipeline.credit_code import check_character, credit_code_problem
-from pipeline.fill import fill_workbook
-from pipeline.standard_load import load_standard
-from pipeline.validate import validate_file
-from pipeline.workbook import build_workbook
+from pipeline.core.credit_code import check_character, credit_code_problem
+from pipeline.excel.fill import fill_workbook
+from pipeline.core.definition import load_standard
+from pipeline.excel.checks import validate_file
+from pipeline.excel.build import build_workbook
 from tests.workbook_helpers import edit, full_scores, info
 
 GBT = load_standard("gbt27922-2011")

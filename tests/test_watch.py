@@ -20,8 +20,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.inbox_filter import readable_zip
-from pipeline.watch import InboxWatcher, stop_on_signals
+from pipeline.flow.inbox import readable_zip
+from pipeline.flow.watcher import InboxWatcher, stop_on_signals
 
 SETTLE = 0.2
 TIMEOUT = 20.0
@@ -220,7 +220,7 @@ def test_handler_errors_are_logged_and_the_watcher_carries_on(dirs, xlsx_bytes, 
     w.rescan()
     w.check()
     clock.now += 1
-    with caplog.at_level(logging.ERROR, logger="pipeline.watch"):
+    with caplog.at_level(logging.ERROR, logger="pipeline.flow.watcher"):
         assert w.check() == 2
     assert seen == ["a.xlsx", "b.xlsx"]
     assert any("a.xlsx" in r.getMessage() and r.exc_info for r in caplog.records)
@@ -452,7 +452,7 @@ def test_a_lost_event_is_caught_by_the_periodic_rescan(dirs, xlsx_bytes, monkeyp
 
 
 def test_when_inotify_cannot_start_polling_takes_over(dirs, xlsx_bytes, monkeypatch, caplog):
-    import pipeline.watch as watch_module
+    import pipeline.flow.watcher as watch_module
 
     class NoInotify(watch_module.Observer):
         def start(self):
@@ -462,7 +462,7 @@ def test_when_inotify_cannot_start_polling_takes_over(dirs, xlsx_bytes, monkeypa
     inbox, done, stage = dirs
     rec = Recorder(move_to=done)
     w = InboxWatcher(inbox, rec, settle=SETTLE, poll_interval=0.1)
-    with caplog.at_level(logging.WARNING, logger="pipeline.watch"), running(w):
+    with caplog.at_level(logging.WARNING, logger="pipeline.flow.watcher"), running(w):
         wait_for(lambda: w._observer is not None, what="an observer")
         assert isinstance(w._observer, watch_module.PollingObserver)
         (stage / "a.xlsx").write_bytes(xlsx_bytes)
@@ -474,7 +474,7 @@ def test_when_inotify_cannot_start_polling_takes_over(dirs, xlsx_bytes, monkeypa
 
 @pytest.mark.parametrize("how", ["renamed", "deleted"])
 def test_the_watch_is_restarted_when_the_inbox_is_replaced(dirs, xlsx_bytes, monkeypatch, how):
-    import pipeline.watch as watch_module
+    import pipeline.flow.watcher as watch_module
 
     monkeypatch.setattr(watch_module, "OBSERVER_RETRY", 0.1)
     inbox, done, stage = dirs
@@ -515,7 +515,7 @@ SCRIPT = textwrap.dedent(
     """
     import os, sys, threading, time
     from pathlib import Path
-    from pipeline.watch import InboxWatcher, stop_on_signals
+    from pipeline.flow.watcher import InboxWatcher, stop_on_signals
 
     inbox, done = Path(sys.argv[1]), Path(sys.argv[2])
 

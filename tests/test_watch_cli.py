@@ -11,10 +11,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipeline.fill import fill_workbook
-from pipeline.ledger import Ledger
-from pipeline.standard_load import load_standard
-from pipeline.workbook_names import score_name
+from pipeline.excel.fill import fill_workbook
+from pipeline.flow.ledger import Ledger
+from pipeline.core.definition import load_standard
+from pipeline.excel.names import score_name
 from pipeline.workspace import Workspace
 from tests.test_pipeline import make_ws, sample_audit, workbook
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.audit import COVER_FIELDS, AuditInfo
-from pipeline.standard_load import all_standards, load_standard
-from pipeline.workbook import allocate_audit_id, build_workbook, short_code
-from pipeline.workbook_names import FORMAT_VERSION, na_name, note_name, score_name
-from pipeline.workbook_style import INPUT_FILL
+from pipeline.core.audit import COVER_FIELDS, AuditInfo
+from pipeline.core.definition import all_standards, load_standard
+from pipeline.excel.build import allocate_audit_id, build_workbook, short_code
+from pipeline.excel.names import FORMAT_VERSION, na_name, note_name, score_name
+from pipeline.excel.style import INPUT_FILL
 from tests.workbook_helpers import info
 
 STANDARDS = {std.key: std for std in all_standards()}

@@ -9,12 +9,12 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.audit import AuditInfo
+from pipeline.core.audit import AuditInfo
 from pipeline.errors import CertpipeError
-from pipeline.standard_load import all_standards
-from pipeline.workbook import build_workbook
-from pipeline.workbook_fast import workbook_bytes
-from pipeline.workbook_names import META_SHEET
+from pipeline.core.definition import all_standards
+from pipeline.excel.build import build_workbook
+from pipeline.excel.fast import workbook_bytes
+from pipeline.excel.names import META_SHEET
 from tests.workbook_helpers import info
 
 STANDARDS = all_standards()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipeline.audit import AuditInfo
-from pipeline.standard import Standard
-from pipeline.workbook_names import score_name
+from pipeline.core.audit import AuditInfo
+from pipeline.core.standard import Standard
+from pipeline.excel.names import score_name
 
 WORKBOOKS = Path(__file__).resolve().parent / "fixtures" / "workbooks"
 

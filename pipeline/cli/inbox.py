@@ -19,8 +19,8 @@ from pipeline.cli.app import app, out, settings
 from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
-from pipeline.job import Outcome
-from pipeline.ledger import Ledger
+from pipeline.flow.job import Outcome
+from pipeline.flow.ledger import Ledger
 from pipeline.logs import log, log_outcome, setup_logging
 from pipeline.workspace import Workspace
 
@@ -69,10 +69,10 @@ def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
 
 
 def run_once(ws: Workspace, config: Config, *, lang: str, pdf: bool, workers: int) -> list[Outcome]:
-    from pipeline.batch import run_inbox
+    from pipeline.flow.run import run_inbox
 
     if pdf:
-        from pipeline.pdf import require_pdf_tools
+        from pipeline.word.pdf import require_pdf_tools
 
         require_pdf_tools()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -126,10 +126,10 @@ def watch(
     """持续监视收件箱：先处理积压文件，然后逐个处理新放入的评分表，Ctrl-C 或 SIGTERM 结束。
 
     Watch the inbox: process the backlog, then each workbook as it settles, until Ctrl-C / SIGTERM."""
-    from pipeline.batch import prepare, refresh_register
+    from pipeline.flow.run import prepare, refresh_register
     from pipeline.lock import workspace_lock
-    from pipeline.process import Processor
-    from pipeline.watch import InboxWatcher, stop_on_signals
+    from pipeline.flow.process import Processor
+    from pipeline.flow.watcher import InboxWatcher, stop_on_signals
 
     s = settings(ctx)
     lang = s.lang
@@ -137,7 +137,7 @@ def watch(
     use_pdf = config.run.pdf if pdf is None else pdf
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     if use_pdf:
-        from pipeline.pdf import require_pdf_tools
+        from pipeline.word.pdf import require_pdf_tools
 
         require_pdf_tools()
     with workspace_lock(ws, "watch"):
@@ -234,8 +234,8 @@ def demo(
     """演示：创建工作区，为每个内置标准写入已填写的样例评分表并处理，然后说明去哪里看结果。
 
     Demo: a workspace with filled sample audits for every built-in standard, processed."""
-    from pipeline.demo import write_samples
-    from pipeline.standard_load import all_standards
+    from pipeline.excel.samples import write_samples
+    from pipeline.core.definition import all_standards
 
     s = settings(ctx)
     lang = s.lang

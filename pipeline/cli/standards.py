@@ -11,9 +11,9 @@ from rich.tree import Tree
 
 from pipeline.cli.app import Group, app, out, report_checks, settings
 from pipeline.i18n import t
-from pipeline.numbers import plain
-from pipeline.standard import Indicator, Level, Standard
-from pipeline.standard_load import all_standards, check_file, definition_paths, load_standard
+from pipeline.core.numbers import plain
+from pipeline.core.standard import Indicator, Level, Standard
+from pipeline.core.definition import all_standards, check_file, definition_paths, load_standard
 
 standards_app = typer.Typer(
     cls=Group, help="标准定义：列出、查看、检查 / standard definitions: list, show, check", no_args_is_help=True

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from pipeline.cli.app import app, out, settings
 from pipeline.i18n import t
-from pipeline.ledger import Ledger
+from pipeline.flow.ledger import Ledger
 
 
 @app.command(short_help="工作区状态 / workspace status")
@@ -21,7 +21,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """工作区状态：收件箱待处理、今日处理、最近错误、是否有监视进程、配置是否有效 / workspace status."""
-    from pipeline.batch import inbox_files  # batch and lock need POSIX locking (fcntl): imported when used,
+    from pipeline.flow.run import inbox_files  # batch and lock need POSIX locking (fcntl): imported when used,
     from pipeline.lock import holder  # so that the other commands still load where fcntl is missing
 
     s = settings(ctx)

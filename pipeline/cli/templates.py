@@ -24,7 +24,7 @@ def check(
 
     Check Word templates: undeclared variables, tags Word split across runs, unknown filters, each
     with the template and paragraph; exit 1 on any."""
-    from pipeline.template_check import check_template, default_templates
+    from pipeline.word.template_check import check_template, default_templates
 
     s = settings(ctx)
     lang = s.lang

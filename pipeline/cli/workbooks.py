@@ -11,19 +11,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.audit import AuditInfo
+from pipeline.core.audit import AuditInfo
 from pipeline.cli.app import _CURRENT, app, out, settings
 from pipeline.config import load_config
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
-from pipeline.numbers import plain
-from pipeline.scorecard_json import scorecard_json
-from pipeline.scoring import score as score_audit
-from pipeline.standard_load import load_standard
-from pipeline.workbook_ids import allocate_audit_id, valid_audit_id
+from pipeline.core.numbers import plain
+from pipeline.core.scorecard_json import scorecard_json
+from pipeline.core.scoring import score as score_audit
+from pipeline.core.definition import load_standard
+from pipeline.core.ids import allocate_audit_id, valid_audit_id
 
 if TYPE_CHECKING:
-    from pipeline.validate import Checked
+    from pipeline.excel.checks import Checked
 
 
 def _lang(ctx: typer.Context, lang: str | None) -> str:
@@ -68,7 +68,7 @@ def new(
     std = load_standard(key, s.workspace.root, lang)
     if audit_id is not None and not valid_audit_id(audit_id):
         raise CertpipeError(t("wbcli.bad_audit_id", lang, value=audit_id))
-    from pipeline.workbook import build_workbook
+    from pipeline.excel.build import build_workbook
 
     into_folder = output is not None and output.is_dir()  # -o DIR: the workbook goes inside it
     folder = output if into_folder else (output.parent if output is not None else Path.cwd())
@@ -83,8 +83,8 @@ def new(
 
 
 def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, lang: str) -> int:
-    from pipeline.schedule import read_schedule
-    from pipeline.workbook import build_workbook
+    from pipeline.excel.schedule import read_schedule
+    from pipeline.excel.build import build_workbook
 
     folder = output or Path.cwd()
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool,
 
 
 def _check(ctx: typer.Context, path: Path, lang: str) -> Checked:
-    from pipeline.validate import validate_file
+    from pipeline.excel.checks import validate_file
 
     s = settings(ctx)
     root = s.workspace.root

@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
-from pipeline.audit import Audit  # noqa: E402
-from pipeline.demo import entries_for, samples  # noqa: E402
-from pipeline.fill import fill_audit  # noqa: E402
-from pipeline.standard_load import load_standard  # noqa: E402
-from pipeline.workbook import build_workbook  # noqa: E402
+from pipeline.core.audit import Audit  # noqa: E402
+from pipeline.excel.samples import entries_for, samples  # noqa: E402
+from pipeline.excel.fill import fill_audit  # noqa: E402
+from pipeline.core.definition import load_standard  # noqa: E402
+from pipeline.excel.build import build_workbook  # noqa: E402
 
 FILES = HERE / "files"
 FIXTURES = ROOT / "tests" / "fixtures" / "workbooks"

@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+from pipeline.core.audit import COVER_FIELDS, Audit, AuditInfo, Entries
 from pipeline.config import Limits
-from pipeline.credit_code import check_character, credit_code_problem
+from pipeline.core.credit_code import check_character, credit_code_problem
 from pipeline.errors import UnknownStandard, WorkbookError
 from pipeline.i18n import t
-from pipeline.intake import CellValue, FilledWorkbook, read_workbook
-from pipeline.numbers import plain
-from pipeline.standard import Indicator, Standard
-from pipeline.standard_load import load_standard
-from pipeline.validate_values import parse_count, parse_date, parse_number, text_of
-from pipeline.workbook_ids import valid_audit_id
-from pipeline.workbook_names import (
+from pipeline.excel.intake import CellValue, FilledWorkbook, read_workbook
+from pipeline.core.numbers import plain
+from pipeline.core.standard import Indicator, Standard
+from pipeline.core.definition import load_standard
+from pipeline.excel.values import parse_count, parse_date, parse_number, text_of
+from pipeline.core.ids import valid_audit_id
+from pipeline.excel.names import (
     FORMAT_VERSION,
     REQUIRED_COVER,
     SPECIAL_BONUS,

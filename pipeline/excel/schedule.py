@@ -14,13 +14,13 @@ from pathlib import Path
 
 import python_calamine
 
-from pipeline.audit import AuditInfo
+from pipeline.core.audit import AuditInfo
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
-from pipeline.standard import Standard
-from pipeline.standard_load import all_standards
-from pipeline.validate_values import parse_date, text_of
-from pipeline.workbook_ids import valid_audit_id
+from pipeline.core.standard import Standard
+from pipeline.core.definition import all_standards
+from pipeline.excel.values import parse_date, text_of
+from pipeline.core.ids import valid_audit_id
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "org_name": ("组织名称", "受审核组织", "受审核组织名称", "受审核方", "机构名称", "企业名称", "单位名称", "组织",

@@ -10,8 +10,8 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from pipeline.i18n import t
-from pipeline.numbers import plain
-from pipeline.standard import Indicator, Level, Standard, Text
+from pipeline.core.numbers import plain
+from pipeline.core.standard import Indicator, Level, Standard, Text
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]

@@ -29,8 +29,8 @@ import python_calamine
 from pipeline.config import Limits
 from pipeline.errors import WorkbookError
 from pipeline.i18n import t
-from pipeline.validate_values import text_of
-from pipeline.workbook_names import LISTS_SHEET, META_SHEET, decode_columns, na_name, note_name, score_name
+from pipeline.excel.values import text_of
+from pipeline.excel.names import LISTS_SHEET, META_SHEET, decode_columns, na_name, note_name, score_name
 
 _LIMITS = Limits()
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -8,9 +8,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.audit import Audit, AuditInfo, Entries
-from pipeline.credit_code import check_character
-from pipeline.standard import Standard
+from pipeline.core.audit import Audit, AuditInfo, Entries
+from pipeline.core.credit_code import check_character
+from pipeline.core.standard import Standard
 
 ORGS = [
     ("北京云栈信息技术有限公司", "北京市海淀区中关村大街 27 号"),
@@ -81,7 +81,7 @@ def samples(standards: list[Standard], *, year: int | None = None) -> list[Sampl
     bad = out[0].audit
     info = AuditInfo(**{**bad.info.__dict__, "audit_id": f"DEMO-{year}-PROBLEMS",
                         "org_credit_code": "91110000MA0000000X"})
-    from pipeline.workbook_names import score_name
+    from pipeline.excel.names import score_name
 
     out.append(Sample(f"DEMO-{year}-PROBLEMS-{std.key}.xlsx", Audit(std.key, std.edition, info, bad.entries, {}),
                       problems={score_name(first.code): "8分", "org_name": ""}))
@@ -89,8 +89,8 @@ def samples(standards: list[Standard], *, year: int | None = None) -> list[Sampl
 
 
 def write_samples(standards: list[Standard], inbox: Path, scratch: Path, *, lang: str = "zh") -> list[Path]:
-    from pipeline.fill import fill_audit, fill_workbook
-    from pipeline.workbook import build_workbook
+    from pipeline.excel.fill import fill_audit, fill_workbook
+    from pipeline.excel.build import build_workbook
 
     inbox.mkdir(parents=True, exist_ok=True)
     scratch.mkdir(parents=True, exist_ok=True)

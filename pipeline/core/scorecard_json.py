@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from pipeline.audit import Audit
-from pipeline.scoring import ScoreCard
-from pipeline.standard import Level, Standard
+from pipeline.core.audit import Audit
+from pipeline.core.scoring import ScoreCard
+from pipeline.core.standard import Level, Standard
 
 
 def _num(value: Decimal | None) -> int | float | None:

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import jinja2
 
-from pipeline.audit import Audit
-from pipeline.charts import RateChart
+from pipeline.core.audit import Audit
+from pipeline.word.charts import RateChart
 from pipeline.config import Config
-from pipeline.docx_fast import PreparedDocx
+from pipeline.word.prepared import PreparedDocx
 from pipeline.errors import TemplateError
 from pipeline.i18n import t
-from pipeline.publish import safe_name
-from pipeline.qr import payload, qr_png
-from pipeline.render_context import build_context, chart_rows, report_number
+from pipeline.flow.publish import safe_name
+from pipeline.word.qr import payload, qr_png
+from pipeline.word.context import build_context, chart_rows, report_number
 from pipeline.resources import builtin_dir
-from pipeline.scoring import ScoreCard
-from pipeline.standard import Standard
+from pipeline.core.scoring import ScoreCard
+from pipeline.core.standard import Standard
 from pipeline.user_cache import cache_dir
 
 __all__ = ["CertificateInfo", "Renderer", "make_env", "report_number", "template_dirs"]

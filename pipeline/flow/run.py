@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.i18n import t
-from pipeline.inbox_filter import is_candidate
-from pipeline.job import Outcome, shown_name
-from pipeline.ledger import Ledger, now
+from pipeline.flow.inbox import is_candidate
+from pipeline.flow.job import Outcome, shown_name
+from pipeline.flow.ledger import Ledger, now
 from pipeline.lock import workspace_lock
-from pipeline.process import Processor
-from pipeline.publish import cleanup_staging
+from pipeline.flow.process import Processor
+from pipeline.flow.publish import cleanup_staging
 from pipeline.workspace import Workspace
 
 
@@ -59,7 +59,7 @@ def prepare(ws: Workspace) -> None:
 
 
 def refresh_register(ws: Workspace, lang: str) -> int:
-    from pipeline.register import write_register  # openpyxl: ~0.25 s to import, needed at the end only
+    from pipeline.flow.register import write_register  # openpyxl: ~0.25 s to import, needed at the end only
 
     ledger = Ledger(ws.state / "ledger.sqlite")
     try:

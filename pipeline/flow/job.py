@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.scoring import ScoreCard
+from pipeline.core.scoring import ScoreCard
 
 
 @dataclass(slots=True)  # a run keeps one per input for its summary: no __dict__ each

@@ -28,7 +28,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.inbox_filter import (
+from pipeline.flow.inbox import (
     Fingerprint,
     fingerprint,
     is_candidate,

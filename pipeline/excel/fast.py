@@ -29,9 +29,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.compat import safe_string
 from openpyxl.utils.datetime import to_excel
 
-from pipeline.audit import COVER_FIELDS, AuditInfo
-from pipeline.docx_fast import _Member, _pack, _zip
-from pipeline.standard import Standard
+from pipeline.core.audit import COVER_FIELDS, AuditInfo
+from pipeline.word.prepared import _Member, _pack, _zip
+from pipeline.core.standard import Standard
 
 GENERATED_AT = "generated_at"
 _MARK = "CPSLOT{}X"
@@ -73,7 +73,7 @@ class _Unsupported(Exception):
 
 
 def _prepare(std: Standard, lang: str) -> _Template | None:
-    from pipeline.workbook import _Builder
+    from pipeline.excel.build import _Builder
 
     marked = AuditInfo(**{f: _MARK.format(f) for f in COVER_FIELDS})
     wb = _Builder(std, marked, lang, generated_at=_MARK.format(GENERATED_AT)).build()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.audit import Audit
+from pipeline.core.audit import Audit
 from pipeline.config import Certificates
-from pipeline.render import CertificateInfo
-from pipeline.render_context import clean
-from pipeline.scoring import ScoreCard
-from pipeline.standard import Standard
-from pipeline.workbook_ids import short_code
+from pipeline.word.render import CertificateInfo
+from pipeline.word.context import clean
+from pipeline.core.scoring import ScoreCard
+from pipeline.core.standard import Standard
+from pipeline.core.ids import short_code
 
 
 def add_years(day: date, years: int) -> date:

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from pipeline.atomic import save_workbook
 from pipeline.i18n import t
-from pipeline.ledger import Ledger
+from pipeline.flow.ledger import Ledger
 
 COLUMNS = ("number", "organisation", "credit_code", "standard", "edition", "level", "total", "issue_date",
            "expiry_date", "surveillance_due", "audit_id", "provisional")

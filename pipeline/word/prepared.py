@@ -14,7 +14,7 @@ size is ``placeholders[name].size_emu`` so an image can be drawn at the right as
 
 What docxtpl does that this does not: ``InlineImage``/``Subdoc``/``RichText`` objects in the context
 (not used by certpipe's context; placeholders replace them), ``{%tc %}`` column loops (fix_tables) and
-rendering of the core properties. ``pipeline.template_check`` renders every template once through
+rendering of the core properties. ``pipeline.word.template_check`` renders every template once through
 here and parses the result, so a template that needs those is caught there.
 """
 

@@ -22,15 +22,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.certificates import issue, number_request
+from pipeline.core.certificates import issue, number_request
 from pipeline.config import Config
 from pipeline.errors import CertpipeError, LedgerError
-from pipeline.faults import crashpoint
+from pipeline.flow.faults import crashpoint
 from pipeline.i18n import t
-from pipeline.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy
-from pipeline.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
+from pipeline.flow.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy
+from pipeline.flow.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
 from pipeline.lock import file_lock
-from pipeline.publish import (
+from pipeline.flow.publish import (
     archive_copy,
     archive_original,
     fsync_dir,
@@ -41,8 +41,8 @@ from pipeline.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.scoring import score
-from pipeline.timelimit import TimeLimit, time_limit
+from pipeline.core.scoring import score
+from pipeline.flow.timelimit import TimeLimit, time_limit
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
@@ -65,7 +65,7 @@ class Processor:
     @property
     def renderer(self):
         if self._renderer is None:
-            from pipeline.render import Renderer
+            from pipeline.word.render import Renderer
 
             self._renderer = Renderer(self.config, workspace_templates=self.ws.templates)
         return self._renderer
@@ -176,7 +176,7 @@ class Processor:
             time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
 
     def _check(self, job: Job) -> None:
-        from pipeline.validate import Problem, validate_file
+        from pipeline.excel.checks import Problem, validate_file
 
         limits = self.config.limits
         started = time.monotonic()
@@ -225,7 +225,7 @@ class Processor:
     def _render(self, job: Job) -> None:
         """The documents, ``scorecard.json`` and ``.sha256`` in a folder of their own in staging;
         nothing is visible to users yet."""
-        from pipeline.scorecard_json import scorecard_dict
+        from pipeline.core.scorecard_json import scorecard_dict
 
         folder = job.folder = staging_dir(self.ws.outbox)  # beside, not inside, job.stage: see publish()
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
@@ -241,7 +241,7 @@ class Processor:
 
     def _rejection(self, job: Job) -> None:
         """A folder in staging with the original, ``problems.txt`` and a copy with the problems marked."""
-        from pipeline.annotate import annotate
+        from pipeline.excel.annotate import annotate
 
         folder = job.folder = staging_dir(self.ws.outbox)
         os.rename(job.stage / "original" / job.name, folder / job.name)
@@ -263,7 +263,7 @@ class Processor:
     def _pdfs(self, jobs: list[Job]) -> None:
         """Every document of the group in one LibreOffice call (start-up dominates a call: ~1 s,
         against ~0.15-0.26 s a document). Whoever got their PDFs goes on; only the others fail."""
-        from pipeline.pdf import convert_to_pdf
+        from pipeline.word.pdf import convert_to_pdf
 
         try:
             convert_to_pdf([f for job in jobs for f in job.files], instances=1, lang=self.lang)

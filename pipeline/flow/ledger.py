@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.errors import LedgerError
-from pipeline.timelimit import deferred
+from pipeline.flow.timelimit import deferred
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (

@@ -16,9 +16,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from pipeline.atomic import save_workbook
 from pipeline.errors import WorkbookError
 from pipeline.i18n import t
-from pipeline.validate import Problem
-from pipeline.workbook_names import LISTS_SHEET, META_SHEET
-from pipeline.workbook_style import (
+from pipeline.excel.checks import Problem
+from pipeline.excel.names import LISTS_SHEET, META_SHEET
+from pipeline.excel.style import (
     FONT,
     HEADER_FILL,
     HEADER_FONT,

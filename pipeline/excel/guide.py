@@ -8,8 +8,8 @@ from decimal import Decimal
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.i18n import t
-from pipeline.standard import Level, Standard
-from pipeline.workbook_style import (
+from pipeline.core.standard import Level, Standard
+from pipeline.excel.style import (
     BOLD,
     CENTER,
     HEADER_FILL,

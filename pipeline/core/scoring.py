@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from pipeline.audit import Entries
+from pipeline.core.audit import Entries
 from pipeline.i18n import t
-from pipeline.numbers import tidy
-from pipeline.standard import Indicator, Level, Standard, Text
+from pipeline.core.numbers import tidy
+from pipeline.core.standard import Indicator, Level, Standard, Text
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from pipeline.errors import DefinitionError, UnknownStandard
 from pipeline.i18n import t
 from pipeline.resources import builtin_dir
-from pipeline.standard import Standard
-from pipeline.standard_check import check_standard, format_loc
+from pipeline.core.standard import Standard
+from pipeline.core.standard_check import check_standard, format_loc
 
 Loc = tuple[str | int, ...]
 

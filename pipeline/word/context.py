@@ -26,12 +26,12 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from pipeline.audit import Audit
+from pipeline.core.audit import Audit
 from pipeline.config import Config
 from pipeline.i18n import t
-from pipeline.numbers import plain
-from pipeline.scoring import IndicatorScore, ScoreCard
-from pipeline.standard import Standard
+from pipeline.core.numbers import plain
+from pipeline.core.scoring import IndicatorScore, ScoreCard
+from pipeline.core.standard import Standard
 
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 INDENT = {"zh": "\u3000", "en": "\u2003"}

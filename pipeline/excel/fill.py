@@ -10,9 +10,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipeline.atomic import save_workbook
-from pipeline.audit import COVER_FIELDS, Audit
+from pipeline.core.audit import COVER_FIELDS, Audit
 from pipeline.i18n import t
-from pipeline.workbook_names import SPECIAL_BONUS, SPECIAL_DEDUCTIONS, na_name, note_name, score_name
+from pipeline.excel.names import SPECIAL_BONUS, SPECIAL_DEDUCTIONS, na_name, note_name, score_name
 
 
 def _cell_value(value: object) -> object:

@@ -19,14 +19,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.atomic import save_workbook, write_bytes
-from pipeline.audit import COVER_FIELDS, AuditInfo
+from pipeline.core.audit import COVER_FIELDS, AuditInfo
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
-from pipeline.standard import Indicator, Level, Part, Standard
-from pipeline.workbook_fast import workbook_bytes
-from pipeline.workbook_guide import write_guide
-from pipeline.workbook_ids import allocate_audit_id, short_code, valid_audit_id
-from pipeline.workbook_names import (
+from pipeline.core.standard import Indicator, Level, Part, Standard
+from pipeline.excel.fast import workbook_bytes
+from pipeline.excel.guide import write_guide
+from pipeline.core.ids import allocate_audit_id, short_code, valid_audit_id
+from pipeline.excel.names import (
     FORMAT_VERSION,
     LISTS_SHEET,
     META_SHEET,
@@ -39,7 +39,7 @@ from pipeline.workbook_names import (
     roles_for,
     score_name,
 )
-from pipeline.workbook_style import (
+from pipeline.excel.style import (
     BOLD,
     CENTER,
     HEADER_FILL,

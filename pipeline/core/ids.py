@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.standard import Standard
+from pipeline.core.standard import Standard
 
 _SAFE_ID = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._-]{0,63}$")
 

@@ -23,16 +23,16 @@ import jinja2
 from jinja2 import meta, nodes
 from lxml import etree
 
-from pipeline.audit import Audit, AuditInfo, Entries
+from pipeline.core.audit import Audit, AuditInfo, Entries
 from pipeline.config import Config
-from pipeline.docx_fast import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
+from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
 from pipeline.errors import CertpipeError, TemplateError
 from pipeline.i18n import t
-from pipeline.render import CertificateInfo, make_env, template_dirs
-from pipeline.render_context import build_context
-from pipeline.scoring import score
-from pipeline.standard import Standard
-from pipeline.standard_load import load_standard
+from pipeline.word.render import CertificateInfo, make_env, template_dirs
+from pipeline.word.context import build_context
+from pipeline.core.scoring import score
+from pipeline.core.standard import Standard
+from pipeline.core.definition import load_standard
 
 _P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 _P_START = re.compile(r"<w:p[ >]")
