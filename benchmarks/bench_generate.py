@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.core.definition import all_standards  # noqa: E402
 from pipeline.excel.build import build_workbook  # noqa: E402
+from pipeline.flow.standards import all_standards  # noqa: E402
 from tests.workbook_helpers import info  # noqa: E402
 
 

@@ -23,11 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.config import Config
+from pipeline.core.scoring import score
+from pipeline.flow.standards import all_standards
+from pipeline.word.context import chart_rows
 from pipeline.word.qr import payload, qr_png
 from pipeline.word.render import Renderer, find_template, make_env
-from pipeline.word.context import chart_rows
-from pipeline.core.scoring import score
-from pipeline.core.definition import all_standards
 from pipeline.word.template_check import SAMPLE_CERTIFICATE, sample_audit
 
 

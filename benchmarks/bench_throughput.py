@@ -72,8 +72,8 @@ def time_run(files: list[Path], workers: int, extra: tuple[str, ...] = (), comma
 class Naive:
     def __init__(self, out: Path) -> None:
         from pipeline.config import Config
+        from pipeline.flow.standards import all_standards
         from pipeline.word.render import Renderer
-        from pipeline.core.definition import all_standards
 
         self.out = out
         self.renderer = Renderer(Config())
@@ -86,12 +86,12 @@ class Naive:
         from openpyxl import load_workbook
 
         from pipeline.core.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+        from pipeline.core.scoring import score
+        from pipeline.excel.names import score_name
+        from pipeline.word.context import chart_rows
         from pipeline.word.qr import qr_png
         from pipeline.word.render import find_template
-        from pipeline.word.context import chart_rows
-        from pipeline.core.scoring import score
         from pipeline.word.template_check import SAMPLE_CERTIFICATE
-        from pipeline.excel.names import score_name
 
         wb = load_workbook(path)
 
@@ -121,14 +121,14 @@ _OUT: Path | None = None
 
 def _floor_init(out: str) -> None:
     global _OUT
-    from pipeline.word.prepared import _pack
     from pipeline.word.render import find_template
+    from pipeline.zipfiles import pack_member
 
     _OUT = Path(out)
     for kind in ("report", "certificate"):
         with zipfile.ZipFile(find_template(kind, None, "zh", None)) as zf:
             raw = [(i, zf.read(i.filename)) for i in zf.infolist()]
-        _TEMPLATES.append((raw, [_pack(i, blob, 6) for i, blob in raw]))
+        _TEMPLATES.append((raw, [pack_member(i, blob, 6) for i, blob in raw]))
 
 
 def floor_one(path: str, copy: bool = False) -> None:
@@ -136,7 +136,7 @@ def floor_one(path: str, copy: bool = False) -> None:
     (the floor of MEASUREMENTS.md), or with ``copy`` from members compressed once (strict floor)."""
     import python_calamine
 
-    from pipeline.word.prepared import _zip
+    from pipeline.zipfiles import zip_bytes
 
     wb = python_calamine.CalamineWorkbook.from_path(path)
     for name in wb.sheet_names:
@@ -145,7 +145,7 @@ def floor_one(path: str, copy: bool = False) -> None:
     for n, (raw, packed) in enumerate(_TEMPLATES):
         target = _OUT / f"{stem}-{n}.docx"
         if copy:
-            target.write_bytes(_zip(packed))
+            target.write_bytes(zip_bytes(packed))
         else:
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
                 for info, blob in raw:

@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.excel.samples import samples  # noqa: E402
-from pipeline.excel.fill import fill_audit  # noqa: E402
-from pipeline.core.definition import all_standards  # noqa: E402
 from pipeline.excel.build import build_workbook  # noqa: E402
+from pipeline.excel.fill import fill_audit  # noqa: E402
+from pipeline.excel.samples import samples  # noqa: E402
+from pipeline.flow.standards import all_standards  # noqa: E402
 
 
 def _proto_id(i: int) -> str:

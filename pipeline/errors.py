@@ -4,40 +4,39 @@ them as ``Problem`` values."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pipeline.i18n import Message
+
 
 class CertpipeError(Exception):
     """Base of every error certpipe raises on purpose. ``exit_code`` is what the CLI returns.
 
-    Raise it with text already in the user's language, or with a catalogue ``key`` (and ``params``)
-    that the CLI renders in the language the user chose."""
+    An error is data: a catalogue ``key`` and its ``params`` (``message`` is them as a ``Message``),
+    turned into words only where a person reads them (``render(lang)``; ``render_hint(lang)`` gives
+    the catalogue's ``<key>.hint`` or ``<key>_hint`` when there is one). ``str(err)`` is the Chinese
+    text, for logs and tracebacks."""
 
     exit_code = 2
 
-    def __init__(self, message: str = "", *, hint: str | None = None, key: str | None = None,
-                 params: dict | None = None) -> None:
+    def __init__(self, key: str, params: Mapping[str, object] | None = None) -> None:
         self.key = key
         self.params = dict(params or {})
-        self.message = message or (self.render("zh") if key else "")
-        self.hint = hint
-        super().__init__(self.message)
+        super().__init__(key)
 
-    def render(self, lang: str) -> str:
-        if self.key is None:
-            return self.message
-        from pipeline.i18n import t
+    @property
+    def message(self) -> Message:
+        return Message(self.key, self.params)
 
-        return t(self.key, lang, **self.params)
+    def render(self, lang: str = "zh") -> str:
+        return self.message.render(lang)
 
-    def render_hint(self, lang: str) -> str | None:
-        if self.key is None:
-            return self.hint
-        from pipeline.i18n import catalogue, t
-
-        hint_key = f"{self.key}.hint"
-        return t(hint_key, lang, **self.params) if hint_key in catalogue() else self.hint
+    def render_hint(self, lang: str = "zh") -> str | None:
+        return self.message.hint(lang) or None
 
     def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message}\n{self.hint}"
+        hint = self.render_hint("zh")
+        return self.render("zh") + (f"\n{hint}" if hint else "")
 
 
 class ConfigError(CertpipeError):
@@ -47,8 +46,8 @@ class ConfigError(CertpipeError):
 class DefinitionError(CertpipeError):
     """A standard definition cannot be loaded or is inconsistent. ``problems`` lists every finding."""
 
-    def __init__(self, message: str, problems: list | None = None, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, key: str, params: Mapping[str, object] | None = None, problems: list | None = None) -> None:
+        super().__init__(key, params)
         self.problems = list(problems or [])
 
 
@@ -57,9 +56,15 @@ class UnknownStandard(CertpipeError):
 
 
 class WorkbookError(CertpipeError):
-    """A file that cannot be read as a scoring workbook at all (not a zip, encrypted, .xls, ...)."""
+    """A file that cannot be read as a scoring workbook at all (not a zip, encrypted, .xls, ...);
+    ``sheet`` and ``cell`` where the trouble is, when it is in one place."""
 
     exit_code = 1
+
+    def __init__(self, key: str, params: Mapping[str, object] | None = None, *, sheet: str | None = None,
+                 cell: str | None = None) -> None:
+        super().__init__(key, params)
+        self.sheet, self.cell = sheet, cell
 
 
 class TemplateError(CertpipeError):
@@ -76,3 +81,14 @@ class LedgerError(CertpipeError):
 
 class WorkspaceBusy(CertpipeError):
     """Another certpipe process holds the workspace."""
+
+
+class InvalidWorkbook(CertpipeError):
+    """A workbook with problems where a valid one is needed (``score_file``); ``problems`` lists them."""
+
+    exit_code = 1
+
+    def __init__(self, path, problems: list) -> None:
+        super().__init__("err.invalid_workbook", {"path": path, "count": len(problems)})
+        self.path = path
+        self.problems = list(problems)

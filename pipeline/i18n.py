@@ -1,10 +1,20 @@
 """The one message catalogue: ``pipeline/messages/*.yaml``, each entry ``key: {zh: ..., en: ...}``
-with ``str.format`` fields. Code names a message by key; the words live in the catalogue."""
+with ``str.format`` fields. Code names a message by key; the words live in the catalogue.
+
+What certpipe finds or decides — a problem in a workbook, an error, a blocker, an outcome's note — is
+a ``Message``: a key and its parameters, kept as data (in the ledger too) and turned into words only
+where a person reads them (``Message.render(lang)``: the CLI, the report, the annotated workbook, the
+console). A parameter may itself be a ``Message`` (a field's label), rendered in the same language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,4 +37,55 @@ def t(key: str, lang: str = "zh", /, **params: object) -> str:
     """The message ``key`` in ``lang`` (falling back to Chinese) with ``params`` filled in."""
     texts = catalogue()[key]
     template = texts.get(lang) or texts["zh"]
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{k: v.render(lang) if isinstance(v, Message) else v for k, v in params.items()})
+
+
+def hint_key(key: str) -> str | None:
+    """The catalogue's hint for ``key`` (``key.hint`` or ``key_hint``), if it has one."""
+    for candidate in (f"{key}.hint", f"{key}_hint"):
+        if candidate in catalogue():
+            return candidate
+    return None
+
+
+def _plain(value: object) -> Any:
+    """A parameter as JSON can keep it (the ledger stores messages as JSON)."""
+    if isinstance(value, Message):
+        return {"$msg": value.to_json()}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (Decimal, float, date, Path)):
+        return str(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A catalogue key and its parameters: words only when ``render``-ed."""
+
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, lang: str = "zh") -> str:
+        return t(self.key, lang, **self.params)
+
+    def hint(self, lang: str = "zh") -> str:
+        """The hint that goes with this message ("" when the catalogue has none)."""
+        key = hint_key(self.key)
+        return t(key, lang, **self.params) if key else ""
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Message:
+        params = {k: cls.from_json(v["$msg"]) if isinstance(v, dict) and "$msg" in v else v
+                  for k, v in (data.get("params") or {}).items()}
+        return cls(str(data["key"]), params)
+
+
+def msg(key: str, /, **params: object) -> Message:
+    """``msg("val.score_empty", code="4.1")``: a ``Message`` in the shape code reads best."""
+    return Message(key, params)

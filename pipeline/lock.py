@@ -55,14 +55,14 @@ except ImportError:  # Windows
 
 def _who(ws: Workspace) -> str:
     try:
-        return (ws.state / "lock.info").read_text(encoding="utf-8").strip() or "?"
+        return (ws.lock_info).read_text(encoding="utf-8").strip() or "?"
     except OSError:
         return "?"
 
 
 def holder(ws: Workspace) -> str | None:
     """Who holds the workspace (``pid 123 watch``), or None when it is free."""
-    path = ws.state / "lock"
+    path = ws.lock_file
     if not path.exists():
         return None
     with open(path, "a+b") as fh:
@@ -75,11 +75,11 @@ def holder(ws: Workspace) -> str | None:
 @contextmanager
 def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
     ws.state.mkdir(parents=True, exist_ok=True)
-    fh = open(ws.state / "lock", "a+b")  # noqa: SIM115 - held for the whole block
+    fh = open(ws.lock_file, "a+b")  # noqa: SIM115 - held for the whole block
     try:
         if not _try_lock(fh):
             raise WorkspaceBusy(key="err.workspace_busy", params={"other": _who(ws), "root": ws.root})
-        (ws.state / "lock.info").write_text(f"pid {os.getpid()} {what}", encoding="utf-8")
+        (ws.lock_info).write_text(f"pid {os.getpid()} {what}", encoding="utf-8")
         yield
     finally:
         fh.close()

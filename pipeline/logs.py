@@ -40,9 +40,9 @@ class TextFormatter(logging.Formatter):
 
 def setup_logging(ws: Workspace, *, verbosity: int = 0, fmt: str = "text") -> Path:
     """Console (stderr) at WARNING, INFO with -v, DEBUG with -vv, ERROR with -q; the file at INFO."""
-    folder = ws.root / "logs"
+    folder = ws.logs
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "certpipe.log"
+    path = ws.log_file
     formatter = JsonFormatter() if fmt == "json" else TextFormatter()
     for handler in list(log.handlers):
         log.removeHandler(handler)

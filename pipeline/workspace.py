@@ -1,6 +1,6 @@
 """The workspace: the folder that holds ``inbox/ outbox/ archive/ standards/ templates/`` and an
 optional ``certpipe.toml``. Chosen by ``--workspace``, else ``$CERTPIPE_WORKSPACE``, else the
-current directory."""
+current directory. Every path certpipe uses is named here, nowhere else."""
 
 from __future__ import annotations
 
@@ -62,3 +62,38 @@ class Workspace:
     def state(self) -> Path:
         """certpipe's own files (ledger, lock, logs, scratch space on the outbox's filesystem)."""
         return self.root / ".certpipe"
+
+    @property
+    def ledger(self) -> Path:
+        """The system of record (SQLite)."""
+        return self.state / "ledger.sqlite"
+
+    @property
+    def register(self) -> Path:
+        return self.outbox / "register.xlsx"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "certpipe.log"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held by the one driver (``run`` or ``watch``) of the workspace; ``lock_info`` says who."""
+        return self.state / "lock"
+
+    @property
+    def lock_info(self) -> Path:
+        return self.state / "lock.info"
+
+    def publish_lock(self, dest: Path) -> Path:
+        """The lock file of workers publishing to ``dest`` (revisions of one audit, same-named rejections)."""
+        return self.state / "locks" / f"{dest.parent.name}.{dest.name}.lock"
+
+    @property
+    def scratch(self) -> Path:
+        """Scratch space of the workspace's own (the demo's blank workbooks)."""
+        return self.state / "scratch"

@@ -8,10 +8,10 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.excel.annotate import annotate, problems_text
 from pipeline.errors import WorkbookError
-from pipeline.excel.checks import validate_file
+from pipeline.excel.annotate import annotate, problems_text
 from pipeline.excel.style import INPUT_FILL, PROBLEM_FILL
+from pipeline.flow.check_file import validate_file
 from tests.workbook_helpers import WORKBOOKS
 
 SRC = WORKBOOKS / "lo-problems-qhxc002.xlsx"

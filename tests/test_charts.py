@@ -11,8 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from pipeline.word.charts import RateChart, _shorten
 from pipeline.errors import RenderError
+from pipeline.word.charts import RateChart, _shorten
 from pipeline.word.qr import BORDER, parse, payload, qr_png, verify_link
 
 ROWS = [("A 售后服务体系", Decimal("95.71")), ("B 商品服务", Decimal("55")), ("C 顾客服务", Decimal("100"))]
@@ -148,9 +148,8 @@ def test_qr_code_is_utf8_bytes_whatever_the_text(org):
 def test_without_a_home_folder_nothing_is_cached_and_charts_still_draw(monkeypatch):
     from pathlib import Path
 
-    from pipeline.word import pdf
-
     from pipeline import user_cache
+    from pipeline.word import pdf
 
     def no_home():
         raise RuntimeError("Could not determine home directory.")

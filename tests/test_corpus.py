@@ -21,12 +21,12 @@ from docx import Document
 from openpyxl import load_workbook
 
 from pipeline.config import Config
+from pipeline.core.text import clean
+from pipeline.filenames import safe_name
+from pipeline.flow.check_file import validate_file
 from pipeline.flow.job import shown_name
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.process import Processor
-from pipeline.flow.publish import safe_name
-from pipeline.word.context import clean
-from pipeline.excel.checks import validate_file
 from pipeline.flow.watcher import InboxWatcher
 from pipeline.workspace import Workspace
 

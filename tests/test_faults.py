@@ -255,23 +255,23 @@ def test_a_corrupt_ledger_is_a_clear_error_and_loses_nothing(tmp_path):
 
 
 def test_the_time_limit_per_file_rejects_a_file_too_slow_to_read(tmp_path, monkeypatch):
-    import pipeline.excel.checks
+    import pipeline.flow.check_file
     from pipeline.config import Limits
 
     ws = make_ws(tmp_path)
     path = workbook(ws, "slow.xlsx", sample_audit(audit_id="S-1"))
-    real = pipeline.excel.checks.validate_file
+    real = pipeline.flow.check_file.validate_file
 
     def slow(*args, **kw):  # a file whose reading never ends (pure Python: interrupted at once)
         while True:
             time.sleep(0.01)
 
-    monkeypatch.setattr(pipeline.excel.checks, "validate_file", slow)
+    monkeypatch.setattr(pipeline.flow.check_file, "validate_file", slow)
     processor = Processor(ws, Config(limits=Limits(seconds_per_file=0.3)))
     outcome = processor.process(path)  # returns at all: the endless read was interrupted
     assert outcome.status == "rejected" and "时间上限（0.3 秒）" in outcome.problems[0]
     assert "seconds_per_file" in (ws.root / outcome.output / "problems.txt").read_text(encoding="utf-8")
-    monkeypatch.setattr(pipeline.excel.checks, "validate_file", real)
+    monkeypatch.setattr(pipeline.flow.check_file, "validate_file", real)
     check_consistent(ws, ["slow.xlsx"], register=False)
 
 

@@ -10,12 +10,12 @@ from decimal import Decimal as D
 
 import pytest
 
+from pipeline.core.scoring import score
+from pipeline.excel.build import build_workbook
 from pipeline.excel.fill import fill_workbook
 from pipeline.excel.intake import read_workbook
-from pipeline.core.scoring import score
-from pipeline.core.definition import load_standard
-from pipeline.excel.checks import validate_file
-from pipeline.excel.build import build_workbook
+from pipeline.flow.check_file import validate_file
+from pipeline.flow.standards import load_standard
 from tests.workbook_helpers import WORKBOOKS, edit, info
 
 # Hand-computed: the entries and the expected total and level of each standard.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.excel.checks import validate_file
 from pipeline.excel.names import META_SHEET
+from pipeline.flow.check_file import validate_file
 from tests.test_pipeline import make_ws, sample_audit, workbook
 
 

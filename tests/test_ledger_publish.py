@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from pipeline.filenames import safe_name
 from pipeline.flow.ledger import Ledger, Numbering
-from pipeline.flow.publish import archive_original, cleanup_staging, publish, safe_name, staging_dir
+from pipeline.flow.publish import archive_original, cleanup_staging, publish, staging_dir
 from pipeline.flow.register import write_register
 
 

@@ -9,12 +9,13 @@ from datetime import date
 
 import pytest
 
-from pipeline.word import pdf
 from pipeline.config import Config
-from pipeline.errors import RenderError
-from pipeline.word.render import CertificateInfo, Renderer
+from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
-from pipeline.core.definition import load_standard
+from pipeline.errors import RenderError
+from pipeline.flow.standards import load_standard
+from pipeline.word import pdf
+from pipeline.word.render import Renderer
 from pipeline.word.template_check import sample_audit
 
 CERT = CertificateInfo("CP-2025-PDF-00007", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
@@ -69,7 +70,7 @@ def test_missing_libreoffice_is_a_clear_error_before_any_work(monkeypatch, tmp_p
     doc.write_bytes(b"not converted")
     with pytest.raises(RenderError) as err:
         pdf.convert_to_pdf([doc])
-    assert "LibreOffice" in err.value.message and "libreoffice-writer" in str(err.value)
+    assert "LibreOffice" in err.value.render() and "libreoffice-writer" in str(err.value)
     assert err.value.key == "pdf.no_soffice" and "libreoffice-writer" in err.value.render_hint("en")
     assert list(tmp_path.iterdir()) == [doc]
 
@@ -79,7 +80,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(pdf, "installed_font_families", lambda: {"DejaVu Sans"})
     with pytest.raises(RenderError) as err:
         pdf.require_pdf_tools("en")
-    assert "Noto Serif CJK SC" in err.value.message and "fonts-noto-cjk" in str(err.value)
+    assert "Noto Serif CJK SC" in err.value.render() and "fonts-noto-cjk" in str(err.value)
 
 
 def test_batches_spread_work_and_never_share_a_name(tmp_path):
@@ -93,8 +94,8 @@ def test_batches_spread_work_and_never_share_a_name(tmp_path):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_run_with_pdf_converts_a_chunk_in_one_call_and_publishes_pdfs(tmp_path):
-    from pipeline.flow.run import run_inbox
     from pipeline.config import Config
+    from pipeline.flow.run import run_inbox
     from tests.test_pipeline import make_ws, sample_audit, workbook
 
     ws = make_ws(tmp_path)

@@ -17,15 +17,15 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from pipeline.core.audit import Audit
-from pipeline.flow.run import run_inbox
 from pipeline.config import Config
+from pipeline.core.audit import Audit
+from pipeline.excel.build import build_workbook
+from pipeline.excel.fill import fill_audit
 from pipeline.excel.samples import entries_for, samples, write_samples
 from pipeline.flow.faults import POINTS
-from pipeline.excel.fill import fill_audit
 from pipeline.flow.ledger import Ledger
-from pipeline.core.definition import all_standards, load_standard
-from pipeline.excel.build import build_workbook
+from pipeline.flow.run import run_inbox
+from pipeline.flow.standards import all_standards, load_standard
 from pipeline.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,8 +331,8 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
 
 
 def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_finished(tmp_path: Path):
-    from pipeline.flow.run import _finished_meanwhile
     from pipeline.flow.ledger import now
+    from pipeline.flow.run import _finished_meanwhile
 
     ws = make_ws(tmp_path)
     began = now()
@@ -381,8 +381,8 @@ def test_a_revision_that_fails_after_replacing_the_folder_loses_nothing_publishe
     start's clean-up finds it (it used to be parked inside the input's scratch folder, which is
     deleted when the input fails)."""
     import pipeline.flow.publish
-    from pipeline.flow.run import prepare
     from pipeline.flow.process import Processor
+    from pipeline.flow.run import prepare
 
     ws = make_ws(tmp_path)
     workbook(ws, "a.xlsx", sample_audit(audit_id="P-1", target="75"))

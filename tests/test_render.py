@@ -17,14 +17,15 @@ import zxingcpp
 from docxtpl import DocxTemplate
 from PIL import Image
 
-from pipeline.core.audit import Audit, Entries
 from pipeline.config import Config, Issuer
-from pipeline.errors import TemplateError
-from pipeline.word.qr import parse
-from pipeline.word.render import CertificateInfo, Renderer, find_template, make_env, report_number
-from pipeline.word.context import fmt_num
+from pipeline.core.audit import Audit, Entries
+from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
-from pipeline.core.definition import all_standards, load_standard
+from pipeline.errors import TemplateError
+from pipeline.flow.standards import all_standards, load_standard
+from pipeline.word.context import fmt_num, report_number
+from pipeline.word.qr import parse
+from pipeline.word.render import Renderer, find_template, make_env
 from pipeline.word.template_check import sample_audit
 
 HOSTILE = 'R&D <北京> "分公司" {{ x }} & Co.'

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.audit import Entries
+from pipeline.core.definition import parse_definition
 from pipeline.core.scoring import round_half_up, score
-from pipeline.core.definition import load_standard, parse_definition
+from pipeline.flow.standards import load_standard
 from tests.conftest import FIXTURES
 
 ISI = load_standard("info-system-integration")

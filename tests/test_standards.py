@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.definition import check_file, definition_paths, load_standard, parse_definition
+from pipeline.core.definition import parse_definition
+from pipeline.flow.standards import check_file, definition_paths, load_standard
 from tests.conftest import FIXTURES
 
 BUILTIN = ["gbt27922-2011", "info-system-integration", "qhxc002-2018", "qhxc013-2018"]

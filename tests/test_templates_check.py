@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline import check_template
 from pipeline.cli.app import app
 from pipeline.resources import builtin_dir
-from pipeline.word.template_check import check_template, default_templates
+from pipeline.word.template_check import default_templates
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 

@@ -9,10 +9,10 @@ from decimal import Decimal as D
 import pytest
 
 from pipeline.core.credit_code import check_character, credit_code_problem
-from pipeline.excel.fill import fill_workbook
-from pipeline.core.definition import load_standard
-from pipeline.excel.checks import validate_file
 from pipeline.excel.build import build_workbook
+from pipeline.excel.fill import fill_workbook
+from pipeline.flow.check_file import validate_file
+from pipeline.flow.standards import load_standard
 from tests.workbook_helpers import edit, full_scores, info
 
 GBT = load_standard("gbt27922-2011")

@@ -12,9 +12,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipeline.excel.fill import fill_workbook
-from pipeline.flow.ledger import Ledger
-from pipeline.core.definition import load_standard
 from pipeline.excel.names import score_name
+from pipeline.flow.ledger import Ledger
+from pipeline.flow.standards import load_standard
 from pipeline.workspace import Workspace
 from tests.test_pipeline import make_ws, sample_audit, workbook
 

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 
 from pipeline.core.audit import AuditInfo
 from pipeline.errors import CertpipeError
-from pipeline.core.definition import all_standards
 from pipeline.excel.build import build_workbook
 from pipeline.excel.fast import workbook_bytes
 from pipeline.excel.names import META_SHEET
+from pipeline.flow.standards import all_standards
 from tests.workbook_helpers import info
 
 STANDARDS = all_standards()

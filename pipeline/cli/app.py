@@ -165,6 +165,15 @@ def settings(ctx: typer.Context) -> Settings:
     return ctx.find_root().obj
 
 
+def use_lang(ctx: typer.Context, lang: str | None) -> str:
+    """A command's own ``--lang`` (``new``, ``validate``, ``score``) over the global one: for what it
+    prints, and for an error that ends it."""
+    chosen = lang or settings(ctx).lang
+    settings(ctx).lang = chosen
+    _CURRENT["lang"] = chosen
+    return chosen
+
+
 out = Console(highlight=False, soft_wrap=True)
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from enum import StrEnum
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +13,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline import api
 from pipeline.cli.app import app, out, settings
-from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
-from pipeline.flow.job import Outcome
-from pipeline.flow.ledger import Ledger
-from pipeline.logs import log, log_outcome, setup_logging
+from pipeline.logs import setup_logging
 from pipeline.workspace import Workspace
 
 
@@ -37,14 +33,14 @@ SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (c
 STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "failed": "bold red"}
 
 
-def _workspace(s) -> tuple[Workspace, Config]:
-    """The workspace and its configuration (checked before the command started)."""
+def _workspace(s) -> Workspace:
+    """The workspace (its configuration was checked before the command started)."""
     if not s.workspace.root.is_dir():
         raise ConfigError(key="run.no_workspace", params={"path": s.workspace.root})
-    return s.workspace, s.config or load_config(s.workspace.config_file)
+    return s.workspace
 
 
-def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
+def _summary(outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
     table = Table(title=t("run.summary", lang, seconds=f"{seconds:.1f}"))
     for col in ("file", "status", "audit", "result", "output"):
         table.add_column(t(f"run.col.{col}", lang), overflow="fold")
@@ -68,26 +64,33 @@ def _summary(outcomes: list[Outcome], seconds: float, lang: str) -> None:
     out.print(t("run.counts", lang, **counts))
 
 
-def run_once(ws: Workspace, config: Config, *, lang: str, pdf: bool, workers: int) -> list[Outcome]:
-    from pipeline.flow.run import run_inbox
+def _progress():
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=out, transient=True)
 
-    if pdf:
-        from pipeline.word.pdf import require_pdf_tools
 
-        require_pdf_tools()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=out, transient=True)
+def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int | None = None,
+             demo_dir: Path | None = None) -> list[api.Outcome]:
+    """``run`` (or, with ``demo_dir``, ``demo``) with a progress bar and the summary table."""
+    progress = _progress()
     task = None
     with progress:
         def start(total: int) -> None:
             nonlocal task
             task = progress.add_task(t("run.progress", lang), total=total)
 
-        def done(outcome: Outcome) -> None:
-            log_outcome(outcome)
+        def done(outcome: api.Outcome) -> None:
             progress.advance(task)
 
-        result = run_inbox(ws, config, lang=lang, pdf=pdf, workers=workers, on_start=start, on_done=done)
+        if demo_dir is not None:
+            def written(ws: Workspace, paths: list[Path]) -> None:
+                progress.console.print(t("demo.written", lang, count=len(paths), inbox=ws.inbox))
+
+            demo = api.make_demo(demo_dir, lang=lang, pdf=bool(pdf), on_samples=written, on_start=start,
+                                 on_done=done)
+            ws, result = demo.workspace, demo.result
+        else:
+            result = api.run_inbox(ws, lang=lang, pdf=pdf, workers=workers, on_start=start, on_done=done)
     if result.outcomes:
         _summary(result.outcomes, result.seconds, lang)
     else:
@@ -107,10 +110,9 @@ def run(
 
     Process everything in the inbox once; exit 0 all accepted, 1 any rejected, 2 configuration error."""
     s = settings(ctx)
-    ws, config = _workspace(s)
+    ws = _workspace(s)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    outcomes = run_once(ws, config, lang=s.lang, pdf=config.run.pdf if pdf is None else pdf,
-                        workers=workers or config.run.workers)
+    outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers)
     bad = any(o.status in ("rejected", "failed") for o in outcomes)
     raise typer.Exit(1 if bad else 0)
 
@@ -126,51 +128,31 @@ def watch(
     """持续监视收件箱：先处理积压文件，然后逐个处理新放入的评分表，Ctrl-C 或 SIGTERM 结束。
 
     Watch the inbox: process the backlog, then each workbook as it settles, until Ctrl-C / SIGTERM."""
-    from pipeline.flow.run import prepare, refresh_register
-    from pipeline.lock import workspace_lock
-    from pipeline.flow.process import Processor
-    from pipeline.flow.watcher import InboxWatcher, stop_on_signals
-
     s = settings(ctx)
     lang = s.lang
-    ws, config = _workspace(s)
-    use_pdf = config.run.pdf if pdf is None else pdf
+    ws = _workspace(s)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    if use_pdf:
-        from pipeline.word.pdf import require_pdf_tools
 
-        require_pdf_tools()
-    with workspace_lock(ws, "watch"):
-        prepare(ws)
-        processor = Processor(ws, config, lang=lang, pdf=use_pdf)
-
-        def handle(path: Path) -> bool:
-            try:
-                outcome = processor.process(path)
-            except CertpipeError as exc:  # disk full, ledger busy...: said plainly, tried again later
-                log.warning("%s: %s", path.name, exc.render(lang))
-                out.print("[red]✗[/] " + escape(f"{path.name}: {exc.render(lang)}"), highlight=False)
-                return False
-            log_outcome(outcome)
-            style = STATUS_STYLE.get(outcome.status, "")
-            detail = outcome.problems[0] if outcome.problems else (outcome.level or outcome.note or "")
-            out.print(f"[{style}]{t(f'status.{outcome.status}', lang)}[/] "
-                      + escape(f"{outcome.name} {outcome.audit_id or ''} {outcome.total or ''} {detail}"),
-                      highlight=False)
-            return outcome.status in ("done", "rejected", "duplicate")
-
+    def ready() -> None:
         out.print(t("watch.started", lang, inbox=ws.inbox))
-        stop = threading.Event()
-        try:
-            with stop_on_signals(stop):
-                InboxWatcher(ws.inbox, handle, settle=config.watch.settle_seconds if settle is None else settle,
-                             poll=config.watch.poll if poll is None else poll).run(
-                    stop, on_idle=lambda: refresh_register(ws, lang))
-        except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the file in hand is redone next time
-            pass
-        finally:
-            processor.close()
-        out.print(t("watch.stopped", lang))
+
+    def outcome(o: api.Outcome) -> None:
+        style = STATUS_STYLE.get(o.status, "")
+        detail = o.problems[0] if o.problems else (o.level or o.note or "")
+        out.print(f"[{style}]{t(f'status.{o.status}', lang)}[/] "
+                  + escape(f"{o.name} {o.audit_id or ''} {o.total or ''} {detail}"), highlight=False)
+
+    def error(path: Path, exc: CertpipeError) -> None:  # disk full, ledger busy...: said, tried again later
+        out.print("[red]✗[/] " + escape(f"{path.name}: {exc.render(lang)}"), highlight=False)
+
+    stop = threading.Event()
+    try:
+        with api.stop_on_signals(stop):
+            api.watch_inbox(ws, stop=stop, lang=lang, pdf=pdf, settle=settle, poll=poll, on_ready=ready,
+                            on_outcome=outcome, on_error=error)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the file in hand is redone next time
+        pass
+    out.print(t("watch.stopped", lang))
 
 
 @app.command(short_help="账本：每个输入的结果 / what happened to every input")
@@ -182,11 +164,7 @@ def ledger(
 ) -> None:
     """列出账本：每个输入文件的处理结果 / list what happened to every input."""
     s = settings(ctx)
-    path = s.workspace.state / "ledger.sqlite"
-    rows = []
-    if path.exists():
-        with Ledger(path) as ledger:
-            rows = ledger.rows(status.value if status else None)
+    rows = api.ledger_rows(s.workspace, status.value if status else None)
     if as_json:
         print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
         return
@@ -200,20 +178,6 @@ def ledger(
     out.print(table)
 
 
-def init_workspace(root: Path) -> tuple[Workspace, Config]:
-    """Make the workspace's folders and a commented certpipe.toml; an existing certpipe.toml is
-    checked first, so a broken one stops before anything is made."""
-    root = root.resolve()
-    config = load_config(root / "certpipe.toml")
-    ws = Workspace.configured(root, config)
-    for folder in (ws.inbox, ws.outbox, ws.archive, ws.standards, ws.templates):
-        folder.mkdir(parents=True, exist_ok=True)
-    if not ws.config_file.exists():
-        ws.config_file.write_text(files("pipeline").joinpath("certpipe.toml").read_text(encoding="utf-8"),
-                                  encoding="utf-8")
-    return ws, config
-
-
 @app.command(short_help="创建空工作区 / make an empty workspace")
 def init(
     ctx: typer.Context,
@@ -221,7 +185,7 @@ def init(
 ) -> None:
     """创建空工作区（含带注释的 certpipe.toml）/ make an empty workspace with a commented certpipe.toml."""
     s = settings(ctx)
-    ws, _ = init_workspace(directory)
+    ws = api.init_workspace(directory)
     out.print(t("init.done", s.lang, path=ws.root))
 
 
@@ -234,18 +198,9 @@ def demo(
     """演示：创建工作区，为每个内置标准写入已填写的样例评分表并处理，然后说明去哪里看结果。
 
     Demo: a workspace with filled sample audits for every built-in standard, processed."""
-    from pipeline.excel.samples import write_samples
-    from pipeline.core.definition import all_standards
-
     s = settings(ctx)
     lang = s.lang
-    ws, config = init_workspace(directory)
+    ws = api.init_workspace(directory)  # checked and made before logging goes into it
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    standards = all_standards(None, lang)
-    scratch = ws.state / "demo-scratch"
-    written = write_samples(standards, ws.inbox, scratch, lang=lang)
-    shutil.rmtree(scratch, ignore_errors=True)
-    out.print(t("demo.written", lang, count=len(written), inbox=ws.inbox))
-    run_once(ws, config, lang=lang, pdf=pdf, workers=config.run.workers)
-    out.print(t("demo.look", lang, outbox=ws.outbox, rejected=ws.rejected, register=ws.outbox / "register.xlsx",
-                root=ws.root))
+    run_once(ws, lang=lang, pdf=pdf, demo_dir=directory)
+    out.print(t("demo.look", lang, outbox=ws.outbox, rejected=ws.rejected, register=ws.register, root=ws.root))

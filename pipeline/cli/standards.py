@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
+from pipeline import api
 from pipeline.cli.app import Group, app, out, report_checks, settings
-from pipeline.i18n import t
 from pipeline.core.numbers import plain
 from pipeline.core.standard import Indicator, Level, Standard
-from pipeline.core.definition import all_standards, check_file, definition_paths, load_standard
+from pipeline.i18n import t
 
 standards_app = typer.Typer(
     cls=Group, help="标准定义：列出、查看、检查 / standard definitions: list, show, check", no_args_is_help=True
@@ -37,7 +37,7 @@ def list_(ctx: typer.Context) -> None:
     table = Table(title=t("cli.standards_title", lang))
     for col in ("key", "code", "title", "max", "levels", "status"):
         table.add_column(t(f"cli.col.{col}", lang), overflow="fold")
-    for std in all_standards(s.workspace.root, lang):
+    for std in api.list_standards(s.workspace):
         table.add_row(std.key, std.code, std.title.get(lang), plain(std.max),
                       _levels_text(std.levels, lang), _status(std, lang))
     out.print(table)
@@ -58,7 +58,7 @@ def show(
     """显示一个标准：指标树与分值、评分档次、等级 / show a standard: indicator tree, bands, levels."""
     s = settings(ctx)
     lang = s.lang
-    std = load_standard(key, s.workspace.root, lang)
+    std = api.load_standard(key, s.workspace)
     out.print(f"[bold]{std.code}[/] {std.title.get(lang)}  ({t('cli.edition', lang)} {std.edition})")
     out.print(f"{t('cli.col.status', lang)}: {_status(std, lang)}")
     if std.provisional:
@@ -103,6 +103,6 @@ def check(
     Check definitions and report every problem at once (YAML path and line); exit 1 on any."""
     s = settings(ctx)
     lang = s.lang
-    files = list(paths) if paths else list(definition_paths(s.workspace.root).values())
-    failed = report_checks(((path, [str(p) for p in check_file(path, lang)]) for path in files), lang)
+    files = list(paths) if paths else list(api.definition_files(s.workspace).values())
+    failed = report_checks(((path, [str(p) for p in api.check_definition(path, lang)]) for path in files), lang)
     raise typer.Exit(1 if failed else 0)

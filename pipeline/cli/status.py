@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipeline import api
 from pipeline.cli.app import app, out, settings
 from pipeline.i18n import t
-from pipeline.flow.ledger import Ledger
 
 
 @app.command(short_help="工作区状态 / workspace status")
@@ -21,24 +21,16 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """工作区状态：收件箱待处理、今日处理、最近错误、是否有监视进程、配置是否有效 / workspace status."""
-    from pipeline.flow.run import inbox_files  # batch and lock need POSIX locking (fcntl): imported when used,
-    from pipeline.lock import holder  # so that the other commands still load where fcntl is missing
-
     s = settings(ctx)
     ws, lang = s.workspace, s.lang
-    waiting = [p.name for p in inbox_files(ws)] if ws.inbox.is_dir() else []
-    path = ws.state / "ledger.sqlite"
-    rows = []
-    if path.exists():
-        with Ledger(path) as ledger:
-            rows = ledger.rows()
+    state = api.workspace_status(ws)
+    waiting, rows, held = state.waiting, state.rows, state.held_by
     today = date.today().isoformat()
     done_today = [r for r in rows if (r.finished_at or "").startswith(today)]
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
     in_progress = sum(1 for r in rows if r.status == "processing")
     errors = [r for r in rows if r.status == "rejected"][-5:]
-    held = holder(ws)
-    log_file = ws.root / "logs" / "certpipe.log"
+    log_file = ws.log_file
     config_error = s.config_error.render(lang) if s.config_error else None
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline import api
 from pipeline.cli.app import Group, app, out, report_checks, settings
 from pipeline.i18n import t
 
@@ -24,15 +25,14 @@ def check(
 
     Check Word templates: undeclared variables, tags Word split across runs, unknown filters, each
     with the template and paragraph; exit 1 on any."""
-    from pipeline.word.template_check import check_template, default_templates
-
     s = settings(ctx)
     lang = s.lang
     root = s.workspace.root
-    items = [(p, None) for p in paths] if paths else default_templates(root)
+    items = [(p, None) for p in paths] if paths else api.template_files(root)
     if not items:
         out.print(t("check.none_found", lang))
         raise typer.Exit(1)
-    failed = report_checks(((path, [p.format(lang) for p in check_template(path, lang, std_key=key, workspace=root)])
-                            for path, key in items), lang)
+    found = ((path, [p.format(lang) for p in api.check_template(path, lang, std_key=key, workspace=root)])
+             for path, key in items)
+    failed = report_checks(found, lang)
     raise typer.Exit(1 if failed else 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,27 +10,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.core.audit import AuditInfo
-from pipeline.cli.app import _CURRENT, app, out, settings
-from pipeline.config import load_config
-from pipeline.errors import CertpipeError
-from pipeline.i18n import t
+from pipeline import api
+from pipeline.cli.app import app, out, settings, use_lang
 from pipeline.core.numbers import plain
 from pipeline.core.scorecard_json import scorecard_json
 from pipeline.core.scoring import score as score_audit
-from pipeline.core.definition import load_standard
-from pipeline.core.ids import allocate_audit_id, valid_audit_id
+from pipeline.errors import CertpipeError
+from pipeline.i18n import t
 
 if TYPE_CHECKING:
-    from pipeline.excel.checks import Checked
+    from pipeline.api import Checked
 
 
 def _lang(ctx: typer.Context, lang: str | None) -> str:
-    chosen = lang or settings(ctx).lang
-    if chosen not in ("zh", "en"):
+    if lang not in (None, "zh", "en"):
         raise typer.BadParameter("zh | en", param_hint="--lang")
-    _CURRENT["lang"] = chosen
-    return chosen
+    return use_lang(ctx, lang)
 
 
 LangOption = Annotated[str | None, typer.Option("--lang", help="语言 zh|en（默认全局 --lang）/ language")]
@@ -61,76 +55,34 @@ def new(
     lang = _lang(ctx, lang)
     if schedule is not None:
         if key or org or audit_id:
-            raise CertpipeError(t("wbcli.schedule_exclusive", lang))
+            raise CertpipeError(key="wbcli.schedule_exclusive")
         raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, lang))
     if not key or not org:
-        raise CertpipeError(t("wbcli.need_key_org", lang), hint=t("wbcli.need_key_org_hint", lang))
-    std = load_standard(key, s.workspace.root, lang)
-    if audit_id is not None and not valid_audit_id(audit_id):
-        raise CertpipeError(t("wbcli.bad_audit_id", lang, value=audit_id))
-    from pipeline.excel.build import build_workbook
-
-    into_folder = output is not None and output.is_dir()  # -o DIR: the workbook goes inside it
-    folder = output if into_folder else (output.parent if output is not None else Path.cwd())
-    audit_id = audit_id or allocate_audit_id(std, folder)
-    path = folder / f"{audit_id}.xlsx" if into_folder or output is None else output
-    if path.exists() and not force:
-        raise CertpipeError(t("wbcli.exists", lang, path=path), hint=t("wbcli.exists_hint", lang))
-    build_workbook(std, AuditInfo(audit_id=audit_id, org_name=org), path, lang=lang)
+        raise CertpipeError(key="wbcli.need_key_org")
+    path, audit_id = api.new_workbook(key, org, audit_id=audit_id, output=output, force=force, lang=lang,
+                                      workspace=s.workspace)
+    std = api.load_standard(key, s.workspace)
     out.print(t("wbcli.created", lang, path=path, audit_id=audit_id, code=std.code))
     if std.provisional:
         out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")
 
 
 def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, lang: str) -> int:
-    from pipeline.excel.schedule import read_schedule
-    from pipeline.excel.build import build_workbook
-
-    folder = output or Path.cwd()
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = read_schedule(schedule, workspace_root=root, lang=lang)
-    taken = {p.stem for p in folder.glob("*.xlsx")} | {r.info.audit_id for r in rows if r.info and r.info.audit_id}
-    failures: list[tuple[int, str]] = []
-    made = 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
-        task = bar.add_task(t("wbcli.generating", lang), total=len(rows))
-        for row in rows:
-            bar.advance(task)
-            if row.problems or row.info is None or row.standard is None:
-                failures += [(row.row, p) for p in row.problems]
-                continue
-            info = row.info
-            if not info.audit_id:
-                info = replace(info, audit_id=allocate_audit_id(row.standard, taken))
-            taken.add(info.audit_id)
-            path = folder / f"{info.audit_id}.xlsx"
-            if path.exists() and not force:
-                failures.append((row.row, t("wbcli.exists", lang, path=path)))
-                continue
-            try:
-                build_workbook(row.standard, info, path, lang=lang)
-            except CertpipeError as exc:  # a control character in a cell: that row fails
-                failures.append((row.row, exc.render(lang)))
-                continue
-            except OSError as exc:
-                failures.append((row.row, str(exc)))
-                continue
-            made += 1
-    out.print(t("wbcli.schedule_done", lang, made=made, total=len(rows), folder=folder))
-    for number, message in failures:
-        out.print(f"  [red]✗[/] {t('wbcli.row', lang, row=number)}: {message}", highlight=False)
-    return 1 if failures else 0
+        task = bar.add_task(t("wbcli.generating", lang), total=None)
+        result = api.generate_schedule(schedule, output, force=force, lang=lang, workspace=root,
+                                       on_start=lambda total: bar.update(task, total=total),
+                                       on_row=lambda _row: bar.advance(task))
+    out.print(t("wbcli.schedule_done", lang, made=len(result.made), total=result.total, folder=result.folder))
+    for number, message in result.failures:
+        out.print(f"  [red]✗[/] {t('wbcli.row', lang, row=number)}: "
+                  + escape(message if isinstance(message, str) else message.render(lang)), highlight=False)
+    return 1 if result.failures else 0
 
 
 def _check(ctx: typer.Context, path: Path, lang: str) -> Checked:
-    from pipeline.excel.checks import validate_file
-
-    s = settings(ctx)
-    root = s.workspace.root
-    limits = (s.config or load_config(s.workspace.config_file)).limits  # checked once, before the command
-    return validate_file(path, workspace_root=root, lang=lang, max_file_mb=limits.max_file_mb,
-                         max_member_mb=limits.max_member_mb)
+    return api.validate_file(path, workspace=settings(ctx).workspace, lang=lang)
 
 
 def _print_problems(checked: Checked) -> None:

@@ -3,15 +3,25 @@ reused), the dates from the first issue and ``[certificates]`` in certpipe.toml.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pipeline.core.audit import Audit
 from pipeline.config import Certificates
-from pipeline.word.render import CertificateInfo
-from pipeline.word.context import clean
+from pipeline.core.audit import Audit
+from pipeline.core.ids import short_code
 from pipeline.core.scoring import ScoreCard
 from pipeline.core.standard import Standard
-from pipeline.core.ids import short_code
+from pipeline.core.text import clean
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """A certificate as the documents print it: its number and dates."""
+
+    number: str
+    issue_date: date
+    expiry_date: date
+    surveillance_due: date
 
 
 def add_years(day: date, years: int) -> date:

@@ -1,5 +1,6 @@
-"""Reading definitions: YAML with exact decimals and line numbers, every problem collected, and
-the look-up of a standard by key (a workspace's ``standards/`` overrides the built-ins)."""
+"""Reading a definition from its text: YAML with exact decimals and line numbers, every problem
+collected (pydantic's and the consistency checks'), each with its YAML path and line. Pure: text in;
+finding definition files on disk is ``flow/standards.py``."""
 
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from pipeline.errors import DefinitionError, UnknownStandard
-from pipeline.i18n import t
-from pipeline.resources import builtin_dir
 from pipeline.core.standard import Standard
 from pipeline.core.standard_check import check_standard, format_loc
+from pipeline.i18n import t
 
 Loc = tuple[str | int, ...]
 
@@ -132,55 +131,3 @@ def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard |
                                   t("def.file_key_mismatch", lang, name=Path(file).name, key=model.key))
             )
     return model, problems
-
-
-def check_file(path: Path, lang: str = "zh") -> list[DefinitionProblem]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [DefinitionProblem(str(path), (), None, t("def.read_error", lang, detail=exc))]
-    return parse_definition(text, str(path), lang)[1]
-
-
-def load_file(path: Path, lang: str = "zh") -> Standard:
-    """Load a definition that must be sound; raise ``DefinitionError`` with every problem otherwise."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(t("def.read_error", lang, detail=exc)) from exc
-    model, problems = parse_definition(text, str(path), lang)
-    if problems or model is None:
-        raise DefinitionError(t("std.invalid", lang, path=path, count=len(problems)), problems)
-    return model
-
-
-def definition_paths(workspace: Path | None = None) -> dict[str, Path]:
-    """Every definition file by key; a workspace's ``standards/`` overrides a built-in of the same key."""
-    found: dict[str, Path] = {}
-    dirs = [builtin_dir("standards")]
-    if workspace is not None:
-        dirs.append(workspace / "standards")
-    for folder in dirs:
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.yaml")):
-                found[path.stem] = path
-    return found
-
-
-_CACHE: dict[tuple[Path, int], Standard] = {}
-
-
-def load_standard(key: str, workspace: Path | None = None, lang: str = "zh") -> Standard:
-    paths = definition_paths(workspace)
-    if key not in paths:
-        raise UnknownStandard(t("std.unknown", lang, key=key, known=", ".join(sorted(paths))),
-                              hint=t("std.unknown_hint", lang))
-    path = paths[key]
-    stamp = (path, path.stat().st_mtime_ns)
-    if stamp not in _CACHE:
-        _CACHE[stamp] = load_file(path, lang)
-    return _CACHE[stamp]
-
-
-def all_standards(workspace: Path | None = None, lang: str = "zh") -> list[Standard]:
-    return [load_standard(key, workspace, lang) for key in definition_paths(workspace)]

@@ -1,11 +1,11 @@
-"""Audit ids: readable (``GBT27922-2025-007``), unique within a set or a folder, and safe as a file
-and folder name (they name the outputs)."""
+"""Audit ids: readable (``GBT27922-2025-007``), unique within a set of ids, and safe as a file and
+folder name (they name the outputs)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 
 from pipeline.core.standard import Standard
 
@@ -29,16 +29,10 @@ def valid_audit_id(audit_id: str) -> bool:
     return bool(_SAFE_ID.match(audit_id or ""))
 
 
-def allocate_audit_id(std: Standard, existing: set[str] | Path, *, year: int | None = None) -> str:
-    """The next free id ``<SHORT>-<year>-<NNN>`` (e.g. ``GBT27922-2025-007``). ``existing`` is a set
-    of ids already taken, or a folder whose workbook names (``<id>*.xlsx``) and subfolders count."""
+def allocate_audit_id(std: Standard, taken: Iterable[str], *, year: int | None = None) -> str:
+    """The next free id ``<SHORT>-<year>-<NNN>`` (e.g. ``GBT27922-2025-007``) after every id in ``taken``."""
     year = year or datetime.now().year
     prefix = f"{short_code(std)}-{year}-"
-    if isinstance(existing, (str, Path)):
-        folder = Path(existing)
-        taken = {p.stem if p.is_file() else p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    else:
-        taken = set(existing)
     pattern = re.compile(re.escape(prefix) + r"(\d+)")
     used = [int(m.group(1)) for name in taken if (m := pattern.match(name))]
     return f"{prefix}{(max(used) + 1 if used else 1):03d}"

@@ -18,9 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipeline.core.audit import Entries
-from pipeline.i18n import t
 from pipeline.core.numbers import tidy
 from pipeline.core.standard import Indicator, Level, Standard, Text
+from pipeline.i18n import t
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

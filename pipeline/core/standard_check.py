@@ -9,9 +9,9 @@ from itertools import pairwise
 
 from pydantic import BaseModel
 
-from pipeline.i18n import t
 from pipeline.core.numbers import plain
 from pipeline.core.standard import Indicator, Level, Standard, Text
+from pipeline.i18n import t
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]

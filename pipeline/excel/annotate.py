@@ -15,7 +15,6 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.atomic import save_workbook
 from pipeline.errors import WorkbookError
-from pipeline.i18n import t
 from pipeline.excel.checks import Problem
 from pipeline.excel.names import LISTS_SHEET, META_SHEET
 from pipeline.excel.style import (
@@ -30,6 +29,7 @@ from pipeline.excel.style import (
     lines_needed,
     put,
 )
+from pipeline.i18n import t
 
 AUTHOR = "certpipe"
 COLUMNS = (("no", 6), ("where", 22), ("name", 22), ("code", 10), ("problem", 60), ("hint", 60))
@@ -65,8 +65,7 @@ def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh"
     try:
         wb = load_workbook(src)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise WorkbookError(t("ann.unreadable", lang, detail=type(exc).__name__),
-                            hint=t("ann.unreadable_hint", lang)) from exc
+        raise WorkbookError("ann.unreadable", {"detail": type(exc).__name__}) from exc
     title = t("ann.sheet", lang)
     _clear_previous(wb, title)
     by_cell: dict[tuple[str, str], list[Problem]] = {}

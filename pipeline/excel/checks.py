@@ -1,27 +1,24 @@
 """Validate a filled workbook: every problem at once, none silently, each with sheet!cell, the
 defined name, the indicator, what is wrong and what to do, in the auditor's language.
 
-``check`` is pure (a ``FilledWorkbook`` and a ``Standard`` in, problems and an ``Audit`` out);
-``validate_file`` is the edge that reads the file and finds the standard. Neither raises for a bad
-file: an unreadable one is a problem without a cell."""
+Pure: a ``FilledWorkbook`` (``excel/intake.py``) and a ``Standard`` in, problems and an ``Audit``
+out; nothing here reads a file or raises for bad data. The edge that reads the file and finds the
+standard is ``flow/check_file.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from pipeline.core.audit import COVER_FIELDS, Audit, AuditInfo, Entries
-from pipeline.config import Limits
 from pipeline.core.credit_code import check_character, credit_code_problem
-from pipeline.errors import UnknownStandard, WorkbookError
-from pipeline.i18n import t
-from pipeline.excel.intake import CellValue, FilledWorkbook, read_workbook
+from pipeline.core.ids import valid_audit_id
 from pipeline.core.numbers import plain
 from pipeline.core.standard import Indicator, Standard
-from pipeline.core.definition import load_standard
-from pipeline.excel.values import parse_count, parse_date, parse_number, text_of
-from pipeline.core.ids import valid_audit_id
+from pipeline.errors import UnknownStandard
+from pipeline.excel.intake import CellValue, FilledWorkbook
 from pipeline.excel.names import (
     FORMAT_VERSION,
     REQUIRED_COVER,
@@ -32,8 +29,9 @@ from pipeline.excel.names import (
     note_name,
     score_name,
 )
+from pipeline.excel.values import parse_count, parse_date, parse_number, text_of
+from pipeline.i18n import t
 
-_LIMITS = Limits()
 #: Excel's limit of characters in one cell: longer text was not typed in Excel, and is refused.
 MAX_TEXT = 32767
 _FINGERPRINTS: dict[int, tuple[Standard, str]] = {}
@@ -98,8 +96,10 @@ def _shown(value: object) -> str:
 
 # ---- identity: _meta ---------------------------------------------------------------------------
 
-def check_meta(filled: FilledWorkbook, workspace_root: Path | None, lang: str) -> tuple[list[Problem], Standard | None]:
-    """The workbook's identity: ``_meta`` present, a known standard, the same edition and definition."""
+def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard], lang: str = "zh"
+               ) -> tuple[list[Problem], Standard | None]:
+    """The workbook's identity: ``_meta`` present, a known standard (``find`` looks a key up and raises
+    ``UnknownStandard``), the same edition and definition."""
     out = _Collector(lang)
     meta = filled.meta
     if not filled.has_meta or not meta.get("standard_key"):
@@ -109,7 +109,7 @@ def check_meta(filled: FilledWorkbook, workspace_root: Path | None, lang: str) -
         out.add("format_version", found=meta.get("format_version", ""), expected=FORMAT_VERSION)
         return out.problems, None
     try:
-        std = load_standard(meta["standard_key"], workspace_root, lang)
+        std = find(meta["standard_key"])
     except UnknownStandard:
         out.add("unknown_standard", key=meta["standard_key"])
         return out.problems, None
@@ -299,20 +299,3 @@ def check(filled: FilledWorkbook, std: Standard, lang: str = "zh") -> tuple[list
         notes=notes,
     )
     return [], audit
-
-
-def validate_file(path: Path, *, workspace_root: Path | None = None, lang: str = "zh",
-                  max_file_mb: float = _LIMITS.max_file_mb, max_member_mb: float = _LIMITS.max_member_mb) -> Checked:
-    """Read and check one workbook. Never raises for a bad file."""
-    path = Path(path)
-    try:
-        filled = read_workbook(path, lang=lang, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
-    except WorkbookError as exc:
-        key = getattr(exc, "key", "unreadable")
-        return Checked(path, [Problem(exc.message, exc.hint or "", sheet=getattr(exc, "sheet", None),
-                                      cell=getattr(exc, "cell", None), key=f"intake.{key}")])
-    problems, std = check_meta(filled, workspace_root, lang)
-    if problems or std is None:
-        return Checked(path, problems, None, std)
-    problems, audit = check(filled, std, lang)
-    return Checked(path, problems, audit, std)

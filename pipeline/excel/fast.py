@@ -30,8 +30,9 @@ from openpyxl.compat import safe_string
 from openpyxl.utils.datetime import to_excel
 
 from pipeline.core.audit import COVER_FIELDS, AuditInfo
-from pipeline.word.prepared import _Member, _pack, _zip
 from pipeline.core.standard import Standard
+from pipeline.excel.builder import Builder
+from pipeline.zipfiles import Member, pack_member, zip_bytes
 
 GENERATED_AT = "generated_at"
 _MARK = "CPSLOT{}X"
@@ -45,7 +46,7 @@ _CACHE_SIZE = 32
 class _Template:
     std: Standard  # kept so that id(std) in the cache key cannot be reused by another object
     infos: list[zipfile.ZipInfo]
-    packed: dict[str, _Member]  # constant members, compressed once
+    packed: dict[str, Member]  # constant members, compressed once
     pieces: dict[str, list[str | tuple[str, str, str]]]  # varying sheets: text, or (ref, style, slot)
     core: str
 
@@ -73,10 +74,9 @@ class _Unsupported(Exception):
 
 
 def _prepare(std: Standard, lang: str) -> _Template | None:
-    from pipeline.excel.build import _Builder
 
     marked = AuditInfo(**{f: _MARK.format(f) for f in COVER_FIELDS})
-    wb = _Builder(std, marked, lang, generated_at=_MARK.format(GENERATED_AT)).build()
+    wb = Builder(std, marked, lang, generated_at=_MARK.format(GENERATED_AT)).build()
     buf = io.BytesIO()
     wb.save(buf)
     with zipfile.ZipFile(buf) as zf:
@@ -102,7 +102,7 @@ def _prepare(std: Standard, lang: str) -> _Template | None:
                                                                           if n not in pieces):
         return None
     core = raw[_CORE].decode("utf-8")
-    packed = {i.filename: _pack(i, raw[i.filename], 6) for i in infos if i.filename not in pieces
+    packed = {i.filename: pack_member(i, raw[i.filename], 6) for i in infos if i.filename not in pieces
               and i.filename != _CORE}
     return _Template(std, infos, packed, pieces, core)
 
@@ -154,6 +154,6 @@ def workbook_bytes(std: Standard, info: AuditInfo, lang: str = "zh") -> bytes | 
     for info_ in template.infos:
         member = template.packed.get(info_.filename)
         if member is None:
-            member = _pack(info_, sheets[info_.filename].encode("utf-8"), 6)
+            member = pack_member(info_, sheets[info_.filename].encode("utf-8"), 6)
         members.append(replace(member, dostime=dostime, dosdate=dosdate))
-    return _zip(members)
+    return zip_bytes(members)

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from pipeline.atomic import save_workbook
 from pipeline.core.audit import COVER_FIELDS, Audit
-from pipeline.i18n import t
 from pipeline.excel.names import SPECIAL_BONUS, SPECIAL_DEDUCTIONS, na_name, note_name, score_name
+from pipeline.i18n import t
 
 
 def _cell_value(value: object) -> object:

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.i18n import t
 from pipeline.core.standard import Level, Standard
 from pipeline.excel.style import (
     BOLD,
@@ -22,6 +21,7 @@ from pipeline.excel.style import (
     protect,
     put,
 )
+from pipeline.i18n import t
 
 STEPS = ("open", "cover", "score", "note", "na", "special", "check", "send")
 

@@ -28,9 +28,8 @@ import python_calamine
 
 from pipeline.config import Limits
 from pipeline.errors import WorkbookError
-from pipeline.i18n import t
-from pipeline.excel.values import text_of
 from pipeline.excel.names import LISTS_SHEET, META_SHEET, decode_columns, na_name, note_name, score_name
+from pipeline.excel.values import text_of
 
 _LIMITS = Limits()
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -88,11 +87,7 @@ class FilledWorkbook:
 
 def _fail(key: str, lang: str, *, sheet: str | None = None, cell: str | None = None,
           **params: object) -> WorkbookError:
-    err = WorkbookError(t(f"intake.{key}", lang, sheet=sheet, cell=cell, **params),
-                        hint=t(f"intake.{key}_hint", lang, sheet=sheet, cell=cell, **params))
-    err.key = key  # type: ignore[attr-defined]
-    err.sheet, err.cell = sheet, cell  # type: ignore[attr-defined]
-    return err
+    return WorkbookError(f"intake.{key}", {"sheet": sheet, "cell": cell, **params}, sheet=sheet, cell=cell)
 
 
 def _check_members(data: bytes, zf: zipfile.ZipFile, limit: float, lang: str) -> None:

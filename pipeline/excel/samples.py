@@ -89,8 +89,8 @@ def samples(standards: list[Standard], *, year: int | None = None) -> list[Sampl
 
 
 def write_samples(standards: list[Standard], inbox: Path, scratch: Path, *, lang: str = "zh") -> list[Path]:
-    from pipeline.excel.fill import fill_audit, fill_workbook
     from pipeline.excel.build import build_workbook
+    from pipeline.excel.fill import fill_audit, fill_workbook
 
     inbox.mkdir(parents=True, exist_ok=True)
     scratch.mkdir(parents=True, exist_ok=True)

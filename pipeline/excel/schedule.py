@@ -9,18 +9,18 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine
 
 from pipeline.core.audit import AuditInfo
-from pipeline.errors import CertpipeError
-from pipeline.i18n import t
-from pipeline.core.standard import Standard
-from pipeline.core.definition import all_standards
-from pipeline.excel.values import parse_date, text_of
 from pipeline.core.ids import valid_audit_id
+from pipeline.core.standard import Standard
+from pipeline.errors import CertpipeError
+from pipeline.excel.values import parse_date, text_of
+from pipeline.i18n import t
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "org_name": ("组织名称", "受审核组织", "受审核组织名称", "受审核方", "机构名称", "企业名称", "单位名称", "组织",
@@ -68,7 +68,7 @@ def _rows(path: Path, lang: str) -> list[list[object]]:
                 except UnicodeDecodeError:
                     continue
             else:  # pragma: no cover - gb18030 decodes any byte string
-                raise CertpipeError(t("sched.encoding", lang, path=path))
+                raise CertpipeError("sched.encoding", {"path": path})
             return [list(r) for r in csv.reader(io.StringIO(text))]
         if suffix in (".xlsx", ".xlsm"):
             book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -76,27 +76,28 @@ def _rows(path: Path, lang: str) -> list[list[object]]:
     except CertpipeError:
         raise
     except Exception as exc:
-        raise CertpipeError(t("sched.unreadable", lang, path=path, detail=exc),
-                            hint=t("sched.unreadable_hint", lang)) from exc
-    raise CertpipeError(t("sched.format", lang, path=path), hint=t("sched.unreadable_hint", lang))
+        raise CertpipeError("sched.unreadable", {"path": path, "detail": exc}) from exc
+    raise CertpipeError("sched.format", {"path": path})
 
 
-def _standards(workspace_root: Path | None, lang: str) -> dict[str, Standard]:
+def _by_name(standards: Iterable[Standard]) -> dict[str, Standard]:
+    """A schedule names a standard by key or by code (``GB/T 27922``), in any case."""
     found: dict[str, Standard] = {}
-    for std in all_standards(workspace_root, lang):
+    for std in standards:
         found[std.key.lower()] = std
         found.setdefault(_norm_code(std.code), std)
     return found
 
 
-def read_schedule(path: Path, *, workspace_root: Path | None = None, lang: str = "zh") -> list[ScheduleRow]:
-    """Every non-empty row of the schedule, each with its standard and cover data or its problems.
+def read_schedule(path: Path, standards: Iterable[Standard], *, lang: str = "zh") -> list[ScheduleRow]:
+    """Every non-empty row of the schedule, each with its standard (one of ``standards``) and cover
+    data, or its problems.
     Raises ``CertpipeError`` when the file cannot be read or has no usable header."""
     path = Path(path)
     rows = _rows(path, lang)
     header_at = next((i for i, r in enumerate(rows) if any(text_of(v) for v in r)), None)
     if header_at is None:
-        raise CertpipeError(t("sched.empty", lang, path=path))
+        raise CertpipeError("sched.empty", {"path": path})
     columns: dict[str, int] = {}
     for i, cell in enumerate(rows[header_at]):
         key = _LOOKUP.get(_norm_header(cell))
@@ -104,16 +105,15 @@ def read_schedule(path: Path, *, workspace_root: Path | None = None, lang: str =
             columns[key] = i
     missing = [k for k in ("org_name", "standard") if k not in columns]
     if missing:
-        raise CertpipeError(t("sched.no_header", lang, path=path, columns=", ".join(missing)),
-                            hint=t("sched.no_header_hint", lang))
-    standards = _standards(workspace_root, lang)
+        raise CertpipeError("sched.no_header", {"path": path, "columns": ", ".join(missing)})
+    by_name = _by_name(standards)
     out: list[ScheduleRow] = []
     for index in range(header_at + 1, len(rows)):
         raw = rows[index]
         values = {k: raw[i] if i < len(raw) else None for k, i in columns.items()}
         if not any(text_of(v) for v in values.values()):
             continue
-        out.append(_row(index + 1, values, standards, lang))
+        out.append(_row(index + 1, values, by_name, lang))
     return out
 
 

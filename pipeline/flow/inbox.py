@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from pipeline.workspace import Workspace
+
 #: Workbooks the pipeline reads.
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 #: Spreadsheets it cannot read: they still count, so the processing step rejects them with a reason
@@ -107,3 +109,17 @@ def readable_zip(path: Path) -> bool:
     ):
         return False
     return True
+
+
+def inbox_files(ws: Workspace) -> list[Path]:
+    """The workbooks waiting in the inbox, oldest first (a file that leaves meanwhile is skipped)."""
+    if not ws.inbox.is_dir():
+        return []
+    found = []
+    for path in ws.inbox.iterdir():
+        if is_candidate(path):
+            try:
+                found.append((path.stat().st_mtime_ns, path.name, path))
+            except FileNotFoundError:
+                continue
+    return [path for _, _, path in sorted(found)]

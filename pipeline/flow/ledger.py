@@ -167,9 +167,16 @@ def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, sh
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
+    """The ledger of one workspace. ``readonly``: for those who only look (``certpipe ledger``,
+    ``status``, the API's ``open_ledger``): no write can happen through it, and a missing ledger is a
+    ``LedgerError`` instead of a new empty one."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
         try:
+            if readonly:
+                self._open_readonly(path)
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -182,6 +189,17 @@ class Ledger:
             if isinstance(exc, sqlite3.Error):
                 raise LedgerError(key="err.ledger_open", params={"path": path, "detail": exc}) from exc
             raise
+
+    def _open_readonly(self, path: Path) -> None:
+        if not path.is_file():
+            raise LedgerError(key="err.no_ledger", params={"path": path})
+        self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
+                                  isolation_level=None)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            self.db.close()
+            Ledger(path).close()  # an older ledger is brought up to date once (a newer one refused)
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
+                                      isolation_level=None)
 
     def _up_to_date(self) -> None:
         """A new ledger gets the schema; an older one its migrations; a newer one is refused untouched

@@ -22,14 +22,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.core.certificates import issue, number_request
 from pipeline.config import Config
+from pipeline.core.certificates import issue, number_request
+from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError, LedgerError
+from pipeline.filenames import safe_name
 from pipeline.flow.faults import crashpoint
-from pipeline.i18n import t
 from pipeline.flow.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy
 from pipeline.flow.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
-from pipeline.lock import file_lock
 from pipeline.flow.publish import (
     archive_copy,
     archive_original,
@@ -37,12 +37,12 @@ from pipeline.flow.publish import (
     leave_inbox,
     publish,
     published_revisions,
-    safe_name,
     staging_dir,
     sync_quietly,
 )
-from pipeline.core.scoring import score
 from pipeline.flow.timelimit import TimeLimit, time_limit
+from pipeline.i18n import t
+from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
@@ -57,7 +57,7 @@ class Processor:
         self.config = config
         self.lang = lang
         self.pdf = pdf
-        self.ledger = Ledger(workspace.state / "ledger.sqlite")
+        self.ledger = Ledger(workspace.ledger)
         self._renderer = None
         self._held: set[int] = set()  # ledger rows this process has claimed and not yet finished
         self._unreleased: list[int] = []  # claims it gave up but could not release (ledger locked)
@@ -130,7 +130,7 @@ class Processor:
 
     def _plain(self, exc: Exception, name: str) -> Exception:
         if no_space(exc):
-            error = CertpipeError(t("pipe.no_space", self.lang, name=name, detail=exc))
+            error = CertpipeError("pipe.no_space", {"name": name, "detail": exc})
             error.__cause__ = exc
             return error
         return exc
@@ -176,7 +176,8 @@ class Processor:
             time.sleep(0.05)  # the same content is in another worker's hands: wait for its outcome
 
     def _check(self, job: Job) -> None:
-        from pipeline.excel.checks import Problem, validate_file
+        from pipeline.excel.checks import Problem
+        from pipeline.flow.check_file import validate_file
 
         limits = self.config.limits
         started = time.monotonic()
@@ -219,8 +220,7 @@ class Processor:
             with time_limit(max(seconds - job.spent, 0.01)):
                 self._render(job)
         except TimeLimit as exc:  # not the input's fault: it stays in the inbox
-            raise CertpipeError(t("pipe.render_time_limit", self.lang, name=job.name,
-                                  seconds=f"{seconds:g}")) from exc
+            raise CertpipeError("pipe.render_time_limit", {"name": job.name, "seconds": f"{seconds:g}"}) from exc
 
     def _render(self, job: Job) -> None:
         """The documents, ``scorecard.json`` and ``.sha256`` in a folder of their own in staging;
@@ -274,7 +274,7 @@ class Processor:
 
     def _lock(self, dest: Path):
         """Workers publishing to one destination take turns (revisions of one audit, same-named rejections)."""
-        return file_lock(self.ws.state / "locks" / f"{dest.parent.name}.{dest.name}.lock")
+        return file_lock(self.ws.publish_lock(dest))
 
     def _publish(self, job: Job) -> None:
         if job.audit is not None:
@@ -351,7 +351,7 @@ class Processor:
                         job.error = exc
 
     def _cannot_archive(self, name: str, exc: OSError) -> CertpipeError:
-        error = CertpipeError(t("pipe.cannot_archive", self.lang, name=name, detail=exc))
+        error = CertpipeError("pipe.cannot_archive", {"name": name, "detail": exc})
         error.__cause__ = exc
         return error
 

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.i18n import t
-from pipeline.flow.inbox import is_candidate
+from pipeline.flow.inbox import inbox_files
 from pipeline.flow.job import Outcome, shown_name
 from pipeline.flow.ledger import Ledger, now
-from pipeline.lock import workspace_lock
 from pipeline.flow.process import Processor
-from pipeline.flow.publish import cleanup_staging
+from pipeline.flow.register import refresh_register
+from pipeline.flow.setup import prepare
+from pipeline.i18n import t
+from pipeline.lock import workspace_lock
+from pipeline.logs import log_outcome
 from pipeline.workspace import Workspace
 
 
@@ -30,42 +32,6 @@ class BatchResult:
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
-
-
-def inbox_files(ws: Workspace) -> list[Path]:
-    """The workbooks waiting in the inbox, oldest first (a file that leaves meanwhile is skipped)."""
-    if not ws.inbox.is_dir():
-        return []
-    found = []
-    for path in ws.inbox.iterdir():
-        if is_candidate(path):
-            try:
-                found.append((path.stat().st_mtime_ns, path.name, path))
-            except FileNotFoundError:
-                continue
-    return [path for _, _, path in sorted(found)]
-
-
-def prepare(ws: Workspace) -> None:
-    """What a driver does before its first file: folders exist, a crashed run's leftovers are tidied."""
-    for folder in (ws.inbox, ws.outbox, ws.archive, ws.state):
-        folder.mkdir(parents=True, exist_ok=True)
-    cleanup_staging(ws.outbox)
-    ledger = Ledger(ws.state / "ledger.sqlite")
-    try:
-        ledger.clear_stale_claims()
-    finally:
-        ledger.close()
-
-
-def refresh_register(ws: Workspace, lang: str) -> int:
-    from pipeline.flow.register import write_register  # openpyxl: ~0.25 s to import, needed at the end only
-
-    ledger = Ledger(ws.state / "ledger.sqlite")
-    try:
-        return write_register(ledger, ws.outbox / "register.xlsx", lang=lang)
-    finally:
-        ledger.close()
 
 
 _WORKER: Processor | None = None
@@ -126,7 +92,7 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
 def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str, lang: str) -> list[Outcome]:
     """Outcomes of ``paths`` that left the inbox in this run, as the ledger recorded them."""
     gone = {shown_name(p.name) for p in paths if not p.exists()}
-    with Ledger(ws.state / "ledger.sqlite") as ledger:
+    with Ledger(ws.ledger) as ledger:
         rows = {r.name: r for r in ledger.finished_since(since) if r.name in gone}  # the newest of a name
     return [Outcome(r.name, r.status, audit_id=r.audit_id, output=r.output, total=r.total, level=r.level,
                     revision=r.revision, certificate_no=r.certificate_no,
@@ -137,6 +103,14 @@ def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str, lang: str)
 def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False, workers: int = 0,
               on_start: Callable[[int], None] | None = None,
               on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
+    """Everything in the inbox once, in a pool of ``workers`` processes (0: one per CPU), then the
+    register. ``on_start(count)`` and ``on_done(outcome)`` report progress; every outcome is logged.
+    Raises ``WorkspaceBusy`` when another driver holds the workspace, ``RenderError`` when ``pdf``
+    is asked and LibreOffice or a CJK font is missing."""
+    if pdf:
+        from pipeline.word.pdf import require_pdf_tools
+
+        require_pdf_tools()
     started = time.perf_counter()
     result = BatchResult()
     with workspace_lock(ws, "run"):
@@ -148,6 +122,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
 
         def record(outcome: Outcome) -> None:
             result.outcomes.append(outcome)
+            log_outcome(outcome)
             if on_done:
                 on_done(outcome)
 

@@ -214,9 +214,7 @@ class RateChart:
                 return stored
         family = self._fonts()
         if self._cjk is None and any(ord(ch) >= 0x2E80 for lb in (*labels, axis) for ch in lb):
-            params = {"fonts": ", ".join(CJK_FONTS[:2])}
-            raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
-                              key="pdf.no_font", params=params)
+            raise RenderError("pdf.no_font", {"fonts": ", ".join(CJK_FONTS[:2])})
         layout = _Layout.draw(labels, size_emu, axis, family)
         if path is not None:
             with contextlib.suppress(OSError):  # a read-only home, a full disk: drawn again next time

@@ -22,27 +22,19 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 
-from pipeline.core.audit import Audit
 from pipeline.config import Config
-from pipeline.i18n import t
+from pipeline.core.audit import Audit
 from pipeline.core.numbers import plain
 from pipeline.core.scoring import IndicatorScore, ScoreCard
 from pipeline.core.standard import Standard
+from pipeline.core.text import clean
+from pipeline.i18n import t
 
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 INDENT = {"zh": "\u3000", "en": "\u2003"}
 BG_PART, BG_TOP, BG_PLAIN, BG_NA = "DCE3EF", "EEF2F8", "FFFFFF", "F3F3F3"
-
-
-def clean(text: object) -> str:
-    """A value as text Word can store: line breaks normalised, control characters removed."""
-    s = "" if text is None else str(text)
-    s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-    return _BAD_CHARS.sub("", s)
 
 
 def fmt_num(value: Decimal | None) -> str:

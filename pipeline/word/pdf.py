@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.errors import RenderError
-from pipeline.i18n import t
 from pipeline.lock import hold
 from pipeline.user_cache import cache_dir
 
@@ -80,14 +79,12 @@ def installed_font_families() -> set[str] | None:
 def require_pdf_tools(lang: str = "zh") -> None:
     """Raise ``RenderError`` naming what to install when LibreOffice or the CJK fonts are missing."""
     if find_soffice() is None:
-        raise RenderError(t("pdf.no_soffice", lang), hint=t("pdf.no_soffice.hint", lang), key="pdf.no_soffice")
+        raise RenderError("pdf.no_soffice")
     families = installed_font_families()
     if families is not None:
         missing = [f for f in REQUIRED_FONTS if f not in families]
         if missing:
-            params = {"fonts": ", ".join(missing)}
-            raise RenderError(t("pdf.no_font", lang, **params), hint=t("pdf.no_font.hint", lang),
-                              key="pdf.no_font", params=params)
+            raise RenderError("pdf.no_font", {"fonts": ", ".join(missing)})
 
 
 def _fontconfig(folder: Path) -> Path:
@@ -188,8 +185,8 @@ def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> lis
             missing = [p.name for p in pending]
             if proc.returncode != 0:
                 detail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-                raise RenderError(t("pdf.failed", lang, code=proc.returncode, detail=" ".join(detail)))
-            raise RenderError(t("pdf.missing_output", lang, names=", ".join(missing)))
+                raise RenderError("pdf.failed", {"code": proc.returncode, "detail": " ".join(detail)})
+            raise RenderError("pdf.missing_output", {"names": ", ".join(missing)})
         finally:
             shutil.rmtree(outdir, ignore_errors=True)
 
@@ -204,7 +201,7 @@ def _soffice(soffice: str, profile: Path, outdir: Path, paths: list[Path], env: 
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False,
                               pass_fds=(held.fileno(),) if held is not None and os.name == "posix" else ())
     except subprocess.TimeoutExpired as exc:
-        raise RenderError(t("pdf.timeout", lang, seconds=timeout)) from exc
+        raise RenderError("pdf.timeout", {"seconds": timeout}) from exc
 
 
 def convert_to_pdf(paths: list[Path], *, instances: int = 2, lang: str = "zh") -> list[Path]:

@@ -21,10 +21,8 @@ here and parses the result, so a template that needs those is caught there.
 from __future__ import annotations
 
 import re
-import struct
 import traceback
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +31,7 @@ from docxtpl import DocxTemplate
 
 from pipeline.errors import TemplateError
 from pipeline.i18n import t
+from pipeline.zipfiles import pack_member, zip_bytes
 
 TEMPLATE_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 TAG_START = re.compile(r"\{[{%#]")
@@ -45,7 +44,6 @@ _PLACEHOLDER = re.compile(
 )
 _REL = re.compile(r'<Relationship\b[^>]*>')
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
-_STORED = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf")
 
 _PATCHER = DocxTemplate(None)  # only its XML helper patch_xml is used
 
@@ -64,51 +62,6 @@ def line_breaks(xml: str) -> str:
     if "\n" not in body and "\t" not in body:
         return xml
     return xml[:root] + _BREAKS.sub(_breaks, body)
-
-
-@dataclass(frozen=True)
-class _Member:
-    """A zip member ready to be written: compressed once, copied into every document."""
-
-    name: bytes
-    method: int
-    crc: int
-    size: int
-    data: bytes
-    dostime: int
-    dosdate: int
-    attr: int
-
-
-def _pack(info: zipfile.ZipInfo, raw: bytes, level: int) -> _Member:
-    stored = info.filename.lower().endswith(_STORED)
-    if stored:
-        data, method = raw, zipfile.ZIP_STORED
-    else:
-        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
-        data, method = comp.compress(raw) + comp.flush(), zipfile.ZIP_DEFLATED
-    y, mo, d, h, mi, sec = info.date_time
-    return _Member(info.filename.encode("utf-8"), method, zlib.crc32(raw), len(raw), data,
-                   (h << 11) | (mi << 5) | (sec // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d,
-                   info.external_attr)
-
-
-def _zip(members: list[_Member]) -> bytes:
-    """A plain zip (no zip64: documents are small) of members already compressed."""
-    out, central = bytearray(), bytearray()
-    for m in members:
-        offset = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, m.method, m.dostime, m.dosdate, m.crc,
-                           len(m.data), m.size, len(m.name), 0)
-        out += m.name
-        out += m.data
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, m.method, m.dostime, m.dosdate,
-                               m.crc, len(m.data), m.size, len(m.name), 0, 0, 0, 0, m.attr, offset)
-        central += m.name
-    start = len(out)
-    out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0)
-    return bytes(out)
 
 
 def patch(xml: str) -> str:
@@ -185,7 +138,7 @@ class PreparedDocx:
             with zipfile.ZipFile(self.path) as zf:
                 self.members = [(info, zf.read(info.filename)) for info in zf.infolist()]
         except (OSError, zipfile.BadZipFile) as exc:
-            raise TemplateError(t("render.template_unreadable", lang, template=self.path, detail=exc)) from exc
+            raise TemplateError("render.template_unreadable", {"template": self.path, "detail": exc}) from exc
         data = {info.filename: blob for info, blob in self.members}
         self.sources: dict[str, str] = {}
         self.templates: dict[str, jinja2.Template] = {}
@@ -200,7 +153,7 @@ class PreparedDocx:
                 self.sources[member] = source
                 self.templates[member] = self._compile(env, member, source)
         dynamic = set(self.templates) | {p.member for p in self.placeholders.values()}
-        self.packed = {info.filename: _pack(info, blob, 6) for info, blob in self.members
+        self.packed = {info.filename: pack_member(info, blob, 6) for info, blob in self.members
                        if info.filename not in dynamic}
 
     def _find_placeholders(self, member: str, xml: str, data: dict[str, bytes]) -> None:
@@ -223,8 +176,8 @@ class PreparedDocx:
         part = PurePosixPath(member).stem
         text = line_text(self.sources.get(member, ""), lineno) if lineno else ""
         paragraph = paragraph_of(lineno)
-        exc = TemplateError(t("render.template_error", self.lang, template=self.name, part=part,
-                              paragraph=paragraph or "?", text=text, detail=detail))
+        exc = TemplateError("render.template_error", {"template": self.name, "part": part,
+                                                     "paragraph": paragraph or "?", "text": text, "detail": detail})
         exc.where = (part, paragraph, text, detail)
         return exc
 
@@ -254,9 +207,9 @@ class PreparedDocx:
         for info, blob in self.members:
             packed = self.packed.get(info.filename)
             if packed is None or info.filename in replaced:
-                packed = _pack(info, replaced.get(info.filename, blob), 1)
+                packed = pack_member(info, replaced.get(info.filename, blob), 1)
             members.append(packed)
-        return _zip(members)
+        return zip_bytes(members)
 
     def write(self, target: Path, context: dict, images: dict[str, bytes] | None = None) -> Path:
         """Render to ``target``, a file in a folder users do not see yet (staging): the folder is

@@ -13,37 +13,28 @@ the Chinese one. Every template is rendered with ``autoescape=True`` and ``Stric
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import jinja2
 
-from pipeline.core.audit import Audit
-from pipeline.word.charts import RateChart
 from pipeline.config import Config
-from pipeline.word.prepared import PreparedDocx
-from pipeline.errors import TemplateError
-from pipeline.i18n import t
-from pipeline.flow.publish import safe_name
-from pipeline.word.qr import payload, qr_png
-from pipeline.word.context import build_context, chart_rows, report_number
-from pipeline.resources import builtin_dir
+from pipeline.core.audit import Audit
+from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import ScoreCard
 from pipeline.core.standard import Standard
+from pipeline.errors import TemplateError
+from pipeline.filenames import safe_name
+from pipeline.resources import builtin_dir
 from pipeline.user_cache import cache_dir
+from pipeline.word.charts import RateChart
+from pipeline.word.context import build_context, chart_rows
+from pipeline.word.prepared import PreparedDocx
+from pipeline.word.qr import payload, qr_png
 
-__all__ = ["CertificateInfo", "Renderer", "make_env", "report_number", "template_dirs"]
+__all__ = ["Renderer", "find_template", "make_env", "template_dirs"]
 
 KINDS = ("report", "certificate")
-
-
-@dataclass(frozen=True)
-class CertificateInfo:
-    number: str
-    issue_date: date
-    expiry_date: date
-    surveillance_due: date
 
 
 def make_env() -> jinja2.Environment:
@@ -73,8 +64,8 @@ def find_template(kind: str, std_key: str | None, lang: str, workspace_templates
             for name in (f"{kind}.{code}.docx", f"{kind}.docx"):
                 if (folder / name).is_file():
                     return folder / name
-    raise TemplateError(t("render.template_missing", lang, name=f"{kind}.{lang}.docx",
-                          searched=", ".join(str(d) for d in dirs)))
+    raise TemplateError("render.template_missing", {"name": f"{kind}.{lang}.docx",
+                                                "searched": ", ".join(str(d) for d in dirs)})
 
 
 class Renderer:

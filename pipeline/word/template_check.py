@@ -23,16 +23,16 @@ import jinja2
 from jinja2 import meta, nodes
 from lxml import etree
 
-from pipeline.core.audit import Audit, AuditInfo, Entries
 from pipeline.config import Config
-from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
-from pipeline.errors import CertpipeError, TemplateError
-from pipeline.i18n import t
-from pipeline.word.render import CertificateInfo, make_env, template_dirs
-from pipeline.word.context import build_context
+from pipeline.core.audit import Audit, AuditInfo, Entries
+from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
 from pipeline.core.standard import Standard
-from pipeline.core.definition import load_standard
+from pipeline.errors import TemplateError
+from pipeline.i18n import t
+from pipeline.word.context import build_context
+from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
+from pipeline.word.render import make_env, template_dirs
 
 _P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 _P_START = re.compile(r"<w:p[ >]")
@@ -116,8 +116,10 @@ def _line_of(source: str, pattern: re.Pattern) -> int | None:
     return None
 
 
-def check_template(path: Path, lang: str = "zh", *, std_key: str | None = None,
-                   workspace: Path | None = None) -> list[TemplateProblem]:
+def check_template(path: Path, std: Standard, lang: str = "zh") -> list[TemplateProblem]:
+    """Every problem of one template, found by reading it and by rendering it once with a complete
+    sample audit of ``std`` (the standard the template is for: ``DEFAULT_STANDARD`` when it serves
+    every standard, which has two parts and bands, so every variable has a value)."""
     path = Path(path)
     name = path.name
     env = make_env()
@@ -127,7 +129,7 @@ def check_template(path: Path, lang: str = "zh", *, std_key: str | None = None,
             parts = {n: zf.read(n).decode("utf-8") for n in zf.namelist() if TEMPLATE_PART.match(n)}
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
         return [TemplateProblem(name, "", None, "", t("render.template_unreadable", lang, template=path, detail=exc))]
-    known = set(sample_context(load_standard(DEFAULT_STANDARD), lang)) | set(env.globals)
+    known = set(sample_context(std, lang)) | set(env.globals)
     static_ok = True
     for member, xml in parts.items():
         part = PurePosixPath(member).stem
@@ -156,19 +158,14 @@ def check_template(path: Path, lang: str = "zh", *, std_key: str | None = None,
             problems.append(TemplateProblem(name, part, paragraph_of(line), line_text(source, line),
                                             t("check.unknown_variable", lang, name=var)))
     if static_ok:
-        problems += _trial_render(path, env, lang, std_key, workspace)
+        problems += _trial_render(path, env, lang, std)
     return problems
 
 
-def _trial_render(path: Path, env: jinja2.Environment, lang: str, std_key: str | None,
-                  workspace: Path | None) -> list[TemplateProblem]:
+def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard) -> list[TemplateProblem]:
     name = path.name
     try:
         prepared = PreparedDocx(path, env, lang=lang)
-        try:
-            std = load_standard(std_key or DEFAULT_STANDARD, workspace)
-        except CertpipeError:
-            std = load_standard(DEFAULT_STANDARD)
         rendered = prepared.render_parts(sample_context(std, lang))
     except TemplateError as exc:
         where = getattr(exc, "where", None)

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
 from pipeline.core.audit import Audit  # noqa: E402
-from pipeline.excel.samples import entries_for, samples  # noqa: E402
-from pipeline.excel.fill import fill_audit  # noqa: E402
-from pipeline.core.definition import load_standard  # noqa: E402
 from pipeline.excel.build import build_workbook  # noqa: E402
+from pipeline.excel.fill import fill_audit  # noqa: E402
+from pipeline.excel.samples import entries_for, samples  # noqa: E402
+from pipeline.flow.standards import load_standard  # noqa: E402
 
 FILES = HERE / "files"
 FIXTURES = ROOT / "tests" / "fixtures" / "workbooks"

@@ -1,0 +1,319 @@
+"""certpipe's public Python API: what the ``certpipe`` command does, as functions (the CLI and the
+console call these and nothing deeper). Importable as ``from pipeline import score_file`` etc.;
+``docs/python-api.md`` shows each in use, and ``docs/architecture.md`` explains the districts behind.
+
+A ``workspace`` argument is a folder (``Path`` or ``str``), a ``Workspace``, or ``None`` for the
+current folder; its ``certpipe.toml`` is read and checked (``ConfigError`` names every wrong key).
+Errors are ``CertpipeError`` subclasses whose ``.message`` is a ``Message`` (key + parameters):
+``err.render("en")`` gives the words."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.config import Config, load_config
+from pipeline.core.audit import Audit, AuditInfo, Entries
+from pipeline.core.certificates import CertificateInfo
+from pipeline.core.definition import DefinitionProblem
+from pipeline.core.scoring import ScoreCard, score
+from pipeline.core.standard import Standard
+from pipeline.errors import CertpipeError, InvalidWorkbook
+from pipeline.i18n import Message
+from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pipeline.excel.checks import Checked, Problem
+    from pipeline.excel.generate import ScheduleResult
+    from pipeline.flow.demo import Demo
+    from pipeline.flow.job import Outcome
+    from pipeline.flow.ledger import InputRow, Ledger
+    from pipeline.flow.run import BatchResult
+
+#: Types of the API that live in districts with heavier imports (or POSIX-only ones): loaded when
+#: first named, so ``import pipeline.api`` stays cheap and loads everywhere.
+_LAZY = {"Checked": "pipeline.excel.checks", "Problem": "pipeline.excel.checks",
+         "ScheduleResult": "pipeline.excel.generate", "Demo": "pipeline.flow.demo", "Outcome": "pipeline.flow.job",
+         "InputRow": "pipeline.flow.ledger", "Ledger": "pipeline.flow.ledger", "BatchResult": "pipeline.flow.run"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+__all__ = [
+    "Audit",
+    "AuditInfo",
+    "BatchResult",
+    "CertificateInfo",
+    "CertpipeError",
+    "Checked",
+    "Config",
+    "DefinitionProblem",
+    "Demo",
+    "Entries",
+    "InputRow",
+    "InvalidWorkbook",
+    "Ledger",
+    "Message",
+    "Outcome",
+    "Problem",
+    "ScheduleResult",
+    "ScoreCard",
+    "Standard",
+    "Workspace",
+    "WorkspaceStatus",
+    "build_workbook",
+    "check_definition",
+    "check_template",
+    "definition_files",
+    "generate_schedule",
+    "init_workspace",
+    "ledger_rows",
+    "list_standards",
+    "load_standard",
+    "make_demo",
+    "new_workbook",
+    "open_ledger",
+    "open_workspace",
+    "render_documents",
+    "run_inbox",
+    "score",
+    "score_file",
+    "stop_on_signals",
+    "template_files",
+    "validate_file",
+    "watch_inbox",
+    "workspace_status",
+]
+
+
+# ---- the workspace ------------------------------------------------------------------------------
+def open_workspace(workspace: Path | str | Workspace | None = None) -> tuple[Workspace, Config]:
+    """The workspace and its checked configuration (``[paths]`` applied)."""
+    if isinstance(workspace, Workspace):
+        return workspace, load_config(workspace.config_file)
+    root = Path(workspace or Path.cwd()).resolve()
+    config = load_config(root / "certpipe.toml")
+    return Workspace.configured(root, config), config
+
+
+def _root(workspace: Path | str | Workspace | None) -> Path | None:
+    if workspace is None:
+        return None
+    return workspace.root if isinstance(workspace, Workspace) else Path(workspace).resolve()
+
+
+def init_workspace(directory: Path | str) -> Workspace:
+    """Make an empty workspace with a commented certpipe.toml (an existing one is checked first)."""
+    from pipeline.flow.setup import init_workspace as init
+
+    return init(Path(directory))[0]
+
+
+# ---- standards ----------------------------------------------------------------------------------
+def load_standard(key: str, workspace: Path | str | Workspace | None = None) -> Standard:
+    """A standard by key: the workspace's ``standards/<key>.yaml``, else the built-in one."""
+    from pipeline.flow.standards import load_standard as load
+
+    return load(key, _root(workspace))
+
+
+def list_standards(workspace: Path | str | Workspace | None = None) -> list[Standard]:
+    from pipeline.flow.standards import all_standards
+
+    return all_standards(_root(workspace))
+
+
+def definition_files(workspace: Path | str | Workspace | None = None) -> dict[str, Path]:
+    """Every definition file by key (the workspace's own override built-ins of the same key)."""
+    from pipeline.flow.standards import definition_paths
+
+    return definition_paths(_root(workspace))
+
+
+def check_definition(path: Path | str, lang: str = "zh") -> list[DefinitionProblem]:
+    """Every problem of one definition file, each with its YAML path and line."""
+    from pipeline.flow.standards import check_file
+
+    return check_file(Path(path), lang)
+
+
+# ---- workbooks ----------------------------------------------------------------------------------
+def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: str = "zh") -> Path:
+    """Write the blank scoring workbook of one audit (atomically)."""
+    from pipeline.excel.build import build_workbook as build
+
+    return build(std, info, Path(path), lang=lang)
+
+
+def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Path | str | None = None,
+                 force: bool = False, lang: str = "zh",
+                 workspace: Path | str | Workspace | None = None) -> tuple[Path, str]:
+    """The blank workbook of one audit of standard ``key``: returns (path, audit id)."""
+    from pipeline.excel.generate import new_workbook as new
+
+    return new(load_standard(key, workspace), org, audit_id=audit_id,
+               output=Path(output) if output is not None else None, force=force, lang=lang)
+
+
+def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
+                      lang: str = "zh", workspace: Path | str | Workspace | None = None,
+                      on_start: Callable[[int], None] | None = None,
+                      on_row: Callable[[int], None] | None = None) -> ScheduleResult:
+    """One blank workbook per row of a schedule (.xlsx/.csv) into ``output`` (default: current folder);
+    returns a ``ScheduleResult`` (``made``, ``failures`` as (row, Message))."""
+    from pipeline.excel.generate import generate_schedule as generate
+
+    return generate(Path(schedule), list_standards(workspace), Path(output or Path.cwd()), force=force,
+                    lang=lang, on_start=on_start, on_row=on_row)
+
+
+def validate_file(path: Path | str, *, workspace: Path | str | Workspace | None = None, lang: str = "zh") -> Checked:
+    """Every problem of a filled workbook (``Checked.problems``; ``Checked.audit`` when there is none).
+    Never raises for a bad file; the size limits are the workspace's ``[limits]``."""
+    from pipeline.flow.check_file import validate_file as check
+
+    ws, config = open_workspace(workspace)
+    return check(Path(path), workspace_root=ws.root, lang=lang, max_file_mb=config.limits.max_file_mb,
+                 max_member_mb=config.limits.max_member_mb)
+
+
+def score_file(path: Path | str, *, workspace: Path | str | Workspace | None = None) -> ScoreCard:
+    """The ScoreCard of a filled workbook (``.total``, ``.level``, ``.parts``, ``.indicators``).
+    Raises ``InvalidWorkbook`` (with ``.problems``) when the workbook has problems."""
+    checked = validate_file(path, workspace=workspace)
+    if not checked.ok or checked.audit is None or checked.standard is None:
+        raise InvalidWorkbook(Path(path), checked.problems)
+    return score(checked.standard, checked.audit.entries)
+
+
+# ---- documents ----------------------------------------------------------------------------------
+def render_documents(audit: Audit, std: Standard, card: ScoreCard, out_dir: Path | str, *, lang: str = "zh",
+                     revision: int = 1, certificate: CertificateInfo | None = None,
+                     workspace: Path | str | Workspace | None = None) -> list[Path]:
+    """The Word report (and the certificate, when ``certificate`` is given and a level was reached)
+    into ``out_dir``, from the workspace's templates or the built-in ones."""
+    from pipeline.word.render import Renderer
+
+    ws, config = open_workspace(workspace)
+    return Renderer(config, workspace_templates=ws.templates).render(
+        audit, std, card, Path(out_dir), lang=lang, revision=revision, certificate=certificate)
+
+
+def template_files(workspace: Path | str | Workspace | None = None) -> list[tuple[Path, str | None]]:
+    """Every Word template certpipe may use: (path, the standard key of its folder or None)."""
+    from pipeline.word.template_check import default_templates
+
+    return default_templates(_root(workspace))
+
+
+def check_template(path: Path | str, lang: str = "zh", *, std_key: str | None = None,
+                   workspace: Path | str | Workspace | None = None) -> list:
+    """Every problem of a Word template (``TemplateProblem``), found by reading it and by rendering it
+    with a sample audit of ``std_key``'s standard (default: one whose samples fill every variable)."""
+    from pipeline.word.template_check import DEFAULT_STANDARD
+    from pipeline.word.template_check import check_template as check
+
+    try:
+        std = load_standard(std_key or DEFAULT_STANDARD, workspace)
+    except CertpipeError:
+        std = load_standard(DEFAULT_STANDARD)
+    return check(Path(path), std, lang)
+
+
+# ---- the inbox ----------------------------------------------------------------------------------
+def run_inbox(workspace: Path | str | Workspace | None = None, *, pdf: bool | None = None,
+              workers: int | None = None, lang: str | None = None,
+              on_start: Callable[[int], None] | None = None,
+              on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
+    """Process everything in the inbox once (``certpipe run``); ``pdf``, ``workers`` and ``lang`` (of
+    the documents) default to certpipe.toml. Returns every ``Outcome``."""
+    from pipeline.flow.run import run_inbox as run
+
+    ws, config = open_workspace(workspace)
+    return run(ws, config, lang=lang or config.lang, pdf=config.run.pdf if pdf is None else pdf,
+               workers=workers or config.run.workers, on_start=on_start, on_done=on_done)
+
+
+def watch_inbox(workspace: Path | str | Workspace | None = None, *, stop: threading.Event,
+                pdf: bool | None = None, settle: float | None = None, poll: bool | None = None,
+                lang: str | None = None, on_ready: Callable[[], None] | None = None,
+                on_outcome: Callable[[Outcome], None] | None = None,
+                on_error: Callable[[Path, CertpipeError], None] | None = None) -> None:
+    """Watch the inbox (``certpipe watch``) until ``stop`` is set: the backlog first, then each file
+    once it has settled. Run it in a thread, or in the main thread inside ``stop_on_signals(stop)``."""
+    from pipeline.flow.watch import watch_inbox as watch
+
+    ws, config = open_workspace(workspace)
+    watch(ws, config, stop, lang=lang or config.lang, pdf=pdf, settle=settle, poll=poll, on_ready=on_ready,
+          on_outcome=on_outcome, on_error=on_error)
+
+
+def stop_on_signals(stop: threading.Event):
+    """A context manager: Ctrl-C and SIGTERM set ``stop`` (a second one interrupts at once)."""
+    from pipeline.flow.watcher import stop_on_signals as on_signals
+
+    return on_signals(stop)
+
+
+def make_demo(directory: Path | str = "demo", *, lang: str = "zh", pdf: bool = False,
+              on_samples: Callable[[Workspace, list[Path]], None] | None = None,
+              on_start: Callable[[int], None] | None = None,
+              on_done: Callable[[Outcome], None] | None = None) -> Demo:
+    """``certpipe demo``: a workspace with filled sample audits of every built-in standard, processed.
+    Returns a ``Demo`` (``workspace``, ``samples``, ``result``)."""
+    from pipeline.flow.demo import make_demo as demo
+
+    return demo(Path(directory), lang=lang, pdf=pdf, on_samples=on_samples, on_start=on_start, on_done=on_done)
+
+
+# ---- the record ---------------------------------------------------------------------------------
+def open_ledger(workspace: Path | str | Workspace | None = None) -> Ledger:
+    """The workspace's ledger, read-only (``.rows()``, ``.certificates()``); close it, or use ``with``.
+    Raises ``LedgerError`` when there is none yet."""
+    from pipeline.flow.ledger import Ledger
+
+    ws, _ = open_workspace(workspace)
+    return Ledger(ws.ledger, readonly=True)
+
+
+@dataclass
+class WorkspaceStatus:
+    """What ``certpipe status`` shows."""
+
+    workspace: Workspace
+    waiting: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)  # InputRow
+    held_by: str | None = None
+
+
+def workspace_status(ws: Workspace) -> WorkspaceStatus:
+    """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
+    missing inbox or ledger)."""
+    from pipeline.flow.inbox import inbox_files
+    from pipeline.flow.ledger import Ledger
+    from pipeline.lock import holder
+
+    rows: list = []
+    if ws.ledger.exists():
+        with Ledger(ws.ledger, readonly=True) as ledger:
+            rows = ledger.rows()
+    return WorkspaceStatus(ws, [p.name for p in inbox_files(ws)], rows, holder(ws))
+
+
+def ledger_rows(ws: Workspace, status: str | None = None) -> list[InputRow]:
+    """Every input the ledger knows (of one ``status``), oldest first; none without a ledger."""
+    from pipeline.flow.ledger import Ledger
+
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return ledger.rows(status)

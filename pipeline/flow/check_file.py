@@ -1,0 +1,31 @@
+"""Checking one workbook file: read it (``excel/intake.py``), find its standard in the workspace
+(``flow/standards.py``), check it (``excel/checks.py``). Never raises for a bad file: an unreadable
+one is a problem without a cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.config import Limits
+from pipeline.errors import WorkbookError
+from pipeline.excel.checks import Checked, Problem, check, check_meta
+from pipeline.excel.intake import read_workbook
+from pipeline.flow.standards import load_standard
+
+_LIMITS = Limits()
+
+
+def validate_file(path: Path, *, workspace_root: Path | None = None, lang: str = "zh",
+                  max_file_mb: float = _LIMITS.max_file_mb, max_member_mb: float = _LIMITS.max_member_mb) -> Checked:
+    """Read and check one workbook. Never raises for a bad file."""
+    path = Path(path)
+    try:
+        filled = read_workbook(path, lang=lang, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
+    except WorkbookError as exc:
+        return Checked(path, [Problem(exc.render(lang), exc.render_hint(lang) or "", sheet=exc.sheet, cell=exc.cell,
+                                      key=exc.key)])
+    problems, std = check_meta(filled, lambda key: load_standard(key, workspace_root, lang), lang)
+    if problems or std is None:
+        return Checked(path, problems, None, std)
+    problems, audit = check(filled, std, lang)
+    return Checked(path, problems, audit, std)

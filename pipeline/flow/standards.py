@@ -1,0 +1,63 @@
+"""The standards a workspace knows: the built-in definitions, overridden by key by the workspace's own
+``standards/*.yaml``; each file read, checked and cached until it changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.definition import DefinitionProblem, parse_definition
+from pipeline.core.standard import Standard
+from pipeline.errors import DefinitionError, UnknownStandard
+from pipeline.i18n import t
+from pipeline.resources import builtin_dir
+
+
+def check_file(path: Path, lang: str = "zh") -> list[DefinitionProblem]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [DefinitionProblem(str(path), (), None, t("def.read_error", lang, detail=exc))]
+    return parse_definition(text, str(path), lang)[1]
+
+
+def load_file(path: Path, lang: str = "zh") -> Standard:
+    """Load a definition that must be sound; raise ``DefinitionError`` with every problem otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError("def.read_error", {"detail": exc}) from exc
+    model, problems = parse_definition(text, str(path), lang)
+    if problems or model is None:
+        raise DefinitionError("std.invalid", {"path": path, "count": len(problems)}, problems)
+    return model
+
+
+def definition_paths(workspace: Path | None = None) -> dict[str, Path]:
+    """Every definition file by key; a workspace's ``standards/`` overrides a built-in of the same key."""
+    found: dict[str, Path] = {}
+    dirs = [builtin_dir("standards")]
+    if workspace is not None:
+        dirs.append(workspace / "standards")
+    for folder in dirs:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found[path.stem] = path
+    return found
+
+
+_CACHE: dict[tuple[Path, int], Standard] = {}
+
+
+def load_standard(key: str, workspace: Path | None = None, lang: str = "zh") -> Standard:
+    paths = definition_paths(workspace)
+    if key not in paths:
+        raise UnknownStandard("std.unknown", {"key": key, "known": ", ".join(sorted(paths))})
+    path = paths[key]
+    stamp = (path, path.stat().st_mtime_ns)
+    if stamp not in _CACHE:
+        _CACHE[stamp] = load_file(path, lang)
+    return _CACHE[stamp]
+
+
+def all_standards(workspace: Path | None = None, lang: str = "zh") -> list[Standard]:
+    return [load_standard(key, workspace, lang) for key in definition_paths(workspace)]

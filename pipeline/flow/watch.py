@@ -1,0 +1,66 @@
+"""``watch_inbox``: the driver that waits for files and hands each settled one to the same ``process``
+step as ``run`` (``flow/watcher.py`` decides when a file is complete). The backlog goes first; the
+register is rewritten whenever the inbox falls idle. Runs until ``stop`` is set."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.errors import CertpipeError
+from pipeline.flow.job import Outcome
+from pipeline.flow.process import Processor
+from pipeline.flow.register import refresh_register
+from pipeline.flow.setup import prepare
+from pipeline.flow.watcher import InboxWatcher
+from pipeline.lock import workspace_lock
+from pipeline.logs import log, log_outcome
+from pipeline.workspace import Workspace
+
+#: Outcomes after which a file's content is settled; any other (``failed``, ``skipped``) is tried again.
+SETTLED = ("done", "rejected", "duplicate")
+
+
+def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: str = "zh",
+                pdf: bool | None = None, settle: float | None = None, poll: bool | None = None,
+                on_ready: Callable[[], None] | None = None,
+                on_outcome: Callable[[Outcome], None] | None = None,
+                on_error: Callable[[Path, CertpipeError], None] | None = None) -> None:
+    """Watch ``ws.inbox`` until ``stop`` is set. ``pdf``, ``settle`` and ``poll`` default to
+    certpipe.toml's ``[run]``/``[watch]``. ``on_ready()`` once the backlog is queued, ``on_outcome`` per
+    processed file, ``on_error(path, error)`` when a file could not be finished for an outside reason
+    (disk full, ledger busy): that file is tried again at the next rescan. Raises ``WorkspaceBusy``
+    when another driver holds the workspace."""
+    use_pdf = config.run.pdf if pdf is None else pdf
+    if use_pdf:
+        from pipeline.word.pdf import require_pdf_tools
+
+        require_pdf_tools()
+    with workspace_lock(ws, "watch"):
+        prepare(ws)
+        processor = Processor(ws, config, lang=lang, pdf=use_pdf)
+
+        def handle(path: Path) -> bool:
+            try:
+                outcome = processor.process(path)
+            except CertpipeError as exc:
+                log.warning("%s: %s", path.name, exc.render(lang))
+                if on_error:
+                    on_error(path, exc)
+                return False
+            log_outcome(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+            return outcome.status in SETTLED
+
+        watcher = InboxWatcher(ws.inbox, handle,
+                               settle=config.watch.settle_seconds if settle is None else settle,
+                               poll=config.watch.poll if poll is None else poll)
+        if on_ready:
+            on_ready()
+        try:
+            watcher.run(stop, on_idle=lambda: refresh_register(ws, lang))
+        finally:
+            processor.close()
