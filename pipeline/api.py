@@ -126,6 +126,17 @@ def load_standard(key: str, workspace: Path | str | Workspace | None = None) -> 
     return load(key, _root(workspace))
 
 
+def level_words(standard: str | None, level: str | None, lang: str = "zh",
+                workspace: Path | str | Workspace | None = None) -> str:
+    """A level's key in words (``★★★ 三星``, ``★★★ Three-star``) by its standard; what the ledger
+    keeps when it cannot be put into words (a standard no longer known)."""
+    if not level:
+        return ""
+    from pipeline.flow.standards import level_words as words
+
+    return words(standard, level, lang, _root(workspace))
+
+
 def list_standards(workspace: Path | str | Workspace | None = None) -> list[Standard]:
     from pipeline.flow.standards import all_standards
 
@@ -176,13 +187,13 @@ def generate_schedule(schedule: Path | str, output: Path | str | None = None, *,
                     lang=lang, on_start=on_start, on_row=on_row)
 
 
-def validate_file(path: Path | str, *, workspace: Path | str | Workspace | None = None, lang: str = "zh") -> Checked:
+def validate_file(path: Path | str, *, workspace: Path | str | Workspace | None = None) -> Checked:
     """Every problem of a filled workbook (``Checked.problems``; ``Checked.audit`` when there is none).
     Never raises for a bad file; the size limits are the workspace's ``[limits]``."""
     from pipeline.flow.check_file import validate_file as check
 
     ws, config = open_workspace(workspace)
-    return check(Path(path), workspace_root=ws.root, lang=lang, max_file_mb=config.limits.max_file_mb,
+    return check(Path(path), workspace_root=ws.root, max_file_mb=config.limits.max_file_mb,
                  max_member_mb=config.limits.max_member_mb)
 
 

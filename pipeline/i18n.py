@@ -4,7 +4,8 @@ with ``str.format`` fields. Code names a message by key; the words live in the c
 What certpipe finds or decides — a problem in a workbook, an error, a blocker, an outcome's note — is
 a ``Message``: a key and its parameters, kept as data (in the ledger too) and turned into words only
 where a person reads them (``Message.render(lang)``: the CLI, the report, the annotated workbook, the
-console). A parameter may itself be a ``Message`` (a field's label), rendered in the same language."""
+console). A parameter may itself be words to render in the same language: a ``Message`` (a field's
+label) or a standard's own ``Text`` (an indicator's title) — anything with ``render(lang)``."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def t(key: str, lang: str = "zh", /, **params: object) -> str:
     template = texts.get(lang) or texts["zh"]
     if not params:
         return template
-    return template.format(**{k: v.render(lang) if isinstance(v, Message) else v for k, v in params.items()})
+    return template.format(**{k: v.render(lang) if hasattr(v, "render") else v for k, v in params.items()})
 
 
 def hint_key(key: str) -> str | None:
@@ -54,6 +55,8 @@ def _plain(value: object) -> Any:
     """A parameter as JSON can keep it (the ledger stores messages as JSON)."""
     if isinstance(value, Message):
         return {"$msg": value.to_json()}
+    if hasattr(value, "render") and hasattr(value, "zh"):  # a standard's Text: both languages kept
+        return {"$text": {"zh": value.zh, "en": getattr(value, "en", "") or ""}}
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, (Decimal, float, date, Path)):
@@ -81,9 +84,27 @@ class Message:
 
     @classmethod
     def from_json(cls, data: Mapping) -> Message:
-        params = {k: cls.from_json(v["$msg"]) if isinstance(v, dict) and "$msg" in v else v
-                  for k, v in (data.get("params") or {}).items()}
-        return cls(str(data["key"]), params)
+        return cls(str(data["key"]), {k: _unplain(v) for k, v in (data.get("params") or {}).items()})
+
+
+@dataclass(frozen=True)
+class Words:
+    """Text in both languages that is not in the catalogue (a standard's indicator title, as kept in
+    the ledger): renders as the language asked, else Chinese."""
+
+    zh: str
+    en: str = ""
+
+    def render(self, lang: str = "zh") -> str:
+        return (self.en if lang == "en" else self.zh) or self.zh or self.en
+
+
+def _unplain(value: object) -> object:
+    if isinstance(value, dict) and "$msg" in value:
+        return Message.from_json(value["$msg"])
+    if isinstance(value, dict) and "$text" in value:
+        return Words(**value["$text"])
+    return value
 
 
 def msg(key: str, /, **params: object) -> Message:

@@ -60,9 +60,10 @@ def setup_logging(ws: Workspace, *, verbosity: int = 0, fmt: str = "text") -> Pa
     return path
 
 
-def log_outcome(outcome) -> None:
-    """One line per input: accepted at INFO, everything else at WARNING."""
-    reason = outcome.problems[0] if outcome.problems else (outcome.note or "")
+def log_outcome(outcome, lang: str = "zh") -> None:
+    """One line per input: accepted at INFO, everything else at WARNING; the reason in ``lang``."""
+    reason = (outcome.problems[0].format(lang) if outcome.problems
+              else outcome.note.render(lang) if outcome.note else "")
     fields = {"file": outcome.name, "status": outcome.status, "audit_id": outcome.audit_id,
               "total": outcome.total, "level": outcome.level, "revision": outcome.revision,
               "certificate_no": outcome.certificate_no, "output": outcome.output, "reason": reason}

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.helpers.paths import FIXTURES, ROOT  # noqa: F401  (fixtures below; tests import them from helpers)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,7 +12,7 @@ from pipeline.errors import WorkbookError
 from pipeline.excel.annotate import annotate, problems_text
 from pipeline.excel.style import INPUT_FILL, PROBLEM_FILL
 from pipeline.flow.check_file import validate_file
-from tests.workbook_helpers import WORKBOOKS
+from tests.helpers.workbooks import WORKBOOKS
 
 SRC = WORKBOOKS / "lo-problems-qhxc002.xlsx"
 SHEET = "系统集成服务评价"
@@ -36,7 +36,7 @@ def test_problem_cells_are_filled_and_commented(marked):
     for problem in checked.problems:
         cell = wb[problem.sheet][problem.cell]
         assert cell.fill.fgColor.rgb[-6:] == PROBLEM_FILL.fgColor.rgb[-6:], str(problem)
-        assert problem.message in cell.comment.text and problem.hint in cell.comment.text
+        assert problem.text() in cell.comment.text and problem.hint() in cell.comment.text
         assert cell.comment.author == "certpipe"
     assert wb[SHEET]["E4"].comment.text.startswith("• 指标 1 的得分「8分」不是数字")
     assert wb[SHEET]["E9"].comment is None  # indicator 6 was fine
@@ -50,7 +50,7 @@ def test_problems_sheet_lists_all_with_links(marked):
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4) if row[0].value is not None]
     assert len(rows) == len(checked.problems) == 8
     assert [r[1] for r in rows] == [f"{p.sheet}!{p.cell}" for p in checked.problems]
-    assert [r[4] for r in rows] == [p.message for p in checked.problems]
+    assert [r[4] for r in rows] == [p.text() for p in checked.problems]
     link = ws["B4"].hyperlink
     first = checked.problems[0]
     assert link.location == f"'{first.sheet}'!{first.cell}"
@@ -78,12 +78,12 @@ def test_reannotating_a_resubmitted_copy_clears_old_marks(marked, tmp_path):
 
 
 def test_english_and_text_version(tmp_path):
-    checked = validate_file(SRC, lang="en")
+    checked = validate_file(SRC)
     wb = load_workbook(annotate(SRC, checked.problems, tmp_path / "en.xlsx", lang="en"))
     assert wb.sheetnames[0] == "certpipe problems"
     text = problems_text(checked.problems, "en")
     assert text.startswith("8 problems in the workbook:")
-    assert f"1. {checked.problems[0]}" in text
+    assert f"1. {checked.problems[0].format('en')}" in text
 
 
 def test_unreadable_source_raises_workbook_error(tmp_path):

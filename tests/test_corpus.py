@@ -51,14 +51,13 @@ def fill_inbox(ws: Workspace, cases: list[dict]) -> None:
 
 _BATCH = """
 import json, resource, sys
-from dataclasses import asdict
 from pathlib import Path
 from pipeline.flow.run import run_inbox
 from pipeline.config import Config
 from pipeline.workspace import Workspace
 result = run_inbox(Workspace(Path(sys.argv[1])), Config(), workers=2)
 peak = {who: resource.getrusage(getattr(resource, who)).ru_maxrss // 1024 for who in ("RUSAGE_SELF", "RUSAGE_CHILDREN")}
-print(json.dumps({"outcomes": [asdict(o) for o in result.outcomes], "peak_mib": peak}))
+print(json.dumps({"outcomes": [o.to_json() for o in result.outcomes], "peak_mib": peak}))
 """
 
 
@@ -121,7 +120,7 @@ def test_rejected_with_a_clear_reason_naming_the_cell(batch, name):
     assert len(folder.name) <= 100
     text = (folder / "problems.txt").read_text(encoding="utf-8")
     for problem in found:
-        assert problem.message in text and problem.hint and problem.hint in text
+        assert problem.text() in text and problem.hint() and problem.hint() in text
     if "cell" in case:
         where = case["cell"]
         located = [f"{p.sheet}!{p.cell}" for p in found if p.cell]

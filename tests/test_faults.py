@@ -32,16 +32,11 @@ from pipeline.errors import CertpipeError, LedgerError
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.process import Processor
 from pipeline.workspace import Workspace
-from tests.test_pipeline import make_ws, sample_audit, workbook
+from tests.helpers.workspace import certpipe, make_ws, sample_audit, workbook
 
 REPEATS = int(os.environ.get("CERTPIPE_FAULT_REPEATS", "3"))
 BATCH = int(os.environ.get("CERTPIPE_FAULT_BATCH", "30"))
 BAD_EVERY = 10  # one input in ten is not a workbook: rejections are crashed into too
-
-
-def certpipe(ws: Workspace, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", "-W", str(ws.root), *args], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "COLUMNS": "200"}, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +264,7 @@ def test_the_time_limit_per_file_rejects_a_file_too_slow_to_read(tmp_path, monke
     monkeypatch.setattr(pipeline.flow.check_file, "validate_file", slow)
     processor = Processor(ws, Config(limits=Limits(seconds_per_file=0.3)))
     outcome = processor.process(path)  # returns at all: the endless read was interrupted
-    assert outcome.status == "rejected" and "时间上限（0.3 秒）" in outcome.problems[0]
+    assert outcome.status == "rejected" and "时间上限（0.3 秒）" in outcome.problems[0].format()
     assert "seconds_per_file" in (ws.root / outcome.output / "problems.txt").read_text(encoding="utf-8")
     monkeypatch.setattr(pipeline.flow.check_file, "validate_file", real)
     check_consistent(ws, ["slow.xlsx"], register=False)

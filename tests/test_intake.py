@@ -16,7 +16,7 @@ from pipeline.excel.fill import fill_workbook
 from pipeline.excel.intake import read_workbook
 from pipeline.flow.check_file import validate_file
 from pipeline.flow.standards import load_standard
-from tests.workbook_helpers import WORKBOOKS, edit, info
+from tests.helpers.workbooks import WORKBOOKS, edit, info
 
 # Hand-computed: the entries and the expected total and level of each standard.
 ROUND_TRIPS = {
@@ -96,7 +96,7 @@ def test_real_old_and_encrypted_files_are_explained(name, key):
     (problem,) = checked.problems
     assert problem.key == key and problem.cell is None and checked.audit is None
     if key == "intake.xls":
-        assert "另存为" in problem.hint and ".xlsx" in problem.hint
+        assert "另存为" in problem.hint() and ".xlsx" in problem.hint()
 
 
 def test_unreadable_files_are_problems_without_a_cell(tmp_path):
@@ -111,11 +111,11 @@ def test_unreadable_files_are_problems_without_a_cell(tmp_path):
         (tmp_path / name).write_bytes(content)
         checked = validate_file(tmp_path / name)
         assert [p.key for p in checked.problems] == [key], name
-        assert checked.problems[0].sheet is None and str(checked.problems[0]) == checked.problems[0].message
+        assert checked.problems[0].sheet is None and str(checked.problems[0]) == checked.problems[0].text()
     checked = validate_file(tmp_path / "missing.xlsx")
     assert checked.problems[0].key == "intake.unreadable"
-    en = validate_file(tmp_path / "half.xlsx", lang="en")
-    assert en.problems[0].message == "the file is incomplete (half-written or damaged)"
+    en = validate_file(tmp_path / "half.xlsx")
+    assert en.problems[0].text("en") == "the file is incomplete (half-written or damaged)"
 
 
 def test_size_limits_refuse_before_inflating(tmp_path):
@@ -129,7 +129,7 @@ def test_size_limits_refuse_before_inflating(tmp_path):
         dst.writestr("xl/media/huge.bin", b"\0" * (3 * 1024 * 1024))
     assert bomb.stat().st_size < 100_000
     problem = validate_file(bomb, max_member_mb=2).problems[0]
-    assert problem.key == "intake.member_too_large" and "xl/media/huge.bin" in problem.message
+    assert problem.key == "intake.member_too_large" and "xl/media/huge.bin" in problem.text()
     assert validate_file(bomb, max_member_mb=4).problems[0].key != "intake.member_too_large"
 
 

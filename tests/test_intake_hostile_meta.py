@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from pipeline.excel.names import META_SHEET
 from pipeline.flow.check_file import validate_file
-from tests.test_pipeline import make_ws, sample_audit, workbook
+from tests.helpers.workspace import make_ws, sample_audit, workbook
 
 
 @pytest.mark.parametrize(("key", "value"), [("first_row", "²"), ("columns", "code=Ａ;score=E"),

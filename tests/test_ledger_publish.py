@@ -212,14 +212,15 @@ def test_an_older_ledger_is_migrated_and_keeps_its_rows(tmp_path: Path, monkeypa
     with Ledger(path) as old:
         row = old.claim("abc", "a.xlsx", 1, 0)
         old.finish(row, status="rejected", output="x")
-    monkeypatch.setattr(pipeline.flow.ledger, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(pipeline.flow.ledger, "MIGRATIONS", {2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT;"
-                                                           "CREATE INDEX inputs_reviewer ON inputs(reviewer)"})
+    version = pipeline.flow.ledger.SCHEMA_VERSION + 1
+    monkeypatch.setattr(pipeline.flow.ledger, "SCHEMA_VERSION", version)
+    monkeypatch.setattr(pipeline.flow.ledger, "MIGRATIONS", {version: "ALTER TABLE inputs ADD COLUMN reviewer TEXT;"
+                                                                    "CREATE INDEX inputs_reviewer ON inputs(reviewer)"})
     with Ledger(path) as new:
-        assert new.db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert new.db.execute("PRAGMA user_version").fetchone() == (version,)
         assert new.db.execute("SELECT name, status, reviewer FROM inputs").fetchall() == [("a.xlsx", "rejected", None)]
     with Ledger(path) as again:  # migrated once
-        assert again.db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert again.db.execute("PRAGMA user_version").fetchone() == (version,)
 
 
 def test_a_failed_rename_puts_the_published_folder_back(tmp_path: Path, monkeypatch):

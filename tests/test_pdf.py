@@ -79,7 +79,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(pdf, "find_soffice", lambda: "/usr/bin/soffice")
     monkeypatch.setattr(pdf, "installed_font_families", lambda: {"DejaVu Sans"})
     with pytest.raises(RenderError) as err:
-        pdf.require_pdf_tools("en")
+        pdf.require_pdf_tools()
     assert "Noto Serif CJK SC" in err.value.render() and "fonts-noto-cjk" in str(err.value)
 
 
@@ -96,7 +96,7 @@ def test_batches_spread_work_and_never_share_a_name(tmp_path):
 def test_run_with_pdf_converts_a_chunk_in_one_call_and_publishes_pdfs(tmp_path):
     from pipeline.config import Config
     from pipeline.flow.run import run_inbox
-    from tests.test_pipeline import make_ws, sample_audit, workbook
+    from tests.helpers.workspace import make_ws, sample_audit, workbook
 
     ws = make_ws(tmp_path)
     for i in range(3):
@@ -130,7 +130,7 @@ def test_a_run_with_pdf_leaves_no_profile_behind_even_without_a_cache_folder(tmp
     import os
     import sys
 
-    from tests.test_pipeline import make_ws, sample_audit, workbook
+    from tests.helpers.workspace import make_ws, sample_audit, workbook
 
     ws = make_ws(tmp_path)
     for i in range(2):

@@ -4,10 +4,7 @@ the register, crash safety and the demo."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -24,39 +21,10 @@ from pipeline.excel.fill import fill_audit
 from pipeline.excel.samples import entries_for, samples, write_samples
 from pipeline.flow.faults import POINTS
 from pipeline.flow.ledger import Ledger
-from pipeline.flow.run import run_inbox
 from pipeline.flow.standards import all_standards, load_standard
 from pipeline.workspace import Workspace
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_ws(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path / "ws")
-    for folder in (ws.inbox, ws.outbox, ws.archive):
-        folder.mkdir(parents=True)
-    return ws
-
-
-def workbook(ws: Workspace, name: str, audit: Audit) -> Path:
-    std = load_standard(audit.standard_key)
-    blank = build_workbook(std, audit.info, ws.root / f"blank-{name}")
-    target = ws.inbox / name
-    fill_audit(blank, target, audit)
-    blank.unlink()
-    return target
-
-
-def sample_audit(key: str = "gbt27922-2011", audit_id: str = "T-2026-001", target: str = "88",
-                 org: str = "测试服务有限公司") -> Audit:
-    std = load_standard(key)
-    base = samples([std])[0].audit
-    info = replace(base.info, audit_id=audit_id, org_name=org)
-    return Audit(key, std.edition, info, entries_for(std, Decimal(target)), {std.leaves[0].code: "查阅记录"})
-
-
-def run(ws: Workspace, workers: int = 1):
-    return run_inbox(ws, Config(), workers=workers)
+from tests.helpers.paths import ROOT
+from tests.helpers.workspace import certpipe, make_ws, run, sample_audit, workbook
 
 
 def test_mixed_batch_good_bad_and_duplicate(tmp_path: Path):
@@ -128,22 +96,17 @@ def test_formula_like_organisation_is_text_in_the_register(tmp_path: Path):
     assert cell.value == hostile and cell.data_type == "s"
 
 
-def _certpipe(ws: Workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", "-W", str(ws.root), *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=300)
-
-
 @pytest.mark.parametrize("point", POINTS)
 def test_a_crash_at_any_point_loses_nothing_and_publishes_once(tmp_path: Path, point: str):
     ws = make_ws(tmp_path)
     workbook(ws, "a.xlsx", sample_audit(audit_id="C-1"))
     workbook(ws, "b.xlsx", sample_audit(audit_id="C-2", target="75"))
     (ws.inbox / "c.xlsx").write_bytes(b"PK\x03\x04 truncated")
-    crashed = _certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": point})
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": point})
     assert crashed.returncode == -9, crashed.stderr
     # nothing half-written where users look
     assert not [p for p in ws.outbox.iterdir() if p.name not in (".staging", "_rejected", "C-1", "C-2", "C-3")]
-    again = _certpipe(ws, "run", "--workers", "1")
+    again = certpipe(ws, "run", "--workers", "1")
     assert again.returncode in (0, 1), again.stderr
     assert list(ws.inbox.iterdir()) == []
     assert sorted(p.name for p in ws.archive.rglob("*.xlsx")) == ["a.xlsx", "b.xlsx", "c.xlsx"]
@@ -159,7 +122,7 @@ def test_a_crash_at_any_point_loses_nothing_and_publishes_once(tmp_path: Path, p
 
 
 def test_demo_end_to_end(tmp_path: Path):
-    result = _certpipe(Workspace(tmp_path), "demo", str(tmp_path / "demo"))
+    result = certpipe(Workspace(tmp_path), "demo", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     ws = Workspace(tmp_path / "demo")
     rows = Ledger(ws.state / "ledger.sqlite").rows()
@@ -195,7 +158,7 @@ def test_a_rejection_that_was_not_the_files_fault_is_retried_when_dropped_again(
     fill_audit(blank, drafts.inbox / "acme.xlsx", audit)
     shutil.copy(drafts.inbox / "acme.xlsx", ws.inbox / "acme.xlsx")
     first = run(ws).outcomes[0]
-    assert first.status == "rejected" and "acme-2026" in first.problems[0]
+    assert first.status == "rejected" and "acme-2026" in first.problems[0].format()
     # the scheme manager adds the standard; the same file dropped again is processed, not a duplicate
     (ws.root / "standards").mkdir()
     shutil.copy(drafts.root / "standards" / "acme-2026.yaml", ws.root / "standards")
@@ -288,7 +251,7 @@ def test_in_a_group_each_input_fails_alone(tmp_path: Path, monkeypatch):
     outcomes = processor.process_many([*paths, ws.inbox / "bad.xlsx"])
     processor.close()
     assert [o.status for o in outcomes] == ["done", "failed", "done", "rejected"]
-    assert "the template broke" in outcomes[1].note
+    assert "the template broke" in outcomes[1].note.render()
     assert [p.name for p in ws.inbox.iterdir()] == ["g1.xlsx"]  # only the failed one stays
     rows = Ledger(ws.state / "ledger.sqlite").rows()
     assert sorted((r.name, r.status) for r in rows) == [("bad.xlsx", "rejected"), ("g0.xlsx", "done"),
@@ -341,10 +304,10 @@ def test_after_a_worker_died_what_the_stopped_workers_finished_is_reported_as_fi
     run(ws)  # both finished and archived (as a worker stopped right after would leave them)
     c = workbook(ws, "c.xlsx", sample_audit(audit_id="F-3"))  # still in the inbox: run again, not reported
     gone = ws.inbox / "gone.xlsx"  # vanished without a trace: run again, then skipped
-    outcomes = {o.name: o for o in _finished_meanwhile(ws, [a, b, c, gone], began, "en")}
+    outcomes = {o.name: o for o in _finished_meanwhile(ws, [a, b, c, gone], began)}
     assert sorted(outcomes) == ["a.xlsx", "b.xlsx"]
     assert outcomes["a.xlsx"].status == "done" and outcomes["a.xlsx"].audit_id == "F-1"
-    assert outcomes["b.xlsx"].output == "outbox/F-2" and "stopped afterwards" in outcomes["b.xlsx"].note
+    assert outcomes["b.xlsx"].output == "outbox/F-2" and "stopped afterwards" in outcomes["b.xlsx"].note.render("en")
 
 
 def test_an_archive_that_cannot_be_synced_keeps_the_originals_and_loses_no_outcome(tmp_path: Path, monkeypatch):
@@ -365,7 +328,7 @@ def test_an_archive_that_cannot_be_synced_keeps_the_originals_and_loses_no_outco
     monkeypatch.setattr(pipeline.flow.process, "fsync_dir", failing)
     processor = Processor(ws, Config())
     outcomes = processor.process_many(paths)  # returns: the error is each input's, not the group's
-    assert [o.status for o in outcomes] == ["failed", "failed"] and "Input/output error" in outcomes[0].note
+    assert [o.status for o in outcomes] == ["failed", "failed"] and "Input/output error" in outcomes[0].note.render()
     assert sorted(p.name for p in ws.inbox.iterdir()) == ["s0.xlsx", "s1.xlsx"]
     assert not list(ws.archive.rglob("*.xlsx"))  # no copy left that might not last
     assert [(r.status, r.archived_to) for r in Ledger(ws.state / "ledger.sqlite").rows()] == [("done", None)] * 2

@@ -11,7 +11,7 @@ from pipeline.core.audit import Entries
 from pipeline.core.definition import parse_definition
 from pipeline.core.scoring import round_half_up, score
 from pipeline.flow.standards import load_standard
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 ISI = load_standard("info-system-integration")
 GBT = load_standard("gbt27922-2011")

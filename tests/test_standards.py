@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.core.definition import parse_definition
 from pipeline.flow.standards import check_file, definition_paths, load_standard
-from tests.conftest import FIXTURES
+from tests.helpers.paths import FIXTURES
 
 BUILTIN = ["gbt27922-2011", "info-system-integration", "qhxc002-2018", "qhxc013-2018"]
 BROKEN = FIXTURES / "standards"

@@ -37,7 +37,7 @@ def test_broken_templates_are_caught_with_template_and_paragraph(fixture, paragr
     assert len(problems) == 1
     problem = problems[0]
     assert problem.template == fixture and problem.part == "document"
-    assert words in problem.message
+    assert words in problem.message_text()
     if paragraph is not None:
         assert problem.paragraph == paragraph
         assert f"第 {paragraph} 段" in problem.format()

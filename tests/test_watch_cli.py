@@ -16,7 +16,7 @@ from pipeline.excel.names import score_name
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.standards import load_standard
 from pipeline.workspace import Workspace
-from tests.test_pipeline import make_ws, sample_audit, workbook
+from tests.helpers.workspace import make_ws, sample_audit, workbook
 
 
 def _wait(condition, timeout: float = 60.0) -> bool:

@@ -13,7 +13,7 @@ from pipeline.excel.generate import taken_ids
 from pipeline.excel.names import FORMAT_VERSION, na_name, note_name, score_name
 from pipeline.excel.style import INPUT_FILL
 from pipeline.flow.standards import all_standards, load_standard
-from tests.workbook_helpers import info
+from tests.helpers.workbooks import info
 
 STANDARDS = {std.key: std for std in all_standards()}
 

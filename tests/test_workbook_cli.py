@@ -8,7 +8,7 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.workbook_helpers import WORKBOOKS
+from tests.helpers.workbooks import WORKBOOKS
 
 
 def test_new_one_workbook_with_allocated_id(cli, tmp_path):

@@ -15,7 +15,7 @@ from pipeline.excel.build import build_workbook
 from pipeline.excel.fast import workbook_bytes
 from pipeline.excel.names import META_SHEET
 from pipeline.flow.standards import all_standards
-from tests.workbook_helpers import info
+from tests.helpers.workbooks import info
 
 STANDARDS = all_standards()
 TRICKY = AuditInfo(audit_id="ID-9", org_name='R&D <北京> "q" \'a\' 😀', org_address="  leading space",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.test_pipeline import make_ws, sample_audit, workbook
+from tests.helpers.workspace import make_ws, sample_audit, workbook
 
 
 def test_paths_from_certpipe_toml_are_used_by_run(tmp_path: Path, cli):

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import api
-from pipeline.cli.app import app, out, settings
+from pipeline.cli.app import app, out, settings, use_lang
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
 from pipeline.logs import setup_logging
@@ -40,19 +40,38 @@ def _workspace(s) -> Workspace:
     return s.workspace
 
 
-def _summary(outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
+class _Levels:
+    """Level keys in words, each standard looked up once."""
+
+    def __init__(self, ws: Workspace, lang: str) -> None:
+        self.ws, self.lang, self.seen = ws, lang, {}
+
+    def __call__(self, standard: str | None, level: str | None) -> str:
+        if (standard, level) not in self.seen:
+            self.seen[(standard, level)] = api.level_words(standard, level, self.lang, self.ws)
+        return self.seen[(standard, level)]
+
+
+def _reason(problems: list, note, lang: str) -> str:
+    """The first problem (and how many more), else the note: in words."""
+    if problems:
+        more = f" (+{len(problems) - 1})" if len(problems) > 1 else ""
+        return problems[0].format(lang) + more
+    return note.render(lang) if note is not None else ""
+
+
+def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
+    words = _Levels(ws, lang)
     table = Table(title=t("run.summary", lang, seconds=f"{seconds:.1f}"))
     for col in ("file", "status", "audit", "result", "output"):
         table.add_column(t(f"run.col.{col}", lang), overflow="fold")
     shown = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if o.status != "done"]
     for o in sorted(shown, key=lambda o: o.name):
         if o.status == "done":
-            result = f"{o.total} {o.level or t('run.no_level', lang)}" + (f" r{o.revision}" if o.revision else "")
-        elif o.status == "rejected":
-            more = f" (+{len(o.problems) - 1})" if len(o.problems) > 1 else ""
-            result = (o.problems[0] if o.problems else "") + more
+            level = words(o.standard, o.level) or t("run.no_level", lang)
+            result = f"{o.total} {level}" + (f" r{o.revision}" if o.revision else "")
         else:
-            result = o.note or ""
+            result = _reason(o.problems, o.note, lang)
         style = STATUS_STYLE.get(o.status, "")
         table.add_row(escape(o.name), f"[{style}]{t(f'status.{o.status}', lang)}[/]", escape(o.audit_id or ""),
                       escape(result), escape(o.output or ""))
@@ -92,7 +111,7 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
         else:
             result = api.run_inbox(ws, lang=lang, pdf=pdf, workers=workers, on_start=start, on_done=done)
     if result.outcomes:
-        _summary(result.outcomes, result.seconds, lang)
+        _summary(ws, result.outcomes, result.seconds, lang)
     else:
         out.print(t("run.empty", lang, inbox=ws.inbox))
     return result.outcomes
@@ -136,9 +155,11 @@ def watch(
     def ready() -> None:
         out.print(t("watch.started", lang, inbox=ws.inbox))
 
+    words = _Levels(ws, lang)
+
     def outcome(o: api.Outcome) -> None:
         style = STATUS_STYLE.get(o.status, "")
-        detail = o.problems[0] if o.problems else (o.level or o.note or "")
+        detail = _reason(o.problems, o.note, lang) or words(o.standard, o.level)
         out.print(f"[{style}]{t(f'status.{o.status}', lang)}[/] "
                   + escape(f"{o.name} {o.audit_id or ''} {o.total or ''} {detail}"), highlight=False)
 
@@ -161,19 +182,30 @@ def ledger(
     status: Annotated[LedgerStatus | None, typer.Option(
         "--status", help="只列出此结果 / only this outcome: done | rejected | duplicate | processing")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="语言 zh|en（默认全局 --lang）/ language")] = None,
 ) -> None:
-    """列出账本：每个输入文件的处理结果 / list what happened to every input."""
+    """列出账本：每个输入文件的处理结果，以所选语言显示（与写入时的语言无关）。
+
+    List what happened to every input, in the language asked (whoever ran certpipe then)."""
+    if lang not in (None, "zh", "en"):
+        raise typer.BadParameter("zh | en", param_hint="--lang")
     s = settings(ctx)
+    lang = use_lang(ctx, lang)
     rows = api.ledger_rows(s.workspace, status.value if status else None)
+    words = _Levels(s.workspace, lang)
     if as_json:
-        print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+        data = [r.to_json(lang) | {"level_words": words(r.standard, r.level) or None} for r in rows]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table(title=t("ledger.title", s.lang))
+    table = Table(title=t("ledger.title", lang))
     for col in ("id", "file", "status", "audit", "revision", "result", "certificate", "time"):
-        table.add_column(t(f"ledger.col.{col}", s.lang), overflow="fold")
+        table.add_column(t(f"ledger.col.{col}", lang), overflow="fold")
     for r in rows:
-        result = f"{r.total} {r.level or ''}" if r.status == "done" else (r.first_problem or r.note or "")
-        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", s.lang), escape(r.audit_id or ""),
+        if r.status == "done":
+            result = f"{r.total} {words(r.standard, r.level)}"
+        else:
+            result = _reason([r.first_problem] if r.first_problem else [], r.note, lang)
+        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", lang), escape(r.audit_id or ""),
                       str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
     out.print(table)
 

@@ -35,7 +35,8 @@ def status(
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,
                           "in_progress": in_progress,
-                          "last_rejected": [{"file": r.name, "problem": r.first_problem, "time": r.finished_at}
+                          "last_rejected": [{"file": r.name, "time": r.finished_at,
+                                             "problem": r.first_problem.format(lang) if r.first_problem else None}
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
                           "log": str(log_file) if log_file.exists() else None},
@@ -59,6 +60,7 @@ def status(
     if errors:
         out.print(t("status.last_rejected", lang))
     for r in errors:
-        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name}: {r.first_problem or ''}"), highlight=False)
+        problem = r.first_problem.format(lang) if r.first_problem else ""
+        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name}: {problem}"), highlight=False)
     if config_error:
         raise typer.Exit(1)

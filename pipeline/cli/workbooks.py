@@ -77,19 +77,20 @@ def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool,
     out.print(t("wbcli.schedule_done", lang, made=len(result.made), total=result.total, folder=result.folder))
     for number, message in result.failures:
         out.print(f"  [red]✗[/] {t('wbcli.row', lang, row=number)}: "
-                  + escape(message if isinstance(message, str) else message.render(lang)), highlight=False)
+                  + escape(message.render(lang)), highlight=False)
     return 1 if result.failures else 0
 
 
 def _check(ctx: typer.Context, path: Path, lang: str) -> Checked:
-    return api.validate_file(path, workspace=settings(ctx).workspace, lang=lang)
+    return api.validate_file(path, workspace=settings(ctx).workspace)
 
 
-def _print_problems(checked: Checked) -> None:
+def _print_problems(checked: Checked, lang: str) -> None:
     for problem in checked.problems:
-        out.print(f"  {problem}", markup=False, highlight=False)
-        if problem.hint:
-            out.print(f"    → {problem.hint}", markup=False, highlight=False, style="dim")
+        out.print(f"  {problem.format(lang)}", markup=False, highlight=False)
+        hint = problem.hint(lang)
+        if hint:
+            out.print(f"    → {hint}", markup=False, highlight=False, style="dim")
 
 
 @app.command(short_help="检查评分表 / check completed workbooks")
@@ -111,7 +112,7 @@ def validate(
             failed += 1
             out.print(f"[red]✗[/] {escape(str(path))}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
                       highlight=False)
-            _print_problems(checked)
+            _print_problems(checked, lang)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -130,7 +131,7 @@ def score(
     if not checked.ok or checked.audit is None or checked.standard is None:
         out.print(f"[red]✗[/] {escape(str(file))}: {t('wbcli.problem_count', lang, count=len(checked.problems))}",
                   highlight=False)
-        _print_problems(checked)
+        _print_problems(checked, lang)
         raise typer.Exit(1)
     std, audit = checked.standard, checked.audit
     card = score_audit(std, audit.entries)

@@ -46,10 +46,11 @@ def number_request(std: Standard, card: ScoreCard, cfg: Certificates, today: dat
     return short_code(std), cfg.number_format, today.year, card.level.key
 
 
-def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCard, cfg: Certificates,
-          lang: str) -> tuple[CertificateInfo, dict]:
+def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCard,
+          cfg: Certificates) -> tuple[CertificateInfo, dict]:
     """The audit's certificate (its number and first issue date from the ledger, kept across
-    revisions) and what the register will show of it (``Finished.details``)."""
+    revisions) and what the register will show of it (``Finished.details``: data, the level by its
+    key, put into words when the register is written)."""
     info = CertificateInfo(
         number=number, issue_date=issued,
         expiry_date=add_years(issued, cfg.validity_years) - timedelta(days=1),
@@ -57,7 +58,7 @@ def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCar
     )
     return info, {  # cleaned: the register cannot hold control characters
         "organisation": clean(audit.info.org_name), "credit_code": clean(audit.info.org_credit_code),
-        "standard": std.code, "edition": std.edition, "level": std.describe_level(card.level, lang),
+        "standard": std.code, "standard_key": std.key, "edition": std.edition, "level": card.level.key,
         "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
         "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
         "provisional": std.provisional,

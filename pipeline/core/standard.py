@@ -34,6 +34,8 @@ class Text(_Model):
     def get(self, lang: str) -> str:
         return (self.en if lang == "en" else self.zh) or self.zh or self.en
 
+    render = get  # a Text can be a message's parameter (rendered in the message's language)
+
 
 class LongText(_Model):
     """Requirement and guidance text: Chinese as the standard has it, English optional."""

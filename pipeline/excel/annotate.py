@@ -39,9 +39,9 @@ def problems_text(problems: Sequence[Problem], lang: str = "zh") -> str:
     """The problems as plain text, one block each: ``sheet!cell: message`` and what to do."""
     lines = [t("ann.text_title", lang, count=len(problems)), ""]
     for i, problem in enumerate(problems, start=1):
-        lines.append(f"{i}. {problem}")
-        if problem.hint:
-            lines.append(f"   → {problem.hint}")
+        lines.append(f"{i}. {problem.format(lang)}")
+        if problem.hint(lang):
+            lines.append(f"   → {problem.hint(lang)}")
     return "\n".join(lines) + "\n"
 
 
@@ -76,7 +76,8 @@ def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh"
     for (sheet, ref), found in by_cell.items():
         cell = wb[sheet][ref]
         cell.fill = PROBLEM_FILL
-        text = "\n".join(f"• {p.message}\n  → {p.hint}" if p.hint else f"• {p.message}" for p in found)
+        text = "\n".join(f"• {p.text(lang)}\n  → {p.hint(lang)}" if p.hint(lang) else f"• {p.text(lang)}"
+                         for p in found)
         comment = Comment(text, AUTHOR)
         comment.width = 320
         comment.height = min(400, 40 + 18 * lines_needed(text, 40))
@@ -95,14 +96,15 @@ def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh"
         put(ws, f"{letter}3", t(f"ann.col.{key}", lang), font=HEADER_FONT, fill=HEADER_FILL, box=True)
     for row, problem in enumerate(problems, start=4):
         where = f"{problem.sheet}!{problem.cell}" if problem.sheet and problem.cell else "—"
-        values = (row - 3, where, problem.name or "", problem.code or "", problem.message, problem.hint)
+        message, hint = problem.text(lang), problem.hint(lang)
+        values = (row - 3, where, problem.name or "", problem.code or "", message, hint)
         for i, value in enumerate(values):
             put(ws, f"{chr(ord('A') + i)}{row}", value, box=True, align=WRAP)
         if (problem.sheet, problem.cell) in by_cell:
             link = ws[f"B{row}"]
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(problem.sheet)}!{problem.cell}")
             link.font = Font(name=FONT, bold=True, color="0563C1", underline="single")
-        ws.row_dimensions[row].height = 15 * max(lines_needed(problem.message, 60), lines_needed(problem.hint, 60)) + 4
+        ws.row_dimensions[row].height = 15 * max(lines_needed(message, 60), lines_needed(hint, 60)) + 4
     ws.freeze_panes = "A4"
     a4(ws, landscape=True, title_rows="3:3")
     wb.active = 0

@@ -1,5 +1,5 @@
 """Validate a filled workbook: every problem at once, none silently, each with sheet!cell, the
-defined name, the indicator, what is wrong and what to do, in the auditor's language.
+defined name, the indicator, what is wrong and what to do (as message data, in words when shown).
 
 Pure: a ``FilledWorkbook`` (``excel/intake.py``) and a ``Standard`` in, problems and an ``Audit``
 out; nothing here reads a file or raises for bad data. The edge that reads the file and finds the
@@ -7,7 +7,7 @@ standard is ``flow/check_file.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +30,7 @@ from pipeline.excel.names import (
     score_name,
 )
 from pipeline.excel.values import parse_count, parse_date, parse_number, text_of
-from pipeline.i18n import t
+from pipeline.i18n import Message
 
 #: Excel's limit of characters in one cell: longer text was not typed in Excel, and is refused.
 MAX_TEXT = 32767
@@ -47,18 +47,44 @@ def _fingerprint(std: Standard) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a workbook. ``key`` names the catalogue message (``val.score_empty``)."""
+    """One thing wrong with a workbook: a catalogue ``key`` (``val.score_empty``) and its ``params``,
+    where (``sheet``, ``cell``, the defined ``name``, the indicator ``code``). Words only when shown:
+    ``text(lang)``, ``hint(lang)``, ``format(lang)`` (``sheet!cell: text``); ``str()`` is Chinese."""
 
-    message: str
-    hint: str = ""
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
     sheet: str | None = None
     cell: str | None = None
     name: str | None = None
     code: str | None = None
-    key: str = ""
+
+    @property
+    def message(self) -> Message:
+        return Message(self.key, self.params)
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message.render(lang)
+
+    def hint(self, lang: str = "zh") -> str:
+        return self.message.hint(lang)
+
+    def format(self, lang: str = "zh") -> str:
+        text = self.text(lang)
+        return f"{self.sheet}!{self.cell}: {text}" if self.sheet and self.cell else text
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell}: {self.message}" if self.sheet and self.cell else self.message
+        return self.format("zh")
+
+    def to_json(self) -> dict:
+        where = {k: v for k, v in (("sheet", self.sheet), ("cell", self.cell), ("name", self.name),
+                                   ("code", self.code)) if v}
+        return self.message.to_json() | where
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Problem:
+        message = Message.from_json(data)
+        return cls(message.key, message.params, data.get("sheet"), data.get("cell"), data.get("name"),
+                   data.get("code"))
 
 
 @dataclass(frozen=True)
@@ -74,19 +100,15 @@ class Checked:
 
 
 class _Collector:
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
 
     def add(self, which: str, cell: CellValue | None = None, /, *, name: str | None = None,
             code: str | None = None, **params: object) -> None:
         params.setdefault("code", code or "")
         params.setdefault("name", name or "")
-        self.problems.append(Problem(
-            message=t(f"val.{which}", self.lang, **params), hint=t(f"val.{which}_hint", self.lang, **params),
-            sheet=cell.sheet if cell else None, cell=cell.ref if cell else None, name=name, code=code,
-            key=f"val.{which}",
-        ))
+        self.problems.append(Problem(f"val.{which}", params, sheet=cell.sheet if cell else None,
+                                     cell=cell.ref if cell else None, name=name, code=code))
 
 
 def _shown(value: object) -> str:
@@ -96,11 +118,10 @@ def _shown(value: object) -> str:
 
 # ---- identity: _meta ---------------------------------------------------------------------------
 
-def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard], lang: str = "zh"
-               ) -> tuple[list[Problem], Standard | None]:
+def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard]) -> tuple[list[Problem], Standard | None]:
     """The workbook's identity: ``_meta`` present, a known standard (``find`` looks a key up and raises
     ``UnknownStandard``), the same edition and definition."""
-    out = _Collector(lang)
+    out = _Collector()
     meta = filled.meta
     if not filled.has_meta or not meta.get("standard_key"):
         out.add("meta_missing")
@@ -129,7 +150,7 @@ def _structure(filled: FilledWorkbook, std: Standard, out: _Collector) -> set[st
         rows = filled.rows.get(code, ())
         if not rows:
             missing.add(code)
-            out.add("indicator_missing", code=code, title=ind.title.get(out.lang))
+            out.add("indicator_missing", code=code, title=ind.title)
             continue
         code_col = filled.columns.get("code", "A")
         for extra in rows[1:]:
@@ -150,7 +171,7 @@ def _cover(filled: FilledWorkbook, out: _Collector) -> dict[str, object]:
     info: dict[str, object] = {}
     for name in COVER_FIELDS:
         cell = filled.cell(name)
-        label = t(f"wb.field.{name}", out.lang)
+        label = Message(f"wb.field.{name}")
         if cell is None:
             out.add("cover_name_lost", name=name, label=label)
             continue
@@ -221,7 +242,7 @@ def _scores(filled: FilledWorkbook, std: Standard, out: _Collector, missing: set
                 notes[ind.code] = text_of(note.value)
                 if len(notes[ind.code]) > MAX_TEXT:
                     out.add("text_too_long", note, name=note_name(ind.code), code=ind.code,
-                            label=t("val.note_label", out.lang, code=ind.code), length=len(notes[ind.code]),
+                            label=Message("val.note_label", {"code": ind.code}), length=len(notes[ind.code]),
                             max=MAX_TEXT)
             if not ind.is_leaf or ind.code in missing:
                 continue
@@ -267,7 +288,7 @@ def _special(filled: FilledWorkbook, std: Standard, out: _Collector) -> tuple[in
         if rule is None:
             continue
         cell = filled.cell(name)
-        label = rule.label.get(out.lang)
+        label = rule.label
         if cell is None:
             out.add("special_name_lost", name=name, label=label)
             continue
@@ -282,9 +303,9 @@ def _special(filled: FilledWorkbook, std: Standard, out: _Collector) -> tuple[in
     return counts[SPECIAL_DEDUCTIONS], counts[SPECIAL_BONUS]
 
 
-def check(filled: FilledWorkbook, std: Standard, lang: str = "zh") -> tuple[list[Problem], Audit | None]:
+def check(filled: FilledWorkbook, std: Standard) -> tuple[list[Problem], Audit | None]:
     """Every problem of a workbook whose identity is settled; the audit when there is none."""
-    out = _Collector(lang)
+    out = _Collector()
     missing = _structure(filled, std, out)
     info = _cover(filled, out)
     scores, marked, notes = _scores(filled, std, out, missing)

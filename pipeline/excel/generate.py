@@ -55,7 +55,7 @@ def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Pat
     problems are in ``failures``), the others are made. Raises ``CertpipeError`` when the schedule
     cannot be read at all."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = read_schedule(schedule, standards, lang=lang)
+    rows = read_schedule(schedule, standards)
     taken = taken_ids(folder) | {r.info.audit_id for r in rows if r.info and r.info.audit_id}
     result = ScheduleResult(folder, total=len(rows))
     if on_start:

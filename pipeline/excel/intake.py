@@ -10,7 +10,7 @@ sizes); a member whose deflate stream could inflate beyond the limit is inflated
 prove its declared size is true (a lying header is how zip bombs pass size checks); a sheet whose
 used range would be a grid of more than ``MAX_GRID_CELLS`` (one cell typed at XFD1048576 makes a
 17-billion-cell range that python-calamine tries to allocate) is refused before calamine reads it.
-An unreadable file raises ``WorkbookError`` with a message and a hint in the asked language."""
+An unreadable file raises ``WorkbookError`` (a catalogue key and its parameters)."""
 
 from __future__ import annotations
 
@@ -85,23 +85,22 @@ class FilledWorkbook:
         return self.cells.get(name)
 
 
-def _fail(key: str, lang: str, *, sheet: str | None = None, cell: str | None = None,
-          **params: object) -> WorkbookError:
+def _fail(key: str, *, sheet: str | None = None, cell: str | None = None, **params: object) -> WorkbookError:
     return WorkbookError(f"intake.{key}", {"sheet": sheet, "cell": cell, **params}, sheet=sheet, cell=cell)
 
 
-def _check_members(data: bytes, zf: zipfile.ZipFile, limit: float, lang: str) -> None:
+def _check_members(data: bytes, zf: zipfile.ZipFile, limit: float) -> None:
     """Every member within ``limit`` bytes inflated, by its header and, where the header could lie
     about more than the limit, by inflating it (bounded by its declared size) once."""
     for info in zf.infolist():
         if info.file_size > limit:
-            raise _fail("member_too_large", lang, member=info.filename,
+            raise _fail("member_too_large", member=info.filename,
                         size=f"{info.file_size / 1048576:.1f}", limit=f"{limit / 1048576:g}")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _fail("damaged", lang, detail=f"{info.filename}: compression {info.compress_type}")
+            raise _fail("damaged", detail=f"{info.filename}: compression {info.compress_type}")
         if (info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size * _DEFLATE_RATIO > limit
                 and not _true_size(data, info)):
-            raise _fail("damaged", lang, detail=f"{info.filename}: size")
+            raise _fail("damaged", detail=f"{info.filename}: size")
 
 
 def _true_size(data: bytes, info: zipfile.ZipInfo) -> bool:
@@ -119,41 +118,41 @@ def _true_size(data: bytes, info: zipfile.ZipInfo) -> bool:
     return len(out) == info.file_size and inflater.eof and zlib.crc32(out) == info.CRC
 
 
-def _open_zip(path: Path, lang: str, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
+def _open_zip(path: Path, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise _fail("unreadable", lang, detail=exc.strerror or exc) from exc
+        raise _fail("unreadable", detail=exc.strerror or exc) from exc
     if size > max_file_mb * 1024 * 1024:
-        raise _fail("too_large", lang, size=f"{size / 1048576:.1f}", limit=f"{max_file_mb:g}")
+        raise _fail("too_large", size=f"{size / 1048576:.1f}", limit=f"{max_file_mb:g}")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail("unreadable", lang, detail=exc.strerror or exc) from exc
+        raise _fail("unreadable", detail=exc.strerror or exc) from exc
     if not data:
-        raise _fail("empty", lang)
+        raise _fail("empty")
     if data.startswith(_CFB):
-        raise _fail("encrypted" if _ENCRYPTED in data else "xls", lang)
+        raise _fail("encrypted" if _ENCRYPTED in data else "xls")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise _fail("truncated" if data.startswith(b"PK") else "not_workbook", lang) from exc
-    _check_members(data, zf, max_member_mb * 1024 * 1024, lang)
+        raise _fail("truncated" if data.startswith(b"PK") else "not_workbook") from exc
+    _check_members(data, zf, max_member_mb * 1024 * 1024)
     names = set(zf.namelist())
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
-            raise _fail("ods", lang)
+            raise _fail("ods")
         if "word/document.xml" in names:
-            raise _fail("docx", lang)
-        raise _fail("not_workbook", lang)
+            raise _fail("docx")
+        raise _fail("not_workbook")
     return data, zf
 
 
-def _read_member(zf: zipfile.ZipFile, name: str, lang: str) -> bytes:
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
     try:
         return zf.read(name)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, NotImplementedError) as exc:
-        raise _fail("damaged", lang, detail=name) from exc
+        raise _fail("damaged", detail=name) from exc
 
 
 _SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\s([^>]*?)/?>")
@@ -172,15 +171,15 @@ def _attrs(text: str) -> dict[str, str]:
     return {key.rsplit(":", 1)[-1]: _unescape(value) for key, value in _ATTR.findall(text)}
 
 
-def _workbook_parts(zf: zipfile.ZipFile, lang: str) -> tuple[dict[str, str], dict[str, str]]:
+def _workbook_parts(zf: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str]]:
     """Sheet name → sheet XML path, and defined name → its reference text (``'封面'!$B$4``).
     Regular expressions over the two small XML files: the element shapes are fixed by the format and
     this is several times faster than building a tree."""
     try:
-        book = _read_member(zf, "xl/workbook.xml", lang).decode("utf-8")
-        rels = _read_member(zf, "xl/_rels/workbook.xml.rels", lang).decode("utf-8")
+        book = _read_member(zf, "xl/workbook.xml").decode("utf-8")
+        rels = _read_member(zf, "xl/_rels/workbook.xml.rels").decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _fail("damaged", lang, detail="xl/workbook.xml") from exc
+        raise _fail("damaged", detail="xl/workbook.xml") from exc
     targets = {}
     for text in _REL_TAG.findall(rels):
         rel = _attrs(text)
@@ -198,7 +197,7 @@ def _workbook_parts(zf: zipfile.ZipFile, lang: str) -> tuple[dict[str, str], dic
             continue
         names[name] = _unescape(ref).strip()
     if not sheets:
-        raise _fail("damaged", lang, detail="xl/workbook.xml")
+        raise _fail("damaged", detail="xl/workbook.xml")
     return sheets, names
 
 
@@ -224,12 +223,12 @@ def _split(ref: str) -> tuple[int, int]:
 
 
 class _Reader:
-    def __init__(self, data: bytes, zf: zipfile.ZipFile, sheets: dict[str, str], lang: str) -> None:
-        self.zf, self.sheets, self.lang = zf, sheets, lang
+    def __init__(self, data: bytes, zf: zipfile.ZipFile, sheets: dict[str, str]) -> None:
+        self.zf, self.sheets = zf, sheets
         try:
             self.book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except Exception as exc:  # calamine raises its own types for every kind of damage
-            raise _fail("damaged", lang, detail=type(exc).__name__) from exc
+            raise _fail("damaged", detail=type(exc).__name__) from exc
         self.grids: dict[str, list[list]] = {}
         self.formulas: dict[str, set[str]] = {}
         self._xml: dict[str, bytes] = {}
@@ -237,7 +236,7 @@ class _Reader:
     def xml(self, sheet: str) -> bytes:
         if sheet not in self._xml:
             member = self.sheets.get(sheet)
-            self._xml[sheet] = _read_member(self.zf, member, self.lang) if member else b""
+            self._xml[sheet] = _read_member(self.zf, member) if member else b""
         return self._xml[sheet]
 
     def _check_extent(self, sheet: str, xml: bytes) -> None:
@@ -253,7 +252,7 @@ class _Reader:
             if r * col > area:
                 far, area = letters.decode() + row.decode(), r * col
         if rows * max(cols, 1) > MAX_GRID_CELLS:
-            raise _fail("sheet_too_large", self.lang, sheet=sheet, cell=far if area > 1 else f"A{rows}",
+            raise _fail("sheet_too_large", sheet=sheet, cell=far if area > 1 else f"A{rows}",
                         rows=rows, cols=cols, limit=f"{MAX_GRID_CELLS:,}")
 
     def grid(self, sheet: str) -> list[list]:
@@ -262,7 +261,7 @@ class _Reader:
             try:
                 self.grids[sheet] = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
-                raise _fail("damaged", self.lang, detail=sheet) from exc
+                raise _fail("damaged", detail=sheet) from exc
         return self.grids[sheet]
 
     def formula_cells(self, sheet: str) -> set[str]:
@@ -282,14 +281,15 @@ class _Reader:
         return CellValue(sheet, ref, self.value(sheet, row, col), ref in self.formula_cells(sheet), fallback)
 
 
-def read_workbook(path: Path, *, lang: str = "zh", max_file_mb: float = _LIMITS.max_file_mb,
+def read_workbook(path: Path, *, max_file_mb: float = _LIMITS.max_file_mb,
                   max_member_mb: float = _LIMITS.max_member_mb) -> FilledWorkbook:
-    """Read ``path``. Raises ``WorkbookError`` (with ``.key``) for a file that is no readable workbook."""
+    """Read ``path``. Raises ``WorkbookError`` (its key ``intake.*``, with ``sheet``/``cell`` where the
+    trouble is in one place) for a file that is no readable workbook."""
     path = Path(path)
-    data, zf = _open_zip(path, lang, max_file_mb, max_member_mb)
+    data, zf = _open_zip(path, max_file_mb, max_member_mb)
     with zf:
-        sheets, raw_names = _workbook_parts(zf, lang)
-        reader = _Reader(data, zf, sheets, lang)
+        sheets, raw_names = _workbook_parts(zf)
+        reader = _Reader(data, zf, sheets)
         meta: dict[str, str] = {}
         has_meta = META_SHEET in sheets
         if has_meta:

@@ -20,7 +20,7 @@ from pipeline.core.ids import valid_audit_id
 from pipeline.core.standard import Standard
 from pipeline.errors import CertpipeError
 from pipeline.excel.values import parse_date, text_of
-from pipeline.i18n import t
+from pipeline.i18n import Message
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "org_name": ("组织名称", "受审核组织", "受审核组织名称", "受审核方", "机构名称", "企业名称", "单位名称", "组织",
@@ -44,7 +44,7 @@ class ScheduleRow:
     row: int
     standard: Standard | None = None
     info: AuditInfo | None = None  # audit_id may be "" (to be allocated)
-    problems: tuple[str, ...] = field(default_factory=tuple)
+    problems: tuple[Message, ...] = field(default_factory=tuple)
 
 
 def _norm_header(text: object) -> str:
@@ -56,7 +56,7 @@ def _norm_code(text: str) -> str:
     return re.sub(r"[\s/_\-]", "", unicodedata.normalize("NFKC", text)).lower()
 
 
-def _rows(path: Path, lang: str) -> list[list[object]]:
+def _rows(path: Path) -> list[list[object]]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -89,12 +89,12 @@ def _by_name(standards: Iterable[Standard]) -> dict[str, Standard]:
     return found
 
 
-def read_schedule(path: Path, standards: Iterable[Standard], *, lang: str = "zh") -> list[ScheduleRow]:
+def read_schedule(path: Path, standards: Iterable[Standard]) -> list[ScheduleRow]:
     """Every non-empty row of the schedule, each with its standard (one of ``standards``) and cover
     data, or its problems.
     Raises ``CertpipeError`` when the file cannot be read or has no usable header."""
     path = Path(path)
-    rows = _rows(path, lang)
+    rows = _rows(path)
     header_at = next((i for i, r in enumerate(rows) if any(text_of(v) for v in r)), None)
     if header_at is None:
         raise CertpipeError("sched.empty", {"path": path})
@@ -113,21 +113,21 @@ def read_schedule(path: Path, standards: Iterable[Standard], *, lang: str = "zh"
         values = {k: raw[i] if i < len(raw) else None for k, i in columns.items()}
         if not any(text_of(v) for v in values.values()):
             continue
-        out.append(_row(index + 1, values, by_name, lang))
+        out.append(_row(index + 1, values, by_name))
     return out
 
 
-def _row(number: int, values: dict[str, object], standards: dict[str, Standard], lang: str) -> ScheduleRow:
-    problems: list[str] = []
+def _row(number: int, values: dict[str, object], standards: dict[str, Standard]) -> ScheduleRow:
+    problems: list[Message] = []
     wanted = text_of(values.get("standard"))
     std = (standards.get(wanted.lower()) or standards.get(_norm_code(wanted))) if wanted else None
     if not wanted:
-        problems.append(t("sched.row_no_standard", lang))
+        problems.append(Message("sched.row_no_standard"))
     elif std is None:
-        problems.append(t("sched.row_unknown_standard", lang, value=wanted))
+        problems.append(Message("sched.row_unknown_standard", {"value": wanted}))
     org = text_of(values.get("org_name"))
     if not org:
-        problems.append(t("sched.row_no_org", lang))
+        problems.append(Message("sched.row_no_org"))
     dates = {}
     for key in ("audit_start", "audit_end"):
         value = values.get(key)
@@ -136,12 +136,13 @@ def _row(number: int, values: dict[str, object], standards: dict[str, Standard],
             continue
         dates[key] = parse_date(value)
         if dates[key] is None:
-            problems.append(t("sched.row_bad_date", lang, field=t(f"wb.field.{key}", lang), value=text_of(value)))
+            field_label = Message(f"wb.field.{key}")
+            problems.append(Message("sched.row_bad_date", {"field": field_label, "value": text_of(value)}))
     if dates.get("audit_start") and dates.get("audit_end") and dates["audit_end"] < dates["audit_start"]:
-        problems.append(t("sched.row_end_before_start", lang))
+        problems.append(Message("sched.row_end_before_start"))
     audit_id = text_of(values.get("audit_id"))
     if audit_id and not valid_audit_id(audit_id):
-        problems.append(t("sched.row_bad_id", lang, value=audit_id))
+        problems.append(Message("sched.row_bad_id", {"value": audit_id}))
     if problems:
         return ScheduleRow(number, std, None, tuple(problems))
     info = AuditInfo(

@@ -15,17 +15,16 @@ from pipeline.flow.standards import load_standard
 _LIMITS = Limits()
 
 
-def validate_file(path: Path, *, workspace_root: Path | None = None, lang: str = "zh",
-                  max_file_mb: float = _LIMITS.max_file_mb, max_member_mb: float = _LIMITS.max_member_mb) -> Checked:
+def validate_file(path: Path, *, workspace_root: Path | None = None, max_file_mb: float = _LIMITS.max_file_mb,
+                  max_member_mb: float = _LIMITS.max_member_mb) -> Checked:
     """Read and check one workbook. Never raises for a bad file."""
     path = Path(path)
     try:
-        filled = read_workbook(path, lang=lang, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
+        filled = read_workbook(path, max_file_mb=max_file_mb, max_member_mb=max_member_mb)
     except WorkbookError as exc:
-        return Checked(path, [Problem(exc.render(lang), exc.render_hint(lang) or "", sheet=exc.sheet, cell=exc.cell,
-                                      key=exc.key)])
-    problems, std = check_meta(filled, lambda key: load_standard(key, workspace_root, lang), lang)
+        return Checked(path, [Problem(exc.key, exc.params, sheet=exc.sheet, cell=exc.cell)])
+    problems, std = check_meta(filled, lambda key: load_standard(key, workspace_root))
     if problems or std is None:
         return Checked(path, problems, None, std)
-    problems, audit = check(filled, std, lang)
+    problems, audit = check(filled, std)
     return Checked(path, problems, audit, std)

@@ -10,10 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.scoring import ScoreCard
+from pipeline.excel.checks import Problem
+from pipeline.i18n import Message
 
 
 @dataclass(slots=True)  # a run keeps one per input for its summary: no __dict__ each
 class Outcome:
+    """What became of one input, as data: ``level`` is the level's key (words: ``standard``'s
+    ``describe_level``), ``problems`` and ``note`` are rendered where they are shown."""
+
     name: str
     status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
     audit_id: str | None = None
@@ -22,9 +27,17 @@ class Outcome:
     level: str | None = None
     revision: int | None = None
     certificate_no: str | None = None
-    problems: list[str] = field(default_factory=list)
-    note: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    note: Message | None = None
     seconds: float = 0.0
+    standard: str | None = None
+
+    def to_json(self, lang: str = "zh") -> dict:
+        """Plain data: each problem as its key, parameters, place and words in ``lang``; the note too."""
+        data = {name: getattr(self, name) for name in self.__slots__}
+        data["problems"] = [p.to_json() | {"text": p.format(lang)} for p in self.problems]
+        data["note"] = self.note.to_json() | {"text": self.note.render(lang)} if self.note is not None else None
+        return data
 
 
 @dataclass
@@ -38,7 +51,7 @@ class Job:
     row: int | None = None  # the ledger row claimed for it
     sha: str = ""
     spent: float = 0.0  # seconds of its time limit used by checking
-    problems: list = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     audit: object = None  # accepted: the audit, its standard and score card
     std: object = None
     card: ScoreCard | None = None
@@ -62,6 +75,11 @@ def shown_name(name: str) -> str:
     """A file name as text: bytes that are not UTF-8 (a name from another system) become U+FFFD, so
     the ledger, logs and folders can hold it."""
     return os.fsencode(name).decode("utf-8", "replace")
+
+
+def unexpected(exc: BaseException) -> Message:
+    """An error certpipe did not foresee, as the note of a ``failed`` outcome."""
+    return Message("err.unexpected", {"detail": f"{type(exc).__name__}: {exc}"})
 
 
 def no_space(exc: BaseException) -> bool:

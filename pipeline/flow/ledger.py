@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.errors import LedgerError
+from pipeline.excel.checks import Problem
 from pipeline.flow.timelimit import deferred
+from pipeline.i18n import Message
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -38,12 +40,13 @@ CREATE TABLE IF NOT EXISTS inputs (
     revision INTEGER,
     certificate_no TEXT,
     total TEXT,
-    level TEXT,
+    level TEXT,  -- the level's key (three_star), never its words
     output TEXT,
     archived_to TEXT,
     problems INTEGER NOT NULL DEFAULT 0,
-    first_problem TEXT,
-    note TEXT
+    first_problem TEXT,  -- JSON: the first problem as data (key, params, sheet, cell)
+    note TEXT,  -- JSON: a message as data (key, params)
+    retryable INTEGER NOT NULL DEFAULT 0  -- a rejection not the input's fault: the same content is tried again
 );
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_once ON inputs(sha256) WHERE status NOT IN ('duplicate', 'retried');
 CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) WHERE revision IS NOT NULL;
@@ -63,6 +66,9 @@ CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT N
 
 @dataclass(frozen=True)
 class InputRow:
+    """One input as the ledger keeps it: ``level`` is the level's key; ``first_problem`` and ``note``
+    are data (``Problem``, ``Message``), rendered where they are shown (``to_json(lang)``)."""
+
     id: int
     sha256: str
     name: str
@@ -79,20 +85,83 @@ class InputRow:
     output: str | None
     archived_to: str | None
     problems: int
-    first_problem: str | None
-    note: str | None
+    first_problem: Problem | None
+    note: Message | None
+    retryable: bool = False
+
+    @classmethod
+    def from_db(cls, values: tuple) -> InputRow:
+        fields = list(values)
+        fields[16] = _load(fields[16], Problem.from_json)
+        fields[17] = _load(fields[17], Message.from_json)
+        fields[18] = bool(fields[18])
+        return cls(*fields)
+
+    def to_json(self, lang: str = "zh") -> dict:
+        """Plain data for ``--json``: messages as key, params and their words in ``lang``."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        if self.first_problem is not None:
+            data["first_problem"] = self.first_problem.to_json() | {"text": self.first_problem.format(lang)}
+        if self.note is not None:
+            data["note"] = self.note.to_json() | {"text": self.note.render(lang)}
+        return data
+
+
+def _load(text: str | None, parse):
+    """A message kept as JSON; text that is not (a row written before messages were data) shows as it is."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and "key" in data:
+            return parse(data)
+    except ValueError:
+        pass
+    return parse({"key": "legacy.text", "params": {"text": text}})
+
+
+def _dump(value) -> str | None:
+    return None if value is None else json.dumps(value.to_json(), ensure_ascii=False)
 
 
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
-RETRYABLE = "retryable"  # the note of a rejection that was not the input's fault
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-#: How a ledger of an older version is brought up to date: {version reached: SQL from the one before},
-#: e.g. ``{2: "ALTER TABLE inputs ADD COLUMN reviewer TEXT"}`` together with ``SCHEMA_VERSION = 2`` and
-#: the column in ``SCHEMA`` (which new ledgers are made from). Applied in order, in one transaction.
-MIGRATIONS: dict[int, str] = {}
+
+def _to_v2(db: sqlite3.Connection, path: Path) -> None:
+    """Version 1 kept words in the language of whoever ran certpipe: level labels, the first problem,
+    notes (an English one among Chinese). Version 2 keeps keys and parameters. Level labels become
+    their keys by the standards of the workspace; other text is kept, shown as it was written."""
+    from pipeline.flow.migrate import legacy_note, level_keys
+
+    db.execute("ALTER TABLE inputs ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE inputs SET retryable = 1, note = NULL WHERE note = 'retryable'")
+    keys = level_keys(path)
+    rows = db.execute("SELECT id, standard, level, first_problem, note FROM inputs").fetchall()
+    for row_id, standard, level, first_problem, note in rows:
+        legacy = {"key": "legacy.text", "params": {"text": first_problem}} if first_problem else None
+        db.execute("UPDATE inputs SET level = ?, first_problem = ?, note = ? WHERE id = ?",
+                   (keys.get((standard, level), level) if level else None,
+                    json.dumps(legacy, ensure_ascii=False) if legacy else None,
+                    json.dumps(legacy_note(note), ensure_ascii=False) if note else None, row_id))
+    for number, standard, details in db.execute("SELECT number, standard, details FROM certificates").fetchall():
+        data = json.loads(details or "{}")
+        label = data.get("level")
+        if label and (standard, label) in keys:
+            data["level"] = keys[(standard, label)]
+        elif label:
+            data["level_label"], data["level"] = label, None
+        data["standard_key"] = standard
+        db.execute("UPDATE certificates SET details = ? WHERE number = ?",
+                   (json.dumps(data, ensure_ascii=False), number))
+
+
+#: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
+#: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
+#: Applied in order, in one transaction.
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
@@ -125,12 +194,13 @@ class Finished:
     status: str
     output: str
     total: str | None = None
-    level: str | None = None
+    level: str | None = None  # the level's key
     certificate_no: str | None = None
     problems: int = 0
-    first_problem: str | None = None
-    note: str | None = None
+    first_problem: Problem | None = None
+    note: Message | None = None
     details: dict | None = None
+    retryable: bool = False
 
 
 def _assign(db: sqlite3.Connection, r: Numbering) -> int:
@@ -215,7 +285,11 @@ class Ledger:
                         db.execute(statement)
             else:
                 for step in range(version + 1, SCHEMA_VERSION + 1):
-                    for statement in MIGRATIONS[step].split(";"):
+                    migration = MIGRATIONS[step]
+                    if callable(migration):
+                        migration(db, self.path)
+                        continue
+                    for statement in migration.split(";"):
                         if statement.strip():
                             db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -272,7 +346,7 @@ class Ledger:
             ).fetchone()
         except sqlite3.Error as exc:  # a database damaged after it opened
             raise LedgerError(key="err.ledger_open", params={"path": self.path, "detail": exc}) from exc
-        return InputRow(*row) if row else None
+        return InputRow.from_db(row) if row else None
 
     def claim(self, sha256: str, name: str, size: int, mtime: float) -> int | None:
         """Start work on this content; ``None`` when it was (or is being) processed already."""
@@ -296,7 +370,8 @@ class Ledger:
                 "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, audit_id, "
                 "archived_to, note) VALUES (?, ?, ?, ?, ?, ?, 'duplicate', ?, ?, ?)",
                 (sha256, name, size, stamp, now(), now(), original.audit_id, archived_to,
-                 f"same content as input #{original.id} ({original.name}, {original.status})"))
+                 _dump(Message("ledger.duplicate_of", {"id": original.id, "name": original.name,
+                                                       "status": Message(f"status.{original.status}")}))))
 
     def number(self, requests: list[Numbering]) -> list[tuple[int, tuple[str, date] | None]]:
         """For each accepted input of a group: its revision, and its certificate number and first
@@ -308,9 +383,10 @@ class Ledger:
 
     def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
                level: str | None = None, certificate_no: str | None = None, problems: int = 0,
-               first_problem: str | None = None, note: str | None = None, details: dict | None = None) -> None:
+               first_problem: Problem | None = None, note: Message | None = None, details: dict | None = None,
+               retryable: bool = False) -> None:
         self.finish_many([Finished(row_id, status, output, total, level, certificate_no, problems, first_problem,
-                                   note, details)])
+                                   note, details, retryable)])
 
     def finish_many(self, outcomes: list[Finished]) -> None:
         """Record the outcomes of a group, on disk when this returns (their originals may then leave
@@ -321,10 +397,10 @@ class Ledger:
             for f in outcomes:
                 updated = db.execute(
                     "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, "
-                    "problems = ?, first_problem = ?, note = ?, finished_at = ?, "
+                    "problems = ?, first_problem = ?, note = ?, retryable = ?, finished_at = ?, "
                     "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ? AND status = 'processing'",
-                    (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, f.first_problem, f.note,
-                     stamp, f.status, f.row)).rowcount
+                    (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, _dump(f.first_problem),
+                     _dump(f.note), int(f.retryable), stamp, f.status, f.row)).rowcount
                 if updated != 1:  # its claim was cleared meanwhile: the original must not leave the inbox
                     raise sqlite3.IntegrityError(f"input #{f.row} is no longer claimed")
                 if f.details is not None:
@@ -334,7 +410,7 @@ class Ledger:
                         "AND status = 'done')", (json.dumps(f.details, ensure_ascii=False), f.certificate_no, f.row))
 
     def retire(self, row_id: int) -> None:
-        """A rejection that was not the input's fault (``RETRYABLE``): the same content dropped again is
+        """A rejection that was not the input's fault (``retryable``): the same content dropped again is
         processed again, and this row stays as history."""
         with self.transaction() as db:
             db.execute("UPDATE inputs SET status = 'retried' WHERE id = ? AND status = 'rejected'", (row_id,))
@@ -354,18 +430,18 @@ class Ledger:
         if status:
             sql += " WHERE status = ?"
             args = (status,)
-        return [InputRow(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        return [InputRow.from_db(r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
     def finished_since(self, stamp: str) -> list[InputRow]:
         """Inputs received at ``stamp`` (``now()``) or later whose outcome is recorded, oldest first."""
-        return [InputRow(*r) for r in self.db.execute(
+        return [InputRow.from_db(r) for r in self.db.execute(
             f"SELECT {_COLUMNS} FROM inputs WHERE received_at >= ? AND status IN ('done', 'rejected', 'duplicate') "
             "ORDER BY id", (stamp,))]
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
         cols = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)
-        return [InputRow(*r) for r in self.db.execute(
+        return [InputRow.from_db(r) for r in self.db.execute(
             f"SELECT {cols} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
             "WHERE status = 'done' GROUP BY audit_id) m ON i.audit_id = m.audit_id AND i.revision = m.newest "
             "WHERE i.status = 'done' ORDER BY i.id")]

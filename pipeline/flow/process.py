@@ -28,8 +28,8 @@ from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.filenames import safe_name
 from pipeline.flow.faults import crashpoint
-from pipeline.flow.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy
-from pipeline.flow.ledger import RETRYABLE, Finished, InputRow, Ledger, Numbering
+from pipeline.flow.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy, unexpected
+from pipeline.flow.ledger import Finished, InputRow, Ledger, Numbering
 from pipeline.flow.publish import (
     archive_copy,
     archive_original,
@@ -41,7 +41,7 @@ from pipeline.flow.publish import (
     sync_quietly,
 )
 from pipeline.flow.timelimit import TimeLimit, time_limit
-from pipeline.i18n import t
+from pipeline.i18n import Message
 from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
@@ -140,7 +140,7 @@ class Processor:
         try:
             sha, size, mtime = stage_copy(job.path, job.stage / "original" / job.name)
         except FileNotFoundError:
-            job.outcome = Outcome(job.name, "skipped", note=t("pipe.vanished", self.lang))
+            job.outcome = Outcome(job.name, "skipped", note=Message("pipe.vanished"))
             return
         row, previous = self._claim(sha, job.name, size, mtime, wait=not self._held)
         if row is None:
@@ -162,7 +162,7 @@ class Processor:
         deadline = time.monotonic() + self.config.limits.seconds_per_file * 2
         while True:
             previous = self.ledger.find(sha)
-            if previous is not None and previous.status == "rejected" and previous.note == RETRYABLE:
+            if previous is not None and previous.status == "rejected" and previous.retryable:
                 self.ledger.retire(previous.id)
                 previous = None
             if previous is None:
@@ -184,15 +184,14 @@ class Processor:
         try:
             with time_limit(limits.seconds_per_file):
                 checked = validate_file(job.stage / "original" / job.name, workspace_root=self.ws.root,
-                                        lang=self.lang, max_file_mb=limits.max_file_mb,
+                                        max_file_mb=limits.max_file_mb,
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.audit, job.std = checked.audit, checked.standard
         except TimeLimit:
-            job.problems = [Problem(t("pipe.time_limit", self.lang, seconds=f"{limits.seconds_per_file:g}"),
-                                    t("pipe.time_limit_hint", self.lang), key="pipe.time_limit")]
+            job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent = time.monotonic() - started
 
     def _number(self, accepted: list[Job]) -> None:
@@ -209,7 +208,7 @@ class Processor:
         for job, (revision, certificate) in zip(accepted, given, strict=True):
             job.revision = revision
             if certificate is not None:
-                job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg, self.lang)
+                job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg)
 
     def _build(self, job: Job) -> None:
         if job.audit is None:
@@ -245,7 +244,8 @@ class Processor:
 
         folder = job.folder = staging_dir(self.ws.outbox)
         os.rename(job.stage / "original" / job.name, folder / job.name)
-        lines = [str(p) + (f"\n    → {p.hint}" if getattr(p, "hint", "") else "") for p in job.problems]
+        lines = [p.format(self.lang) + (f"\n    → {p.hint(self.lang)}" if p.hint(self.lang) else "")
+                 for p in job.problems]
         (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         if (Path(job.name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in job.problems)
                 and not any(p.key.startswith(("intake.", "pipe.")) for p in job.problems)):
@@ -266,7 +266,7 @@ class Processor:
         from pipeline.word.pdf import convert_to_pdf
 
         try:
-            convert_to_pdf([f for job in jobs for f in job.files], instances=1, lang=self.lang)
+            convert_to_pdf([f for job in jobs for f in job.files], instances=1)
         except Exception as exc:
             for job in jobs:
                 if not all(f.with_suffix(".pdf").is_file() for f in job.files):
@@ -294,19 +294,19 @@ class Processor:
         for job in jobs:
             shown = self.ws.shown(job.dest)
             if job.audit is not None:
-                level = job.card.level.label.get(self.lang) if job.card.level else None
+                level = job.card.level.key if job.card.level else None
                 number = job.certificate.number if job.certificate else None
                 records.append(Finished(job.row, "done", shown, total=str(job.card.total), level=level,
                                         certificate_no=number, details=job.details))
                 outcomes.append(Outcome(job.name, "done", audit_id=job.audit.info.audit_id, output=shown,
                                         total=str(job.card.total), level=level, revision=job.revision,
-                                        certificate_no=number))
+                                        certificate_no=number, standard=job.std.key))
             else:
-                retryable = any(getattr(p, "key", "") in RETRYABLE_KEYS for p in job.problems)
+                retryable = any(p.key in RETRYABLE_KEYS for p in job.problems)
                 records.append(Finished(job.row, "rejected", shown, problems=len(job.problems),
-                                        first_problem=str(job.problems[0]) if job.problems else None,
-                                        note=RETRYABLE if retryable else None))
-                outcomes.append(Outcome(job.name, "rejected", output=shown, problems=[str(p) for p in job.problems]))
+                                        first_problem=job.problems[0] if job.problems else None,
+                                        retryable=retryable))
+                outcomes.append(Outcome(job.name, "rejected", output=shown, problems=list(job.problems)))
         self.ledger.finish_many(records)
         crashpoint("finished")
         for job, outcome in zip(jobs, outcomes, strict=True):
@@ -321,7 +321,7 @@ class Processor:
             try:
                 copies.append((job, archive_copy(job.path, self.ws.archive)))
             except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
-                job.outcome.note = t("pipe.gone_before_archive", self.lang)
+                job.outcome.note = Message("pipe.gone_before_archive")
             except OSError as exc:
                 job.error = self._cannot_archive(job.name, exc)
         try:
@@ -385,29 +385,29 @@ class Processor:
 
     def _failed(self, job: Job) -> Outcome:
         exc = job.error
-        note = exc.render(self.lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
+        note = exc.message if isinstance(exc, CertpipeError) else unexpected(exc)
         return Outcome(job.name, "failed", note=note, seconds=time.perf_counter() - job.started)
 
     def _seen_before(self, path: Path, name: str, sha: str, size: int, mtime: float,
                      previous: InputRow) -> Outcome:
         if previous.status == "processing":
-            return Outcome(name, "skipped", note=t("pipe.still_processing", self.lang))
+            return Outcome(name, "skipped", note=Message("pipe.still_processing"))
         if previous.archived_to is None and previous.name == name:
             # the run that processed it stopped before moving it: finish that step only
             outcome = Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
-                              note=t("pipe.completed_interrupted", self.lang))
+                              note=Message("pipe.completed_interrupted"))
             try:
                 archived = self._move_out(path, name)
             except FileNotFoundError:
-                outcome.note = t("pipe.gone_before_archive", self.lang)
+                outcome.note = Message("pipe.gone_before_archive")
                 return outcome
             self.ledger.archived([(previous.id, shown_name(self.ws.shown(archived)))])
             return outcome
         try:
             archived = self._move_out(path, name)
         except FileNotFoundError:
-            return Outcome(name, "skipped", note=t("pipe.vanished", self.lang))
+            return Outcome(name, "skipped", note=Message("pipe.vanished"))
         self.ledger.record_duplicate(sha, name, size, mtime, shown_name(self.ws.shown(archived)), previous)
         return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
-                       note=t("pipe.duplicate_of", self.lang, name=previous.name,
-                              status=t(f"status.{previous.status}", self.lang)))
+                       note=Message("pipe.duplicate_of", {"name": previous.name,
+                                                          "status": Message(f"status.{previous.status}")}))

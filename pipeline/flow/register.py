@@ -6,10 +6,13 @@ Every text cell is written as a string, never as a formula, whatever it starts w
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.atomic import save_workbook
 from pipeline.flow.ledger import Ledger
+from pipeline.flow.standards import level_words
 from pipeline.i18n import t
 from pipeline.workspace import Workspace
 
@@ -27,9 +30,11 @@ def _text(ws, value: object):
     return cell
 
 
-def write_register(ledger: Ledger, path: Path, *, lang: str = "zh") -> int:
+def write_register(ledger: Ledger, path: Path, *, lang: str = "zh",
+                   level_words: Callable[[str | None, str], str] = lambda standard, level: level) -> int:
     """Write the register of every certificate in force; returns the number of rows. Streamed
-    (openpyxl write-only): thousands of certificates take a fraction of a second. openpyxl is imported
+    (openpyxl write-only): thousands of certificates take a fraction of a second. The ledger keeps a
+    level by its key; ``level_words(standard key, level key)`` puts it into words. openpyxl is imported
     here, not with the module: ~0.25 s that a run pays once, at its end, while the workers start."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -53,7 +58,9 @@ def write_register(ledger: Ledger, path: Path, *, lang: str = "zh") -> int:
         header.append(cell)
     ws.append(header)
     for number, details in rows:
+        level = details.get("level")
         values = {**details, "number": number,
+                  "level": level_words(details.get("standard_key"), level) if level else details.get("level_label"),
                   "provisional": t("register.yes", lang) if details.get("provisional") else ""}
         ws.append([_text(ws, values.get(key)) for key in COLUMNS])
     save_workbook(wb, path)
@@ -63,6 +70,7 @@ def write_register(ledger: Ledger, path: Path, *, lang: str = "zh") -> int:
 def refresh_register(ws: Workspace, lang: str) -> int:
     ledger = Ledger(ws.ledger)
     try:
-        return write_register(ledger, ws.register, lang=lang)
+        words = functools.cache(lambda standard, level: level_words(standard, level, lang, ws.root))
+        return write_register(ledger, ws.register, lang=lang, level_words=words)
     finally:
         ledger.close()

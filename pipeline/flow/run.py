@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.flow.inbox import inbox_files
-from pipeline.flow.job import Outcome, shown_name
+from pipeline.flow.job import Outcome, shown_name, unexpected
 from pipeline.flow.ledger import Ledger, now
 from pipeline.flow.process import Processor
 from pipeline.flow.register import refresh_register
 from pipeline.flow.setup import prepare
-from pipeline.i18n import t
+from pipeline.i18n import Message
 from pipeline.lock import workspace_lock
 from pipeline.logs import log_outcome
 from pipeline.workspace import Workspace
@@ -79,7 +79,7 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
                 except BrokenProcessPool:
                     raise
                 except Exception as exc:  # not the files' fault: they stay in the inbox
-                    outcomes = [Outcome(shown_name(p.name), "failed", note=f"{type(exc).__name__}: {exc}")
+                    outcomes = [Outcome(shown_name(p.name), "failed", note=unexpected(exc))
                                 for p in futures[future]]
                 for outcome in outcomes:
                     record(outcome)
@@ -89,14 +89,14 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
     return []
 
 
-def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str, lang: str) -> list[Outcome]:
+def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str) -> list[Outcome]:
     """Outcomes of ``paths`` that left the inbox in this run, as the ledger recorded them."""
     gone = {shown_name(p.name) for p in paths if not p.exists()}
     with Ledger(ws.ledger) as ledger:
         rows = {r.name: r for r in ledger.finished_since(since) if r.name in gone}  # the newest of a name
     return [Outcome(r.name, r.status, audit_id=r.audit_id, output=r.output, total=r.total, level=r.level,
-                    revision=r.revision, certificate_no=r.certificate_no,
-                    problems=[r.first_problem] if r.first_problem else [], note=t("batch.finished_before_stop", lang))
+                    revision=r.revision, certificate_no=r.certificate_no, standard=r.standard,
+                    problems=[r.first_problem] if r.first_problem else [], note=Message("batch.finished_before_stop"))
             for r in rows.values()]
 
 
@@ -122,7 +122,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
 
         def record(outcome: Outcome) -> None:
             result.outcomes.append(outcome)
-            log_outcome(outcome)
+            log_outcome(outcome, lang)
             if on_done:
                 on_done(outcome)
 
@@ -133,7 +133,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                     try:
                         outcomes = _work([str(p) for p in chunk])
                     except Exception as exc:  # not the files' fault: they stay in the inbox; the run goes on
-                        outcomes = [Outcome(shown_name(p.name), "failed", note=f"{type(exc).__name__}: {exc}")
+                        outcomes = [Outcome(shown_name(p.name), "failed", note=unexpected(exc))
                                     for p in chunk]
                     for outcome in outcomes:
                         record(outcome)
@@ -147,14 +147,14 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                 # what they finished before is reported from the ledger; no worker is alive now, so
                 # their claims and scratch folders can go; each unfinished file then runs alone, so
                 # one that kills its worker again only fails itself and stays in the inbox
-                finished = _finished_meanwhile(ws, left, began, lang)
+                finished = _finished_meanwhile(ws, left, began)
                 for outcome in finished:
                     record(outcome)
                 prepare(ws)
                 reported = {o.name for o in finished}
                 for path in (p for p in left if shown_name(p.name) not in reported):
                     if _run_pool(ws, config, lang, pdf, 1, [path], record):
-                        record(Outcome(shown_name(path.name), "failed", note=t("batch.worker_died", lang)))
+                        record(Outcome(shown_name(path.name), "failed", note=Message("batch.worker_died")))
                         prepare(ws)
         result.register_rows = refresh_register(ws, lang)
     result.seconds = time.perf_counter() - started

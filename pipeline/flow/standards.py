@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.core.definition import DefinitionProblem, parse_definition
 from pipeline.core.standard import Standard
-from pipeline.errors import DefinitionError, UnknownStandard
+from pipeline.errors import CertpipeError, DefinitionError, UnknownStandard
 from pipeline.i18n import t
 from pipeline.resources import builtin_dir
 
@@ -61,3 +61,14 @@ def load_standard(key: str, workspace: Path | None = None, lang: str = "zh") -> 
 
 def all_standards(workspace: Path | None = None, lang: str = "zh") -> list[Standard]:
     return [load_standard(key, workspace, lang) for key in definition_paths(workspace)]
+
+
+def level_words(standard: str | None, level: str, lang: str = "zh", workspace: Path | None = None) -> str:
+    """A level's key in words by its standard (``describe_level``); the key itself when the standard
+    or the level is no longer known."""
+    try:
+        std = load_standard(standard, workspace) if standard else None
+    except CertpipeError:
+        std = None
+    found = next((lv for lv in std.levels if lv.key == level), None) if std else None
+    return std.describe_level(found, lang) if found else level

@@ -50,7 +50,7 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
                 if on_error:
                     on_error(path, exc)
                 return False
-            log_outcome(outcome)
+            log_outcome(outcome, lang)
             if on_outcome:
                 on_outcome(outcome)
             return outcome.status in SETTLED

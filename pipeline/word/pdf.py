@@ -76,7 +76,7 @@ def installed_font_families() -> set[str] | None:
     return found
 
 
-def require_pdf_tools(lang: str = "zh") -> None:
+def require_pdf_tools() -> None:
     """Raise ``RenderError`` naming what to install when LibreOffice or the CJK fonts are missing."""
     if find_soffice() is None:
         raise RenderError("pdf.no_soffice")
@@ -161,7 +161,7 @@ def _batches(paths: list[Path], count: int) -> list[list[Path]]:
     return [b for b in batches if b]
 
 
-def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> list[Path]:
+def _convert_batch(slot: int, batch: list[Path], soffice: str) -> list[Path]:
     lock, profile, held = _slot(slot)
     with lock:
         outdir = Path(tempfile.mkdtemp(prefix=".~pdf-", dir=batch[0].parent))
@@ -170,7 +170,7 @@ def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> lis
             done: list[Path] = []
             pending = list(batch)
             for attempt in (1, 2):
-                proc = _soffice(soffice, profile, outdir, pending, env, held, lang)
+                proc = _soffice(soffice, profile, outdir, pending, env, held)
                 for path in pending:
                     produced = outdir / f"{path.stem}.pdf"
                     if produced.is_file() and produced.stat().st_size > 0:
@@ -191,8 +191,8 @@ def _convert_batch(slot: int, batch: list[Path], soffice: str, lang: str) -> lis
             shutil.rmtree(outdir, ignore_errors=True)
 
 
-def _soffice(soffice: str, profile: Path, outdir: Path, paths: list[Path], env: dict, held: IO | None,
-             lang: str) -> subprocess.CompletedProcess:
+def _soffice(soffice: str, profile: Path, outdir: Path, paths: list[Path], env: dict,
+             held: IO | None) -> subprocess.CompletedProcess:
     cmd = [soffice, f"-env:UserInstallation={(profile / 'user').as_uri()}", "--headless", "--norestore",
            "--nologo", "--nodefault", "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export",
            "--outdir", str(outdir), *[str(p) for p in paths]]
@@ -204,12 +204,12 @@ def _soffice(soffice: str, profile: Path, outdir: Path, paths: list[Path], env: 
         raise RenderError("pdf.timeout", {"seconds": timeout}) from exc
 
 
-def convert_to_pdf(paths: list[Path], *, instances: int = 2, lang: str = "zh") -> list[Path]:
+def convert_to_pdf(paths: list[Path], *, instances: int = 2) -> list[Path]:
     """Convert .docx files to PDFs beside them (``x.docx`` → ``x.pdf``); returns the PDFs in order."""
     paths = [Path(p).resolve() for p in paths]
     if not paths:
         return []
-    require_pdf_tools(lang)
+    require_pdf_tools()
     soffice = find_soffice()
     assert soffice is not None
     instances = max(1, min(instances, 2 * (os.cpu_count() or 1)))
@@ -217,6 +217,6 @@ def convert_to_pdf(paths: list[Path], *, instances: int = 2, lang: str = "zh") -
     for i in range(len(batches)):
         _slot(i)
     with ThreadPoolExecutor(max_workers=min(instances, len(batches))) as pool:
-        results = list(pool.map(lambda ib: _convert_batch(ib[0], ib[1], soffice, lang), enumerate(batches)))
+        results = list(pool.map(lambda ib: _convert_batch(ib[0], ib[1], soffice), enumerate(batches)))
     by_source = {pdf.with_suffix(""): pdf for batch in results for pdf in batch}
     return [by_source[p.with_suffix("")] for p in paths]

@@ -30,7 +30,7 @@ import jinja2
 from docxtpl import DocxTemplate
 
 from pipeline.errors import TemplateError
-from pipeline.i18n import t
+from pipeline.i18n import Message
 from pipeline.zipfiles import pack_member, zip_bytes
 
 TEMPLATE_PART = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
@@ -130,10 +130,9 @@ def _resolve(part: str, target: str) -> str:
 class PreparedDocx:
     """One template, read and compiled once. ``render`` is safe to call many times."""
 
-    def __init__(self, path: Path, env: jinja2.Environment, *, lang: str = "zh") -> None:
+    def __init__(self, path: Path, env: jinja2.Environment) -> None:
         self.path = Path(path)
         self.name = self.path.name
-        self.lang = lang
         try:
             with zipfile.ZipFile(self.path) as zf:
                 self.members = [(info, zf.read(info.filename)) for info in zf.infolist()]
@@ -171,7 +170,7 @@ class PreparedDocx:
         except jinja2.TemplateSyntaxError as exc:
             raise self.error(member, exc.lineno, exc.message or str(exc)) from exc
 
-    def error(self, member: str, lineno: int | None, detail: str) -> TemplateError:
+    def error(self, member: str, lineno: int | None, detail: Message | str) -> TemplateError:
         """A ``TemplateError`` naming the template, part and paragraph; ``where`` keeps them apart."""
         part = PurePosixPath(member).stem
         text = line_text(self.sources.get(member, ""), lineno) if lineno else ""
@@ -189,7 +188,7 @@ class PreparedDocx:
                 xml = template.render(context)
             except jinja2.TemplateError as exc:
                 lineno = getattr(exc, "lineno", None) or _template_line(exc)
-                raise self.error(member, lineno, _explain(exc, self.lang)) from exc
+                raise self.error(member, lineno, _explain(exc)) from exc
             xml = xml.replace("\n<", "<")  # the line per paragraph (a value's own newlines stay)
             xml = _keep_a_paragraph(xml)
             xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -237,12 +236,13 @@ def _template_line(exc: BaseException) -> int | None:
     return line
 
 
-def _explain(exc: jinja2.TemplateError, lang: str) -> str:
+def _explain(exc: jinja2.TemplateError) -> Message | str:
+    """What Jinja says, as a message where certpipe can say it better (its own text otherwise)."""
     if isinstance(exc, jinja2.UndefinedError):
         m = re.match(r"'([^']+)' is undefined", exc.message or "")
         if m:
-            return t("render.undefined", lang, name=m.group(1))
+            return Message("render.undefined", {"name": m.group(1)})
         m = re.match(r"'(?:[^']+)' has no attribute '([^']+)'", exc.message or "")
         if m:
-            return t("render.no_attribute", lang, name=m.group(1))
+            return Message("render.no_attribute", {"name": m.group(1)})
     return exc.message or str(exc)

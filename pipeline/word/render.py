@@ -84,7 +84,7 @@ class Renderer:
         stamp = path.stat().st_mtime_ns
         cached = self._prepared.get(path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, PreparedDocx(path, self.env, lang=lang))
+            cached = (stamp, PreparedDocx(path, self.env))
             self._prepared[path] = cached
         return cached[1]
 

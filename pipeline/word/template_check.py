@@ -29,7 +29,7 @@ from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
 from pipeline.core.standard import Standard
 from pipeline.errors import TemplateError
-from pipeline.i18n import t
+from pipeline.i18n import Message, t
 from pipeline.word.context import build_context
 from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
 from pipeline.word.render import make_env, template_dirs
@@ -47,7 +47,10 @@ class TemplateProblem:
     part: str
     paragraph: int | None
     text: str
-    message: str
+    message: Message | str  # a Message, or Jinja's own words where certpipe has none better
+
+    def message_text(self, lang: str = "zh") -> str:
+        return self.message.render(lang) if isinstance(self.message, Message) else self.message
 
     def format(self, lang: str = "zh") -> str:
         return t("check.where", lang, template=self.template, part=self.part, paragraph=self.paragraph or "?",
@@ -128,13 +131,15 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
         with zipfile.ZipFile(path) as zf:
             parts = {n: zf.read(n).decode("utf-8") for n in zf.namelist() if TEMPLATE_PART.match(n)}
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        return [TemplateProblem(name, "", None, "", t("render.template_unreadable", lang, template=path, detail=exc))]
+        unreadable = Message("render.template_unreadable", {"template": path, "detail": exc})
+        return [TemplateProblem(name, "", None, "", unreadable)]
     known = set(sample_context(std, lang)) | set(env.globals)
     static_ok = True
     for member, xml in parts.items():
         part = PurePosixPath(member).stem
         for number, text, tag, runs in _split_tags(xml):
-            problems.append(TemplateProblem(name, part, number, text, t("check.split_tag", lang, tag=tag, runs=runs)))
+            split = Message("check.split_tag", {"tag": tag, "runs": runs})
+            problems.append(TemplateProblem(name, part, number, text, split))
         if not TAG_START.search(xml):
             continue
         source = patch(xml)
@@ -143,12 +148,12 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
         except jinja2.TemplateSyntaxError as exc:
             static_ok = False
             problems.append(TemplateProblem(name, part, paragraph_of(exc.lineno), line_text(source, exc.lineno),
-                                            t("check.syntax", lang, detail=exc.message)))
+                                            Message("check.syntax", {"detail": exc.message})))
             continue
         unknown_filters = [node for node in tree.find_all(nodes.Filter) if node.name not in env.filters]
         for node in unknown_filters:
             problems.append(TemplateProblem(name, part, paragraph_of(node.lineno), line_text(source, node.lineno),
-                                            t("check.unknown_filter", lang, name=node.name)))
+                                            Message("check.unknown_filter", {"name": node.name})))
         if unknown_filters:
             static_ok = False
             continue  # the variable analysis compiles the template, which stops at the filter
@@ -156,7 +161,7 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
             static_ok = False
             line = _line_of(source, re.compile(r"\{[{%][^}%]*\b" + re.escape(var) + r"\b"))
             problems.append(TemplateProblem(name, part, paragraph_of(line), line_text(source, line),
-                                            t("check.unknown_variable", lang, name=var)))
+                                            Message("check.unknown_variable", {"name": var})))
     if static_ok:
         problems += _trial_render(path, env, lang, std)
     return problems
@@ -165,7 +170,7 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
 def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard) -> list[TemplateProblem]:
     name = path.name
     try:
-        prepared = PreparedDocx(path, env, lang=lang)
+        prepared = PreparedDocx(path, env)
         rendered = prepared.render_parts(sample_context(std, lang))
     except TemplateError as exc:
         where = getattr(exc, "where", None)
@@ -176,15 +181,15 @@ def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard)
     out = []
     for member, placeholder in prepared.placeholders.items():
         if not placeholder.member.lower().endswith(".png"):
-            out.append(TemplateProblem(name, "", None, "", t("check.placeholder_not_png", lang, name=member,
-                                                              member=placeholder.member)))
+            not_png = Message("check.placeholder_not_png", {"name": member, "member": placeholder.member})
+            out.append(TemplateProblem(name, "", None, "", not_png))
     for member, blob in rendered.items():
         try:
             etree.fromstring(blob)
         except etree.XMLSyntaxError as exc:
             part = PurePosixPath(member).stem
             out.append(TemplateProblem(name, part, None, "",
-                                       t("render.bad_xml", lang, template=name, part=part, detail=exc)))
+                                       Message("render.bad_xml", {"template": name, "part": part, "detail": exc})))
     return out
 
 

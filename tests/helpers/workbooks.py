@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from pipeline.core.audit import AuditInfo
 from pipeline.core.standard import Standard
 from pipeline.excel.names import score_name
+from tests.helpers.paths import FIXTURES
 
-WORKBOOKS = Path(__file__).resolve().parent / "fixtures" / "workbooks"
+WORKBOOKS = FIXTURES / "workbooks"
 
 
 def info(audit_id: str = "T-2025-001") -> AuditInfo:

@@ -1,0 +1,45 @@
+"""What a ledger migration needs from outside the database: the level keys behind the words an older
+ledger kept, read from the standards of the workspace the ledger belongs to."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pipeline.errors import CertpipeError
+from pipeline.flow.standards import all_standards, definition_paths, load_file
+
+_DUPLICATE = re.compile(r"^same content as input #(\d+) \((.*), (\w+)\)$")
+
+
+def level_keys(ledger: Path) -> dict[tuple[str, str], str]:
+    """{(standard key, words once shown for a level): the level's key}: the label in Chinese and English,
+    with and without its stars (``★★★ 三星``), for every standard the workspace knows. The ledger lives
+    in ``<workspace>/.certpipe/``."""
+    root = ledger.parent.parent if ledger.parent.name == ".certpipe" else None
+    try:
+        standards = all_standards(root)
+    except CertpipeError:  # a broken definition in the workspace: what can be read still helps
+        standards = []
+        for path in definition_paths(root).values():
+            try:
+                standards.append(load_file(path))
+            except CertpipeError:
+                continue
+    keys: dict[tuple[str, str], str] = {}
+    for std in standards:
+        for level in std.levels:
+            for lang in ("zh", "en"):
+                keys[(std.key, level.label.get(lang))] = level.key
+                keys[(std.key, std.describe_level(level, lang))] = level.key
+    return keys
+
+
+def legacy_note(text: str) -> dict:
+    """An older ledger's note as a message: its one English sentence understood, the rest kept as written."""
+    found = _DUPLICATE.match(text)
+    if found:
+        return {"key": "ledger.duplicate_of",
+                "params": {"id": int(found[1]), "name": found[2],
+                           "status": {"$msg": {"key": f"status.{found[3]}", "params": {}}}}}
+    return {"key": "legacy.text", "params": {"text": text}}

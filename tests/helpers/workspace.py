@@ -1,0 +1,54 @@
+"""Workspaces for tests: one with its folders, filled workbooks dropped into its inbox, a run, and the
+``certpipe`` command run as a user runs it (a new process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.core.audit import Audit
+from pipeline.excel.build import build_workbook
+from pipeline.excel.fill import fill_audit
+from pipeline.excel.samples import entries_for, samples
+from pipeline.flow.run import run_inbox
+from pipeline.flow.standards import load_standard
+from pipeline.workspace import Workspace
+
+
+def make_ws(tmp_path: Path) -> Workspace:
+    ws = Workspace(tmp_path / "ws")
+    for folder in (ws.inbox, ws.outbox, ws.archive):
+        folder.mkdir(parents=True)
+    return ws
+
+
+def workbook(ws: Workspace, name: str, audit: Audit) -> Path:
+    std = load_standard(audit.standard_key)
+    blank = build_workbook(std, audit.info, ws.root / f"blank-{name}")
+    target = ws.inbox / name
+    fill_audit(blank, target, audit)
+    blank.unlink()
+    return target
+
+
+def sample_audit(key: str = "gbt27922-2011", audit_id: str = "T-2026-001", target: str = "88",
+                 org: str = "测试服务有限公司") -> Audit:
+    std = load_standard(key)
+    base = samples([std])[0].audit
+    info = replace(base.info, audit_id=audit_id, org_name=org)
+    return Audit(key, std.edition, info, entries_for(std, Decimal(target)), {std.leaves[0].code: "查阅记录"})
+
+
+def run(ws: Workspace, workers: int = 1):
+    return run_inbox(ws, Config(), workers=workers)
+
+
+def certpipe(ws: Workspace, *args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    """``certpipe -W <ws> ARGS`` in a new process, output wide enough not to wrap."""
+    return subprocess.run([sys.executable, "-m", "pipeline", "-W", str(ws.root), *args], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "COLUMNS": "200", **(env or {})}, **kw)
