@@ -30,6 +30,8 @@ from pipeline.flow.process import Processor
 from pipeline.flow.watcher import InboxWatcher
 from pipeline.workspace import Workspace
 
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 BY_NAME = {c["case"]: c for c in CASES}

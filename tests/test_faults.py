@@ -82,6 +82,7 @@ def check_consistent(ws: Workspace, names: list[str], *, register: bool = True) 
 
 
 @pytest.mark.parametrize("seed", range(REPEATS))
+@pytest.mark.slow
 def test_kill9_at_a_random_moment_of_a_batch_loses_nothing(tmp_path, inputs, seed):
     rng = random.Random(seed)
     names = sorted(p.name for p in inputs.iterdir())

@@ -130,7 +130,8 @@ def test_a_ledger_of_the_previous_release_is_converted(tmp_path):
     assert duplicate["text"] == "same content as input #3 DEMO-2026-002-gbt27922-2011-three-star.xlsx (reported)"
     assert rows["late.xlsx"]["retryable"] is True and rows["late.xlsx"]["note"] is None
     problem = rows["DEMO-2026-PROBLEMS-gbt27922-2011.xlsx"]["first_problem"]
-    assert problem["key"] == "legacy.text" and problem["text"] == "封面!B5: 必填项「受审核组织名称」为空"  # kept as written
+    assert problem["key"] == "legacy.text"
+    assert problem["text"] == "封面!B5: 必填项「受审核组织名称」为空"  # kept as written: no key to read it back by
     assert sqlite3.connect(ws.ledger).execute("PRAGMA user_version").fetchone() == (2,)
 
     # the register, rewritten from the converted ledger, in English: levels in words from their keys

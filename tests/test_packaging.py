@@ -8,7 +8,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.paths import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_wheel_carries_standards_templates_and_messages(tmp_path: Path):

@@ -18,6 +18,8 @@ from pipeline.word import pdf
 from pipeline.word.render import Renderer
 from pipeline.word.template_check import sample_audit
 
+pytestmark = pytest.mark.slow
+
 CERT = CertificateInfo("CP-2025-PDF-00007", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
                                    reason="LibreOffice / poppler-utils not installed")

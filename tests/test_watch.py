@@ -23,6 +23,8 @@ import pytest
 from pipeline.flow.inbox import readable_zip
 from pipeline.flow.watcher import InboxWatcher, stop_on_signals
 
+pytestmark = pytest.mark.slow
+
 SETTLE = 0.2
 TIMEOUT = 20.0
 

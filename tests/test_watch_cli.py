@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from pipeline.excel.fill import fill_workbook
@@ -17,6 +18,8 @@ from pipeline.flow.ledger import Ledger
 from pipeline.flow.standards import load_standard
 from pipeline.workspace import Workspace
 from tests.helpers.workspace import make_ws, sample_audit, workbook
+
+pytestmark = pytest.mark.slow
 
 
 def _wait(condition, timeout: float = 60.0) -> bool:
