@@ -150,11 +150,11 @@ def definition_files(workspace: Path | str | Workspace | None = None) -> dict[st
     return definition_paths(_root(workspace))
 
 
-def check_definition(path: Path | str, lang: str = "zh") -> list[DefinitionProblem]:
-    """Every problem of one definition file, each with its YAML path and line."""
+def check_definition(path: Path | str) -> list[DefinitionProblem]:
+    """Every problem of one definition file, each with its YAML path and line (``p.format(lang)``)."""
     from pipeline.flow.standards import check_file
 
-    return check_file(Path(path), lang)
+    return check_file(Path(path))
 
 
 # ---- workbooks ----------------------------------------------------------------------------------

@@ -66,12 +66,12 @@ def test_each_broken_fixture_is_caught_with_its_path(name, path, line, words):
     (problem,) = problems
     assert problem.path == path
     assert problem.line == line
-    assert words in problem.message
+    assert words in problem.text()
 
 
 def test_english_messages():
-    (problem,) = check_file(BROKEN / "broken-missing-translation.yaml", lang="en")
-    assert problem.message == "the English text is missing"
+    (problem,) = check_file(BROKEN / "broken-missing-translation.yaml")
+    assert problem.text("en") == "the English text is missing"
 
 
 def test_every_problem_is_reported_at_once():
@@ -87,7 +87,7 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("key: x\nparts: [\n", encoding="utf-8")
     (problem,) = check_file(bad)
-    assert problem.line is not None and "YAML" in problem.message
+    assert problem.line is not None and "YAML" in problem.text()
 
 
 def test_decimals_are_exact(tmp_path: Path):

@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> None:
         lang = current_lang()
         err.print(f"[bold red]{t('cli.error', lang)}[/] ", end="")
         err.print(exc.render(lang), markup=False)
-        for problem in getattr(exc, "problems", []):
-            err.print(f"  {problem}", markup=False)
+        for problem in getattr(exc, "problems", []):  # a definition's or a workbook's, each with its place
+            err.print(f"  {problem.format(lang)}", markup=False)
         hint = exc.render_hint(lang)
         if hint:
             err.print(hint, markup=False)

@@ -104,5 +104,5 @@ def check(
     s = settings(ctx)
     lang = s.lang
     files = list(paths) if paths else list(api.definition_files(s.workspace).values())
-    failed = report_checks(((path, [str(p) for p in api.check_definition(path, lang)]) for path in files), lang)
+    failed = report_checks(((path, [p.format(lang) for p in api.check_definition(path)]) for path in files), lang)
     raise typer.Exit(1 if failed else 0)

@@ -14,27 +14,34 @@ from pydantic import ValidationError
 
 from pipeline.core.standard import Standard
 from pipeline.core.standard_check import check_standard, format_loc
-from pipeline.i18n import t
+from pipeline.i18n import Message
 
 Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class DefinitionProblem:
-    """One finding in a definition file: where (YAML path and line) and what, in words."""
+    """One finding in a definition file: where (YAML path and line) and what (a ``Message``)."""
 
     file: str
     loc: Loc
     line: int | None
-    message: str
+    message: Message
 
     @property
     def path(self) -> str:
         return format_loc(self.loc)
 
-    def __str__(self) -> str:
+    def text(self, lang: str = "zh") -> str:
+        return self.message.render(lang)
+
+    def format(self, lang: str = "zh") -> str:
+        """``file:line: yaml.path: what`` in ``lang``."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '(top)'}: {self.message}"
+        return f"{where}: {self.path or '(top)'}: {self.text(lang)}"
+
+    def __str__(self) -> str:
+        return self.format("zh")
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -74,14 +81,14 @@ def _line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
     return lines.get(loc)
 
 
-def _pydantic_message(err: dict, lang: str) -> str:
+def _pydantic_message(err: dict) -> Message:
     kind = err["type"]
     name = str(err["loc"][-1]) if err["loc"] else ""
     if kind == "extra_forbidden":
-        return t("def.unknown_key", lang, name=name)
+        return Message("def.unknown_key", {"name": name})
     if kind == "missing":
-        return t("def.missing_key", lang, name=name)
-    return t("def.bad_value", lang, detail=err["msg"])
+        return Message("def.missing_key", {"name": name})
+    return Message("def.bad_value", {"detail": err["msg"]})
 
 
 def _drop(data: object, loc: Loc) -> None:
@@ -90,7 +97,7 @@ def _drop(data: object, loc: Loc) -> None:
     data.pop(loc[-1], None)  # type: ignore[union-attr]
 
 
-def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard | None, list[DefinitionProblem]]:
+def parse_definition(text: str, file: str) -> tuple[Standard | None, list[DefinitionProblem]]:
     """Parse and check one definition. Returns the model (when its structure is sound) and every
     problem found: unknown keys and wrong types from pydantic, then the consistency checks."""
     try:
@@ -100,9 +107,9 @@ def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard |
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         detail = getattr(exc, "problem", None) or str(exc)
-        return None, [DefinitionProblem(file, (), line, t("def.yaml_syntax", lang, detail=detail))]
+        return None, [DefinitionProblem(file, (), line, Message("def.yaml_syntax", {"detail": detail}))]
     if not isinstance(data, dict):
-        return None, [DefinitionProblem(file, (), 1, t("def.not_mapping", lang))]
+        return None, [DefinitionProblem(file, (), 1, Message("def.not_mapping"))]
     lines = _lines(node) if node is not None else {}
     problems: list[DefinitionProblem] = []
     model = None
@@ -111,7 +118,7 @@ def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard |
     except ValidationError as exc:
         errors = exc.errors()
         problems += [
-            DefinitionProblem(file, tuple(e["loc"]), _line_of(lines, tuple(e["loc"])), _pydantic_message(e, lang))
+            DefinitionProblem(file, tuple(e["loc"]), _line_of(lines, tuple(e["loc"])), _pydantic_message(e))
             for e in errors
         ]
         # Unknown keys do not stop the other checks: drop them and look again.
@@ -122,12 +129,12 @@ def parse_definition(text: str, file: str, lang: str = "zh") -> tuple[Standard |
             model = Standard.model_validate(trimmed)
     if model is not None:
         problems += [
-            DefinitionProblem(file, loc, _line_of(lines, loc), message) for loc, message in check_standard(model, lang)
+            DefinitionProblem(file, loc, _line_of(lines, loc), message) for loc, message in check_standard(model)
         ]
         stem = Path(file).stem
         if file.endswith((".yaml", ".yml")) and stem != model.key:
             problems.append(
                 DefinitionProblem(file, ("key",), _line_of(lines, ("key",)),
-                                  t("def.file_key_mismatch", lang, name=Path(file).name, key=model.key))
+                                  Message("def.file_key_mismatch", {"name": Path(file).name, "key": model.key}))
             )
     return model, problems

@@ -30,7 +30,7 @@ def make_demo(directory: Path, *, lang: str = "zh", pdf: bool = False,
     """Make (or reuse) the workspace ``directory``, write the samples into its inbox, process them."""
     ws, config = init_workspace(directory)
     scratch = ws.scratch / "demo"
-    written = write_samples(all_standards(None, lang), ws.inbox, scratch, lang=lang)
+    written = write_samples(all_standards(), ws.inbox, scratch, lang=lang)
     shutil.rmtree(scratch, ignore_errors=True)
     if on_samples:
         on_samples(ws, written)

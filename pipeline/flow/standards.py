@@ -8,25 +8,26 @@ from pathlib import Path
 from pipeline.core.definition import DefinitionProblem, parse_definition
 from pipeline.core.standard import Standard
 from pipeline.errors import CertpipeError, DefinitionError, UnknownStandard
-from pipeline.i18n import t
+from pipeline.i18n import Message
 from pipeline.resources import builtin_dir
 
 
-def check_file(path: Path, lang: str = "zh") -> list[DefinitionProblem]:
+def check_file(path: Path) -> list[DefinitionProblem]:
+    """Every problem of one definition file (none: it can be used)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [DefinitionProblem(str(path), (), None, t("def.read_error", lang, detail=exc))]
-    return parse_definition(text, str(path), lang)[1]
+        return [DefinitionProblem(str(path), (), None, Message("def.read_error", {"detail": exc}))]
+    return parse_definition(text, str(path))[1]
 
 
-def load_file(path: Path, lang: str = "zh") -> Standard:
+def load_file(path: Path) -> Standard:
     """Load a definition that must be sound; raise ``DefinitionError`` with every problem otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError("def.read_error", {"detail": exc}) from exc
-    model, problems = parse_definition(text, str(path), lang)
+    model, problems = parse_definition(text, str(path))
     if problems or model is None:
         raise DefinitionError("std.invalid", {"path": path, "count": len(problems)}, problems)
     return model
@@ -48,19 +49,19 @@ def definition_paths(workspace: Path | None = None) -> dict[str, Path]:
 _CACHE: dict[tuple[Path, int], Standard] = {}
 
 
-def load_standard(key: str, workspace: Path | None = None, lang: str = "zh") -> Standard:
+def load_standard(key: str, workspace: Path | None = None) -> Standard:
     paths = definition_paths(workspace)
     if key not in paths:
         raise UnknownStandard("std.unknown", {"key": key, "known": ", ".join(sorted(paths))})
     path = paths[key]
     stamp = (path, path.stat().st_mtime_ns)
     if stamp not in _CACHE:
-        _CACHE[stamp] = load_file(path, lang)
+        _CACHE[stamp] = load_file(path)
     return _CACHE[stamp]
 
 
-def all_standards(workspace: Path | None = None, lang: str = "zh") -> list[Standard]:
-    return [load_standard(key, workspace, lang) for key in definition_paths(workspace)]
+def all_standards(workspace: Path | None = None) -> list[Standard]:
+    return [load_standard(key, workspace) for key in definition_paths(workspace)]
 
 
 def level_words(standard: str | None, level: str, lang: str = "zh", workspace: Path | None = None) -> str:
