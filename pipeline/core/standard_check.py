@@ -65,7 +65,8 @@ def _sums(std: Standard) -> Iterator[Finding]:
     for i, part in enumerate(std.parts):
         total = sum((ind.max for ind in part.indicators), Decimal(0))
         if total != part.max:
-            yield ("parts", i, "max"), Message("def.part_sum", {"part": part.key, "total": plain(total), "max": plain(part.max)})
+            yield ("parts", i, "max"), (
+                Message("def.part_sum", {"part": part.key, "total": plain(total), "max": plain(part.max)}))
         for j, ind in enumerate(part.indicators):
             yield from _indicator_sums(ind, ("parts", i, "indicators", j), std)
 
@@ -78,7 +79,8 @@ def _indicator_sums(ind: Indicator, loc: Loc, std: Standard) -> Iterator[Finding
     if ind.children:
         total = sum((c.max for c in ind.children), Decimal(0))
         if total != ind.max:
-            yield (*loc, "max"), Message("def.children_sum", {"code": ind.code, "total": plain(total), "max": plain(ind.max)})
+            yield (*loc, "max"), (
+                Message("def.children_sum", {"code": ind.code, "total": plain(total), "max": plain(ind.max)}))
         for k, child in enumerate(ind.children):
             yield from _indicator_sums(child, (*loc, "children", k), std)
 
@@ -119,9 +121,11 @@ def _levels(levels: tuple[Level, ...], maximum: Decimal, loc: Loc, *, required: 
         if level.min < 0:
             yield here, Message("def.level_negative", {"key": level.key, "min": plain(level.min)})
         if level.min > maximum:
-            yield here, Message("def.level_beyond_max", {"key": level.key, "min": plain(level.min), "max": plain(maximum)})
+            yield here, (
+                Message("def.level_beyond_max", {"key": level.key, "min": plain(level.min), "max": plain(maximum)}))
         if prev is not None and level.min <= prev:
-            yield here, Message("def.level_not_increasing", {"key": level.key, "min": plain(level.min), "prev": plain(prev)})
+            yield here, (
+                Message("def.level_not_increasing", {"key": level.key, "min": plain(level.min), "prev": plain(prev)}))
         prev = level.min
 
 
@@ -145,7 +149,8 @@ def _input(std: Standard) -> Iterator[Finding]:
         yield ("input", "bands"), Message("def.band_range", {"low": plain(low), "high": plain(high)})
     for (_, prev), (i, band) in pairwise(bands):
         if band.low != prev.high:
-            yield ("input", "bands", i, "low"), Message("def.band_gap", {"prev_high": plain(prev.high), "low": plain(band.low)})
+            yield ("input", "bands", i, "low"), (
+                Message("def.band_gap", {"prev_high": plain(prev.high), "low": plain(band.low)}))
 
 
 def _status(std: Standard) -> Iterator[Finding]:
