@@ -10,7 +10,7 @@
   for the report and the certificate. certpipe's own scoring and context are used, so this is
   generous to the naive way.
 - floor (same number of worker processes, warm): read every sheet with python-calamine and rewrite
-  the two template zips member by member, re-deflating them (MEASUREMENTS.md's floor; no rendering,
+  the two template zips member by member, re-deflating them (the floor; no rendering,
   no ledger, no publishing). Also a strict floor: the zips written from members compressed once, as
   certpipe's renderer does, which skips re-deflating the template members per document. (The built-in
   templates were 870 KB unzipped until their unused styles went, 94 KB since: the floor measured
@@ -133,7 +133,7 @@ def _floor_init(out: str) -> None:
 
 def floor_one(path: str, copy: bool = False) -> None:
     """calamine reads every sheet; the two templates are written anew: re-deflated member by member
-    (the floor of MEASUREMENTS.md), or with ``copy`` from members compressed once (strict floor)."""
+    (the floor), or with ``copy`` from members compressed once (strict floor)."""
     import python_calamine
 
     from pipeline.zipfiles import zip_bytes

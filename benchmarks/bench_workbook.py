@@ -18,12 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.workbook_helpers import WORKBOOKS, full_scores, info  # noqa: E402
+
 from pipeline.excel.build import build_workbook  # noqa: E402
 from pipeline.excel.fill import fill_workbook  # noqa: E402
 from pipeline.excel.intake import read_workbook  # noqa: E402
 from pipeline.flow.check_file import validate_file  # noqa: E402
 from pipeline.flow.standards import all_standards  # noqa: E402
-from tests.workbook_helpers import WORKBOOKS, full_scores, info  # noqa: E402
 
 BEST: list[float] = []  # the fastest round of each measurement, printed in brackets: less noise
 

@@ -7,7 +7,7 @@ a header with the report number and a footer with PAGE / NUMPAGES fields. The do
 Pictures whose alternative text (description) is ``certpipe:chart`` or ``certpipe:qr`` are replaced
 at render time, keeping the size the template gives them.
 
-Fonts (MEASUREMENTS.md pitfalls 2-3): the East Asian font is named explicitly (Noto Serif CJK SC /
+Fonts (docs/architecture.md, "Pitfalls"): the East Asian font is named explicitly (Noto Serif CJK SC /
 Noto Sans CJK SC, installed with fonts-noto-cjk; the font table names 宋体 / 黑体 as their
 alternatives for Word on Windows), the theme font attributes python-docx's default styles carry are
 removed, and the East Asian language is zh-CN.

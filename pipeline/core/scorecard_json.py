@@ -1,4 +1,4 @@
-"""The ScoreCard as plain data (``scorecard.json``, DESIGN.md "Outputs"): ``audit_id``, ``standard``,
+"""The ScoreCard as plain data (``scorecard.json``, docs/architecture.md "Outputs"): ``audit_id``, ``standard``,
 ``edition``, ``total``, ``max``, ``level`` {``key``, ``label``}, ``parts``, ``indicators`` with
 ``code``, ``max``, ``score``. Numbers are JSON numbers written exactly as the Decimal reads."""
 

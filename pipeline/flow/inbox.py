@@ -1,4 +1,4 @@
-"""Which files in the inbox count, and whether one is complete (MEASUREMENTS.md pitfall 8).
+"""Which files in the inbox count, and whether one is complete (docs/architecture.md, "Pitfalls").
 
 Office programs and copies leave lock files, temp files and half-written files next to the
 workbooks. A name counts when it is a workbook that is not one of those; a file is complete when

@@ -1,8 +1,8 @@
 """The ``certpipe watch`` driver's watcher: file-system events on the inbox → "this file is complete,
 process it now" calls.
 
-Events only prompt a check; they are never trusted to say a file is finished (MEASUREMENTS.md
-pitfall 8). A watchdog observer (``PollingObserver`` with ``poll=True``, for SMB/NFS shares) puts the
+Events only prompt a check; they are never trusted to say a file is finished (docs/architecture.md,
+"Pitfalls"). A watchdog observer (``PollingObserver`` with ``poll=True``, for SMB/NFS shares) puts the
 names it hears about into a pending set; the loop in ``run`` wakes every ~100 ms, stats the pending
 names, and hands a file over when its fingerprint (size, mtime_ns, inode) has not changed for
 ``settle`` seconds and its zip reads. A full rescan of the inbox every ``rescan_interval`` seconds

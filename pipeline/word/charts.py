@@ -1,6 +1,6 @@
 """The chart of the report: the rate per first-level indicator, as a horizontal bar chart PNG.
 
-Drawing a new figure per chart with ``bbox_inches="tight"`` costs 85-145 ms (MEASUREMENTS.md).
+Drawing a new figure per chart with ``bbox_inches="tight"`` costs 85-145 ms (docs/architecture.md, "Pitfalls").
 Here pyplot is never imported (object-oriented API on the Agg canvas) and a chart's layout — axes,
 labels, grid, everything but the bars and their values — is drawn by matplotlib once per standard,
 language and size and kept as a palette image; each audit draws its bars and values on a copy with

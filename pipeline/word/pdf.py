@@ -2,7 +2,7 @@
 
 Many documents per ``soffice`` call (one call per document costs ~1 s of start-up), at most
 ``instances`` calls at once, each with its own ``-env:UserInstallation`` profile: two instances on one
-profile silently lose half the PDFs (MEASUREMENTS.md). Profiles are kept in the user's cache folder
+profile silently lose half the PDFs (docs/architecture.md, "Pitfalls"). Profiles are kept in the user's cache folder
 (``libreoffice/profile-N``; a used profile starts ~0.35 s faster than a new one) and each is locked by
 the process using it — and by its running ``soffice``, which inherits the lock, so a profile is never
 shared even when a worker is killed mid-conversion. Where the cache cannot be used, a temporary

@@ -1,7 +1,7 @@
 """A docxtpl template prepared once and rendered many times.
 
 ``DocxTemplate(path).render(ctx)`` re-reads the .docx, re-patches its XML and re-compiles the Jinja
-template on every call (MEASUREMENTS.md). Here a template is read once: every part that holds tags
+template on every call (docs/architecture.md, "Pitfalls"). Here a template is read once: every part that holds tags
 (``word/document.xml``, headers, footers, footnotes) is patched with docxtpl's own ``patch_xml`` and
 compiled once with the caller's environment (autoescape, ``StrictUndefined``); the other members stay
 in memory. Rendering a document is then: render the compiled templates, apply docxtpl's listing
