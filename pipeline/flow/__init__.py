@@ -1,1 +1,3 @@
-"""flow"""
+"""Files moving through the workspace: checking a file, processing it (validate, score, render,
+publish, record, archive), the ledger, the register, the inbox, ``run`` and ``watch``. Imports
+anything but the CLI (docs/architecture.md, "Data flow")."""
