@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     api = importlib.import_module("pipeline.api")
+    if name == "__all__":  # ``from pipeline import *``
+        return list(api.__all__)
     if name in api.__all__:
         value = getattr(api, name)
         globals()[name] = value

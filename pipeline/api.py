@@ -77,6 +77,7 @@ __all__ = [
     "generate_schedule",
     "init_workspace",
     "ledger_rows",
+    "level_words",
     "list_standards",
     "load_standard",
     "make_demo",
@@ -103,6 +104,17 @@ def open_workspace(workspace: Path | str | Workspace | None = None) -> tuple[Wor
     root = Path(workspace or Path.cwd()).resolve()
     config = load_config(root / "certpipe.toml")
     return Workspace.configured(root, config), config
+
+
+def _looked_at(workspace: Path | str | Workspace | None) -> Workspace:
+    """The workspace for those who only look (``status``, ``ledger``): a broken certpipe.toml does not
+    stop them; its ``[paths]`` are then the defaults."""
+    if isinstance(workspace, Workspace):
+        return workspace
+    try:
+        return open_workspace(workspace)[0]
+    except CertpipeError:
+        return Workspace(Path(workspace or Path.cwd()).resolve())
 
 
 def _root(workspace: Path | str | Workspace | None) -> Path | None:
@@ -306,13 +318,14 @@ class WorkspaceStatus:
     held_by: str | None = None
 
 
-def workspace_status(ws: Workspace) -> WorkspaceStatus:
+def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
     """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
     missing inbox or ledger)."""
     from pipeline.flow.inbox import inbox_files
     from pipeline.flow.ledger import Ledger
     from pipeline.lock import holder
 
+    ws = _looked_at(workspace)
     rows: list = []
     if ws.ledger.exists():
         with Ledger(ws.ledger, readonly=True) as ledger:
@@ -320,10 +333,11 @@ def workspace_status(ws: Workspace) -> WorkspaceStatus:
     return WorkspaceStatus(ws, [p.name for p in inbox_files(ws)], rows, holder(ws))
 
 
-def ledger_rows(ws: Workspace, status: str | None = None) -> list[InputRow]:
+def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None) -> list[InputRow]:
     """Every input the ledger knows (of one ``status``), oldest first; none without a ledger."""
     from pipeline.flow.ledger import Ledger
 
+    ws = _looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:

@@ -60,7 +60,7 @@ class Workspace:
 
     @property
     def state(self) -> Path:
-        """certpipe's own files (ledger, lock, logs, scratch space on the outbox's filesystem)."""
+        """certpipe's own files: the ledger, the workspace lock and the publishing locks, scratch space."""
         return self.root / ".certpipe"
 
     @property

@@ -2,7 +2,7 @@
 
 - base modules (``pipeline/*.py``) import no district;
 - ``core`` imports the base only; ``excel`` and ``word`` import core and the base;
-- ``flow`` and ``api`` import anything but ``cli`` (and ``web``);
+- ``flow`` imports core, excel, word and the base; ``api`` imports those and flow;
 - ``cli`` (and ``web``) import the base, core types and the API, never excel/word/flow directly;
 - no module imports a private name (``_x``) from another module; no import circle between modules.
 """

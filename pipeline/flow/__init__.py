@@ -1,3 +1,3 @@
 """Files moving through the workspace: checking a file, processing it (validate, score, render,
-publish, record, archive), the ledger, the register, the inbox, ``run`` and ``watch``. Imports
-anything but the CLI (docs/architecture.md, "Data flow")."""
+publish, record, archive), the ledger, the register, the inbox, ``run`` and ``watch``. Imports core,
+excel, word and the base (docs/architecture.md, "Data flow")."""

@@ -1,6 +1,6 @@
 """The Word report and certificate of an audit, from docxtpl templates.
 
-``Renderer`` is prepared once per process: each template is read and compiled once (``docx_fast``),
+``Renderer`` is prepared once per process: each template is read and compiled once (``word/prepared.py``),
 one matplotlib Figure draws every chart (``charts``). The renderer does not care where the audit came
 from: an ``Audit``, its ``Standard`` and ``ScoreCard`` in, .docx files out.
 
