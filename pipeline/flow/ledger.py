@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     revision INTEGER,
     certificate_no TEXT,
     total TEXT,
-    level TEXT,  -- the level's key (three_star), never its words
+    level TEXT,  -- the level's key (three-star), never its words
     output TEXT,
     archived_to TEXT,
     problems INTEGER NOT NULL DEFAULT 0,
