@@ -18,6 +18,7 @@ def _own_cache_folder(tmp_path_factory):
 def cli(capsys, tmp_path, monkeypatch):
     """Run ``certpipe ARGS`` in-process; returns (exit code, stdout, stderr)."""
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("CERTPIPE_WATCH_SETTLE_SECONDS", "0")  # the files a test drops are complete
     monkeypatch.delenv("CERTPIPE_LANG", raising=False)
     monkeypatch.delenv("CERTPIPE_WORKSPACE", raising=False)
 

@@ -267,7 +267,7 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
     import threading
 
     from pipeline.config import Limits
-    from pipeline.flow.job import stage_copy
+    from pipeline.flow.intake_file import take
     from pipeline.flow.process import Processor
 
     ws = make_ws(tmp_path)
@@ -276,8 +276,8 @@ def test_content_another_worker_holds_is_waited_for_after_the_group(tmp_path: Pa
     held = workbook(ws, "held.xlsx", sample_audit(audit_id="W-2"))
     shutil.copy(held, copy)
     other = Ledger(ws.state / "ledger.sqlite")  # the other worker, in the middle of processing held.xlsx
-    sha, size, mtime = stage_copy(held, tmp_path / "scratch.xlsx")
-    row = other.claim(sha, "held.xlsx", size, mtime)
+    taken = take(held, tmp_path / "scratch.xlsx", max_bytes=2**30)
+    row = other.claim(taken.sha256, "held.xlsx", taken.size, taken.mtime)
     other.close()
 
     def other_finishes() -> None:

@@ -50,7 +50,7 @@ def status(
         out.print(t("status.config_ok", lang, path=ws.config_file))
     else:
         out.print(t("status.config_default", lang))
-    out.print(t("status.waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
+    out.print(t("status.inbox_waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
     out.print(t("status.today", lang, **counts))
     if in_progress:
         out.print(t("status.in_progress", lang, count=in_progress))

@@ -34,6 +34,6 @@ def make_demo(directory: Path, *, lang: str = "zh", pdf: bool = False,
     shutil.rmtree(scratch, ignore_errors=True)
     if on_samples:
         on_samples(ws, written)
-    result = run_inbox(ws, config, lang=lang, pdf=pdf, workers=config.run.workers, on_start=on_start,
+    result = run_inbox(ws, config, lang=lang, pdf=pdf, workers=config.run.workers, settle=0, on_start=on_start,
                        on_done=on_done)
     return Demo(ws, written, result)

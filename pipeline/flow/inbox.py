@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import zipfile
 import zlib
 from pathlib import Path
 
+from pipeline.flow.intake_file import kind_of
 from pipeline.workspace import Workspace
 
 #: Workbooks the pipeline reads.
@@ -62,12 +64,12 @@ def needs_zip_check(path: Path) -> bool:
     return Path(path).suffix.lower() in WORKBOOK_SUFFIXES
 
 
-def fingerprint(path: Path) -> Fingerprint | None:
-    """``(size, mtime_ns, inode)`` of a regular file, following symlinks; None when it is gone (or is
-    not a regular file, or cannot be stat-ed at all). Any write, truncate, touch or rename-onto
-    changes it."""
+def fingerprint(path: Path, *, follow: bool = True) -> Fingerprint | None:
+    """``(size, mtime_ns, inode)`` of a regular file (following symlinks unless ``follow`` is False);
+    None when it is gone (or is not a regular file, or cannot be stat-ed at all). Any write, truncate,
+    touch or rename-onto changes it."""
     try:
-        st = os.stat(path)
+        st = os.stat(path, follow_symlinks=follow)
     except (OSError, ValueError):
         return None
     if not stat.S_ISREG(st.st_mode):
@@ -111,15 +113,45 @@ def readable_zip(path: Path) -> bool:
     return True
 
 
+def scan(ws: Workspace) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The inbox's candidate files (regular files only, never followed through a link), oldest first;
+    and the entries named like workbooks that are not regular files, with what they are (a link, a
+    folder, a named pipe...: reported, never read). Nothing here opens a file."""
+    files, others = [], []
+    try:
+        entries = list(os.scandir(ws.inbox))
+    except FileNotFoundError:
+        return [], []
+    for entry in entries:
+        if not name_counts(entry.name):
+            continue
+        path = ws.inbox / entry.name
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            others.append((path, "other"))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            files.append((st.st_mtime_ns, entry.name, path))
+        else:
+            others.append((path, kind_of(st.st_mode)))
+    return [path for _, _, path in sorted(files)], sorted(others)
+
+
 def inbox_files(ws: Workspace) -> list[Path]:
-    """The workbooks waiting in the inbox, oldest first (a file that leaves meanwhile is skipped)."""
-    if not ws.inbox.is_dir():
-        return []
-    found = []
-    for path in ws.inbox.iterdir():
-        if is_candidate(path):
-            try:
-                found.append((path.stat().st_mtime_ns, path.name, path))
-            except FileNotFoundError:
-                continue
-    return [path for _, _, path in sorted(found)]
+    """The workbooks waiting in the inbox, oldest first."""
+    return scan(ws)[0]
+
+
+def unsettled(paths: list[Path], settle: float, *, now: float | None = None) -> dict[Path, Fingerprint]:
+    """The files changed within the last ``settle`` seconds (still being written, perhaps), with their
+    fingerprint now. A file with a modification time in the future is judged by the distance."""
+    now = time.time() if now is None else now
+    young = {}
+    for path in paths:
+        fp = fingerprint(path, follow=False)
+        if fp is not None and abs(now - fp[1] / 1e9) < settle:
+            young[path] = fp
+    return young

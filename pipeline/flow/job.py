@@ -4,13 +4,14 @@ outcome reported for it; with the file-level helpers the steps share."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.scoring import ScoreCard
 from pipeline.excel.checks import Problem
+from pipeline.flow.intake_file import Identity
 from pipeline.i18n import Message
 
 
@@ -20,7 +21,7 @@ class Outcome:
     ``describe_level``), ``problems`` and ``note`` are rendered where they are shown."""
 
     name: str
-    status: str  # done | rejected | duplicate | skipped (and failed, set by the batch driver)
+    status: str  # done | rejected | duplicate | skipped | waiting | ignored | failed
     audit_id: str | None = None
     output: str | None = None
     total: str | None = None
@@ -48,6 +49,8 @@ class Job:
     name: str
     started: float
     stage: Path | None = None
+    staged: Path | None = None  # the copy taken from the inbox, processed and archived (None: too large)
+    identity: Identity | None = None  # which inbox file was taken (released only if still the same)
     row: int | None = None  # the ledger row claimed for it
     sha: str = ""
     spent: float = 0.0  # seconds of its time limit used by checking
@@ -86,19 +89,12 @@ def no_space(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def stage_copy(src: Path, dest: Path) -> tuple[str, int, float]:
-    """Copy ``src`` to ``dest`` in chunks, hashing what is copied: one read, bounded memory, and the
-    hash is of exactly the bytes that will be processed. Returns (sha256, size, mtime)."""
-    digest = hashlib.sha256()
-    size = 0
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(src, "rb") as fin, open(dest, "wb") as fout:
-        mtime = os.fstat(fin.fileno()).st_mtime
-        while chunk := fin.read(1 << 20):
-            digest.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size, mtime
+def copy_file(src: Path, dest: Path) -> None:
+    """``dest`` as a second name of ``src`` where the file system allows it, else a copy."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
 
 
 def rejected_folder(parent: Path, name: str, sha: str) -> Path:

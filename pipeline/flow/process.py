@@ -14,8 +14,8 @@ or fails alone: an error becomes its ``failed`` outcome and its original stays i
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -28,13 +28,12 @@ from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.filenames import safe_name
 from pipeline.flow.faults import crashpoint
-from pipeline.flow.job import Job, Outcome, no_space, rejected_folder, shown_name, stage_copy, unexpected
+from pipeline.flow.intake_file import Changing, NotAFile, Taken, TooLarge, identify, release, take
+from pipeline.flow.job import Job, Outcome, copy_file, no_space, rejected_folder, shown_name, unexpected
 from pipeline.flow.ledger import Finished, InputRow, Ledger, Numbering
 from pipeline.flow.publish import (
     archive_copy,
-    archive_original,
     fsync_dir,
-    leave_inbox,
     publish,
     published_revisions,
     staging_dir,
@@ -136,25 +135,66 @@ class Processor:
         return exc
 
     def _start(self, job: Job) -> None:
+        """Take the input (``flow/intake_file.py``: a regular file only, its size checked first, one
+        copy and its hash, within the time limit) and claim its content, or say who has it."""
         job.stage = staging_dir(self.ws.outbox)
+        limits = self.config.limits
+        original = job.stage / "original" / job.name
+        started = time.monotonic()
         try:
-            sha, size, mtime = stage_copy(job.path, job.stage / "original" / job.name)
+            with time_limit(limits.seconds_per_file):
+                taken = take(job.path, original, max_bytes=int(limits.max_file_mb * 1024 * 1024))
+            job.staged = original
         except FileNotFoundError:
             job.outcome = Outcome(job.name, "skipped", note=Message("pipe.vanished"))
             return
-        row, previous = self._claim(sha, job.name, size, mtime, wait=not self._held)
+        except NotAFile as exc:
+            job.outcome = Outcome(job.name, "ignored", note=Message("pipe.not_a_file",
+                                                                   {"kind": Message(f"pipe.kind.{exc.kind}")}))
+            return
+        except Changing:
+            job.outcome = Outcome(job.name, "waiting", note=Message("pipe.changing"))
+            return
+        except TooLarge as exc:  # refused unread: nothing is copied, the file is archived as it is
+            taken = self._too_large(job, exc.size)
+            if taken is None:
+                return
+        except TimeLimit as exc:  # not the file's fault (a slow share): it stays for the next pass
+            raise CertpipeError("pipe.copy_time_limit", {"name": job.name,
+                                                         "seconds": f"{limits.seconds_per_file:g}"}) from exc
+        job.spent = time.monotonic() - started
+        job.identity = taken.identity
+        row, previous = self._claim(taken.sha256, job.name, taken.size, taken.mtime, wait=not self._held)
         if row is None:
             if previous.status == "processing" and self._held:
                 # in this group's hands, or another worker's while we hold claims (waiting could then
                 # wait on a worker waiting on us): tried again once the group is over
                 job.again = True
             else:
-                job.outcome = self._seen_before(job.path, job.name, sha, size, mtime, previous)
+                job.sha = taken.sha256
+                job.outcome = self._seen_before(job, taken, previous)
             return
-        job.row, job.sha = row, sha
+        job.row, job.sha = row, taken.sha256
         self._held.add(row)
         crashpoint("claimed")
         crashpoint("staged")
+
+    def _too_large(self, job: Job, size: int) -> Taken | None:
+        from pipeline.excel.checks import Problem
+
+        try:
+            identity = identify(job.path)
+        except FileNotFoundError:
+            job.outcome = Outcome(job.name, "skipped", note=Message("pipe.vanished"))
+            return None
+        except NotAFile:
+            job.outcome = Outcome(job.name, "waiting", note=Message("pipe.changing"))
+            return None
+        limit = self.config.limits.max_file_mb
+        job.problems = [Problem("intake.too_large", {"size": f"{size / 1048576:.1f}", "limit": f"{limit:g}"})]
+        # its content is not read: it is known by what it is (a new copy of it is a new input)
+        sha = hashlib.sha256(f"unread\0{identity}".encode()).hexdigest()
+        return Taken(sha, size, identity.mtime_ns / 1e9, identity)
 
     def _claim(self, sha: str, name: str, size: int, mtime: float, *,
                wait: bool) -> tuple[int | None, InputRow | None]:
@@ -179,12 +219,13 @@ class Processor:
         from pipeline.excel.checks import Problem
         from pipeline.flow.check_file import validate_file
 
+        if job.problems:  # refused as it was taken (too large)
+            return
         limits = self.config.limits
         started = time.monotonic()
         try:
-            with time_limit(limits.seconds_per_file):
-                checked = validate_file(job.stage / "original" / job.name, workspace_root=self.ws.root,
-                                        max_file_mb=limits.max_file_mb,
+            with time_limit(max(limits.seconds_per_file - job.spent, 0.01)):
+                checked = validate_file(job.staged, workspace_root=self.ws.root, max_file_mb=limits.max_file_mb,
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
                 if not job.problems and checked.audit is not None:
@@ -192,7 +233,7 @@ class Processor:
                     job.audit, job.std = checked.audit, checked.standard
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
-        job.spent = time.monotonic() - started
+        job.spent += time.monotonic() - started
 
     def _number(self, accepted: list[Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs."""
@@ -243,11 +284,13 @@ class Processor:
         from pipeline.excel.annotate import annotate
 
         folder = job.folder = staging_dir(self.ws.outbox)
-        os.rename(job.stage / "original" / job.name, folder / job.name)
+        if job.staged is not None:  # the staged copy stays: it is what the archive keeps
+            copy_file(job.staged, folder / job.name)
         lines = [p.format(self.lang) + (f"\n    → {p.hint(self.lang)}" if p.hint(self.lang) else "")
                  for p in job.problems]
         (folder / "problems.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if (Path(job.name).suffix.lower() in (".xlsx", ".xlsm") and any(p.cell for p in job.problems)
+        if (job.staged is not None and Path(job.name).suffix.lower() in (".xlsx", ".xlsm")
+                and any(p.cell for p in job.problems)
                 and not any(p.key.startswith(("intake.", "pipe.")) for p in job.problems)):
             # a workbook refused as a file (too large a sheet, damaged) is not opened again to mark it
             stem = safe_name(Path(job.name).stem, "workbook")
@@ -313,14 +356,15 @@ class Processor:
             job.outcome, job.finished = outcome, True
 
     def _archive(self, jobs: list[Job]) -> None:
-        """Move the originals of finished inputs out of the inbox: all copied into the archive, the
-        archive synced, then all removed from the inbox and the inbox synced (one sync of each
-        folder for the group; an original is never only in a folder whose entry is not on disk)."""
+        """Move the originals of finished inputs out of the inbox: the copies they were processed from
+        all put into the archive, the archive synced, then each original removed from the inbox if it
+        is still the file taken (``intake_file.release``), and the inbox synced — one sync of each
+        folder for the group; an original is never only in a folder whose entry is not on disk."""
         copies: list[tuple[Job, Path]] = []
         for job in jobs:
             try:
-                copies.append((job, archive_copy(job.path, self.ws.archive)))
-            except FileNotFoundError:  # someone took it out of the inbox meanwhile: its outcome stands
+                copies.append((job, archive_copy(job.staged or job.path, self.ws.archive)))
+            except FileNotFoundError:  # (unread, too large) someone took it out of the inbox meanwhile
                 job.outcome.note = Message("pipe.gone_before_archive")
             except OSError as exc:
                 job.error = self._cannot_archive(job.name, exc)
@@ -335,8 +379,9 @@ class Processor:
         moved = []
         for job, copy in copies:
             try:
-                leave_inbox(job.path, copy)
+                self._leave(job)
             except OSError as exc:  # a read-only inbox: published and recorded; archived on a later run
+                copy.unlink(missing_ok=True)
                 job.error = self._cannot_archive(job.name, exc)
                 continue
             crashpoint("archived")
@@ -350,21 +395,38 @@ class Processor:
                     if job.error is None:
                         job.error = exc
 
+    def _leave(self, job: Job) -> None:
+        """The original out of the inbox, if it is still the file taken; a newer version stays."""
+        try:
+            if not release(job.path, job.identity, job.sha if job.staged is not None else None):
+                job.outcome.note = Message("pipe.replaced_meanwhile")
+        except FileNotFoundError:  # someone took it meanwhile: the archive keeps what was processed
+            job.outcome.note = Message("pipe.gone_before_archive")
+
     def _cannot_archive(self, name: str, exc: OSError) -> CertpipeError:
         error = CertpipeError("pipe.cannot_archive", {"name": name, "detail": exc})
         error.__cause__ = exc
         return error
 
-    def _move_out(self, path: Path, name: str) -> Path:
-        """One original out of the inbox (see ``publish.archive_original``)."""
+    def _move_out(self, job: Job, outcome: Outcome) -> Path:
+        """One input out of the inbox on its own (seen before): its copy archived and synced, the
+        original released, the inbox synced."""
         try:
-            archived = archive_original(path, self.ws.archive)
+            copy = archive_copy(job.staged or job.path, self.ws.archive)
+            fsync_dir(copy.parent)
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise self._cannot_archive(name, exc) from exc
+            raise self._cannot_archive(job.name, exc) from exc
+        job.outcome = outcome
+        try:
+            self._leave(job)
+        except OSError as exc:
+            copy.unlink(missing_ok=True)
+            raise self._cannot_archive(job.name, exc) from exc
+        sync_quietly(self.ws.inbox)
         crashpoint("archived")
-        return archived
+        return copy
 
     def _end(self, jobs: list[Job]) -> None:
         """Give up the claims of inputs not finished (they stay in the inbox) and clear staging."""
@@ -388,8 +450,8 @@ class Processor:
         note = exc.message if isinstance(exc, CertpipeError) else unexpected(exc)
         return Outcome(job.name, "failed", note=note, seconds=time.perf_counter() - job.started)
 
-    def _seen_before(self, path: Path, name: str, sha: str, size: int, mtime: float,
-                     previous: InputRow) -> Outcome:
+    def _seen_before(self, job: Job, taken: Taken, previous: InputRow) -> Outcome:
+        name = job.name
         if previous.status == "processing":
             return Outcome(name, "skipped", note=Message("pipe.still_processing"))
         if previous.archived_to is None and previous.name == name:
@@ -397,17 +459,19 @@ class Processor:
             outcome = Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
                               note=Message("pipe.completed_interrupted"))
             try:
-                archived = self._move_out(path, name)
+                archived = self._move_out(job, outcome)
             except FileNotFoundError:
                 outcome.note = Message("pipe.gone_before_archive")
                 return outcome
             self.ledger.archived([(previous.id, shown_name(self.ws.shown(archived)))])
             return outcome
+        outcome = Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
+                          note=Message("pipe.duplicate_of", {"name": previous.name,
+                                                             "status": Message(f"status.{previous.status}")}))
         try:
-            archived = self._move_out(path, name)
+            archived = self._move_out(job, outcome)
         except FileNotFoundError:
             return Outcome(name, "skipped", note=Message("pipe.vanished"))
-        self.ledger.record_duplicate(sha, name, size, mtime, shown_name(self.ws.shown(archived)), previous)
-        return Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
-                       note=Message("pipe.duplicate_of", {"name": previous.name,
-                                                          "status": Message(f"status.{previous.status}")}))
+        self.ledger.record_duplicate(taken.sha256, name, taken.size, taken.mtime, shown_name(self.ws.shown(archived)),
+                                     previous)
+        return outcome

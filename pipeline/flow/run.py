@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.flow.inbox import inbox_files
+from pipeline.flow.inbox import fingerprint, scan, unsettled
 from pipeline.flow.job import Outcome, shown_name, unexpected
 from pipeline.flow.ledger import Ledger, now
 from pipeline.flow.process import Processor
@@ -100,13 +100,32 @@ def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str) -> list[Ou
             for r in rows.values()]
 
 
+def _settled(files: list[Path], settle: float, record: Callable[[Outcome], None]) -> list[Path]:
+    """``files`` without those still being written: a file changed within ``settle`` seconds is
+    waited for (once, at most ``settle`` seconds) and, if it changed meanwhile, left for the next
+    pass as ``waiting``."""
+    young = unsettled(files, settle)
+    if not young:
+        return files
+    newest = max(fp[1] for fp in young.values()) / 1e9
+    time.sleep(min(settle, max(0.0, newest + settle - time.time())))
+    now = {path: fingerprint(path, follow=False) for path in young}
+    changed = {path for path, fp in young.items() if now[path] != fp}
+    for path in sorted(p for p in changed if now[p] is not None):  # (one that left is no one's business)
+        record(Outcome(shown_name(path.name), "waiting", note=Message("pipe.unsettled", {"seconds": f"{settle:g}"})))
+    return [path for path in files if path not in changed]
+
+
 def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False, workers: int = 0,
-              on_start: Callable[[int], None] | None = None,
+              settle: float | None = None, on_start: Callable[[int], None] | None = None,
               on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
     """Everything in the inbox once, in a pool of ``workers`` processes (0: one per CPU), then the
-    register. ``on_start(count)`` and ``on_done(outcome)`` report progress; every outcome is logged.
-    Raises ``WorkspaceBusy`` when another driver holds the workspace, ``RenderError`` when ``pdf``
-    is asked and LibreOffice or a CJK font is missing."""
+    register. The settle rule of ``watch`` holds: a file changed within ``settle`` seconds
+    (``[watch] settle_seconds``) is waited for once, up to that time, and left for the next pass
+    (``waiting``) if it changed meanwhile; an entry that is not a regular file is reported
+    (``ignored``) and left alone. ``on_start(count)`` and ``on_done(outcome)`` report progress;
+    every outcome is logged. Raises ``WorkspaceBusy`` when another driver holds the workspace,
+    ``RenderError`` when ``pdf`` is asked and LibreOffice or a CJK font is missing."""
     if pdf:
         from pipeline.word.pdf import require_pdf_tools
 
@@ -115,16 +134,21 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
     result = BatchResult()
     with workspace_lock(ws, "run"):
         prepare(ws)
-        files = inbox_files(ws)
+        files, others = scan(ws)
         if on_start:
-            on_start(len(files))
-        workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
+            on_start(len(files) + len(others))
 
         def record(outcome: Outcome) -> None:
             result.outcomes.append(outcome)
             log_outcome(outcome, lang)
             if on_done:
                 on_done(outcome)
+
+        for path, kind in others:
+            record(Outcome(shown_name(path.name), "ignored",
+                           note=Message("pipe.not_a_file", {"kind": Message(f"pipe.kind.{kind}")})))
+        files = _settled(files, config.watch.settle_seconds if settle is None else settle, record)
+        workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
 
         if workers == 1:
             _init_worker(ws, config, lang, pdf)

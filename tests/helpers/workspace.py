@@ -45,10 +45,16 @@ def sample_audit(key: str = "gbt27922-2011", audit_id: str = "T-2026-001", targe
 
 
 def run(ws: Workspace, workers: int = 1):
-    return run_inbox(ws, Config(), workers=workers)
+    """``run`` as the tests drive it: the files they drop are complete, so no settle time."""
+    return run_inbox(ws, Config(), workers=workers, settle=0)
 
 
 def certpipe(ws: Workspace, *args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
     """``certpipe -W <ws> ARGS`` in a new process, output wide enough not to wrap."""
     return subprocess.run([sys.executable, "-m", "pipeline", "-W", str(ws.root), *args], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "COLUMNS": "200", **(env or {})}, **kw)
+                          text=True, timeout=600, env={**QUICK, **(env or {})}, **kw)
+
+
+#: The environment of a command run by a test: wide output; the files a test drops are complete, so
+#: ``run`` needs no settle time (the tests of the settle rule set it themselves).
+QUICK = {**os.environ, "COLUMNS": "200", "CERTPIPE_WATCH_SETTLE_SECONDS": "0"}
