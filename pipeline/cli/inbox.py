@@ -30,7 +30,8 @@ class LedgerStatus(StrEnum):
 
 
 SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
-STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "failed": "bold red"}
+STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "waiting": "cyan",
+                "ignored": "magenta", "failed": "bold red"}
 
 
 def _workspace(s) -> Workspace:
