@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -15,10 +16,47 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from pipeline.errors import ConfigError
 
 NUMBER_FIELDS = ("year", "standard", "seq", "level")
+NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""What a certificate number may be: it is printed, logged, kept in the register and put into a link."""
+NUMBER_SAMPLE = {"year": 2026, "standard": "GBT27922", "seq": 12345, "level": "three-star"}
+"""The values a ``number_format`` is tried with at start."""
+_NUMBER_TEXT = re.compile(r"[A-Za-z0-9._-]")  # the text between the fields, one character
+_WIDTH_SPEC = re.compile(r"(0?[1-9][0-9]?)?d?")  # {seq:05d}, {seq:04}, {year:d}: a width, zero-padded or not
+
+
+def _number_format_problem(value: str) -> tuple[str, dict] | None:
+    """What is wrong with a certificate number format, as a catalogue key (after ``config.why.``)
+    and its parameters; ``None`` when it is usable. Checked one piece at a time, the text between
+    the fields first, then each field, then a number made from ``NUMBER_SAMPLE``."""
+    try:
+        pieces = list(string.Formatter().parse(value))
+    except ValueError as exc:  # a lone "{" or "}", or "{" never closed
+        return "number_format_text", {"text": "'}'" if str(exc).startswith("Single '}'") else "'{'"}
+    names: set[str] = set()
+    for text, name, spec, conversion in pieces:
+        bad = "".join(dict.fromkeys(ch for ch in text if not _NUMBER_TEXT.fullmatch(ch)))
+        if bad or ".." in text:
+            return "number_format_text", {"text": repr(bad) if bad else "'..'"}
+        if name is None:
+            continue
+        if name not in NUMBER_FIELDS:  # {yr}, {}, {0}, {standard.__class__}, {year[0]}
+            return "number_format_field", {"field": repr(name)}
+        if conversion is not None:
+            return "number_format_conversion", {"field": name, "conversion": conversion}
+        if spec and (name not in ("year", "seq") or not _WIDTH_SPEC.fullmatch(spec)):
+            return "number_format_spec", {"field": name, "spec": spec}
+        names.add(name)
+    if "seq" not in names:
+        return "number_format_seq", {}
+    sample = value.format(**NUMBER_SAMPLE)
+    if not NUMBER_PATTERN.fullmatch(sample):
+        return "number_format_number", {"sample": repr(sample), "length": len(sample)}
+    return None
 
 
 class _Section(BaseModel):
@@ -45,31 +83,30 @@ class Certificates(_Section):
     @field_validator("number_format")
     @classmethod
     def _format_fields(cls, value: str) -> str:
-        """A format that names an unknown field or lacks ``{seq}`` would fail (or repeat numbers) only
-        when the first certificate is issued; refuse it at start instead."""
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-            value.format(year=2025, standard="GBT27922", seq=1, level="star3")
-        except (ValueError, KeyError, IndexError) as exc:
-            raise ValueError(f"number_format:{exc}") from None
-        if "seq" not in names:
-            raise ValueError("number_format:{seq}")
+        """A format that names an unknown field, lacks ``{seq}`` or makes numbers that cannot name a
+        file would fail (or repeat numbers, or write where it should not) only when the first
+        certificate is issued; refuse it at start instead."""
+        found = _number_format_problem(value)
+        if found:
+            why, params = found
+            raise PydanticCustomError("number_format", "unusable certificate number format",
+                                      {"why": why, **params})
         return value
 
 
 class Limits(_Section):
-    max_file_mb: float = Field(20, gt=0)
-    max_member_mb: float = Field(50, gt=0, description="largest inflated member of the workbook zip")
-    seconds_per_file: float = Field(60, gt=0)
+    max_file_mb: float = Field(20, gt=0, le=1024)
+    max_member_mb: float = Field(50, gt=0, le=1024, description="largest inflated member of the workbook zip")
+    seconds_per_file: float = Field(60, gt=0, le=3600, description="at most an hour")
 
 
 class Watch(_Section):
-    settle_seconds: float = Field(1.0, ge=0)
+    settle_seconds: float = Field(1.0, ge=0, le=3600)
     poll: bool = False
 
 
 class Run(_Section):
-    workers: int = Field(0, ge=0, description="0 = one per core")
+    workers: int = Field(0, ge=0, le=64, description="0 = one per core")
     pdf: bool = False
 
 
@@ -213,10 +250,10 @@ def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
         field = Config.model_fields.get(key)
         choices = " | ".join(f'"{c}"' for c in get_args(field.annotation)) if field else error["ctx"]["expected"]
         return ConfigProblem(key, "choice", {"value": shown, "choices": choices}, env)
-    if kind == "value_error" and str(error.get("ctx", {}).get("error", "")).startswith("number_format:"):
-        detail = str(error["ctx"]["error"]).split(":", 1)[1]
-        which = "number_format_seq" if detail == "{seq}" else "number_format"
-        return ConfigProblem(key, which, {"value": shown, "detail": detail, "fields": ", ".join(NUMBER_FIELDS)}, env)
+    if kind == "number_format":
+        params = dict(error["ctx"])
+        why = params.pop("why")
+        return ConfigProblem(key, why, {"value": shown, "fields": ", ".join(NUMBER_FIELDS), **params}, env)
     if kind in _KINDS:
         name, limit = _KINDS[kind]
         params = {"value": shown, "key": key}
@@ -227,8 +264,61 @@ def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
     return ConfigProblem(key, "other", {"value": shown, "detail": error["msg"]}, env)
 
 
+_FOLDERS = ("inbox", "outbox", "archive")
+
+
+def _folder(root: str, value: str) -> str:
+    """A folder as the file system will see it: relative to the workspace, links followed as far as
+    they exist, case folded where names ignore case. The folder need not exist yet."""
+    return os.path.normcase(os.path.realpath(os.path.join(root, value)))
+
+
+def _within(inner: str, outer: str) -> bool:
+    try:
+        return os.path.commonpath([inner, outer]) == outer
+    except ValueError:  # different drives
+        return False
+
+
+def _folder_problems(data: dict, root: Path, env_used: dict[str, str]) -> list[ConfigProblem]:
+    """The inbox, the outbox and the archive must be three folders apart: a file the inbox shares
+    with the outbox (the register, say) would be taken again and again, and an archive inside the
+    inbox would be read back. None of them may lie in certpipe's own folder (``.certpipe``). Each
+    clash is reported once, against the key the file or a variable set (the later one if both)."""
+    try:
+        paths = Paths.model_validate(data.get("paths", {}), strict=True)
+    except ValidationError:
+        return []  # already reported, key by key
+    base = os.path.realpath(root)
+    given = set(data.get("paths", {}))
+    where = {name: _folder(base, getattr(paths, name)) for name in _FOLDERS}
+    problems: dict[str, ConfigProblem] = {}
+
+    def add(name: str, why: str, params: dict) -> None:
+        key = f"paths.{name}"
+        if key not in problems:
+            problems[key] = ConfigProblem(key, why, {"value": repr(getattr(paths, name)), **params},
+                                          env_used.get(key))
+
+    state = _folder(base, ".certpipe")
+    for name in _FOLDERS:
+        if _within(where[name], state):
+            add(name, "paths_state", {"folder": state})
+    for i, first in enumerate(_FOLDERS):
+        for second in _FOLDERS[i + 1:]:
+            name, other = (first, second) if first in given and second not in given else (second, first)
+            if where[name] == where[other]:
+                add(name, "paths_same", {"other": f"paths.{other}", "folder": where[other]})
+            elif _within(where[name], where[other]):
+                add(name, "paths_inside", {"other": f"paths.{other}", "folder": where[other]})
+            elif _within(where[other], where[name]):
+                add(name, "paths_contains", {"other": f"paths.{other}", "folder": where[other]})
+    return list(problems.values())
+
+
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     """The workspace's settings: defaults, then ``path`` (if it exists), then ``CERTPIPE_*`` variables.
+    ``[paths]`` are relative to the folder that holds ``path`` (the workspace).
     Raises ``ConfigInvalid`` listing every problem, or ``ConfigError`` when the file is not TOML."""
     data: dict = {}
     if path.exists():
@@ -238,8 +328,12 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
             raise ConfigError(key="err.config_syntax", params={"path": path, "detail": exc}) from exc
     overrides, env_used = _env_overrides(dict(os.environ if environ is None else environ))
     data = _merge(data, overrides)
+    folders = _folder_problems(data, path.parent, env_used)
     try:
         # strict: "yes" is not true, true is not 1 MB, "3" in quotes is not a number
-        return Config.model_validate(data, strict=True)
+        config = Config.model_validate(data, strict=True)
     except ValidationError as exc:
-        raise ConfigInvalid(path, [_problem(e, env_used) for e in exc.errors()]) from exc
+        raise ConfigInvalid(path, [_problem(e, env_used) for e in exc.errors()] + folders) from exc
+    if folders:
+        raise ConfigInvalid(path, folders)
+    return config

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ConfigInvalid, all_keys, env_var, load_config
+from pipeline.core.certificates import safe_number
 from pipeline.lock import workspace_lock
 from pipeline.workspace import Workspace
 
@@ -105,3 +106,118 @@ def test_an_error_that_ends_watch_is_also_in_the_log_file(cli, ws):
     log = (ws / "logs" / "certpipe.log").read_text(encoding="utf-8")
     assert " ERROR " in log
     assert str(ws) in log.split(" ERROR ", 1)[1]
+
+
+def _problems_zh(text: str, path: Path, environ: dict | None = None) -> list[str]:
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as info:
+        load_config(path, environ or {})
+    return [line.strip() for line in info.value.render("zh").splitlines()[1:]]
+
+
+@pytest.mark.parametrize(("number_format", "said"), [
+    ("CP{seq:c}{year}", "cannot use {seq:c}"),  # a control character in every number
+    ("CP-{standard:>12}-{seq}", "cannot use {standard:>12}"),
+    ("CP/{year}/{seq}", "contains '/'"),
+    ("CP\\\\{seq}", "contains '\\\\'"),
+    ("CP..{seq}", "contains '..'"),
+    ("CP\\n{seq}", "contains '\\n'"),
+    ("CP {seq}", "contains ' '"),
+    ("CP-{seq", "contains '{'"),
+    ("{standard.__class__}-{seq}", "uses 'standard.__class__'"),
+    ("{year[0]}-{seq}", "uses 'year[0]'"),
+    ("CP-{}-{seq}", "uses ''"),
+    ("CP-{seq!r}", "leave out '!r' and write {seq}"),
+    ("-{year}-{seq}", "'-2026-12345'"),
+    ("CP-{seq:070d}", "at most 64 characters"),
+])
+def test_number_format_allows_only_safe_text_fields_and_widths(tmp_path, number_format, said):
+    text = f'[certificates]\nnumber_format = "{number_format}"\n'
+    (line,) = _problems(text, tmp_path / "certpipe.toml")
+    assert line.startswith("setting 'certificates.number_format': the certificate number format")
+    assert said in line
+    (line,) = _problems_zh(text, tmp_path / "certpipe.toml")
+    assert line.startswith("设置「certificates.number_format」：证书编号格式")
+
+
+@pytest.mark.parametrize("number_format", [
+    "CP-{year}-{standard}-{seq:05d}", "CP-{seq:04}-{year:d}.{level}_x", "{level}-{seq}", "{seq:5}",
+])
+def test_number_format_accepts_plain_fields_and_widths(number_format):
+    config = load_config(Path("/nonexistent/certpipe.toml"), {"CERTPIPE_CERTIFICATES_NUMBER_FORMAT": number_format})
+    assert config.certificates.number_format == number_format
+    assert safe_number(number_format.format(year=2026, standard="GBT27922", seq=12345, level="three-star"))
+
+
+def test_safe_number_is_the_rule_number_format_is_checked_against():
+    assert safe_number("CP-2026-GBT27922-00001") and safe_number("A" * 64)
+    for bad in ("", "-CP1", ".CP1", "CP/1", "CP\\1", "CP 1", "CP\x011", "CP1\n", "A" * 65, "证书1", None):
+        assert not safe_number(bad), bad
+
+
+def test_limits_have_upper_bounds(tmp_path):
+    path = tmp_path / "certpipe.toml"
+    lines = _problems("[limits]\nseconds_per_file = 1e12\nmax_file_mb = 2000\nmax_member_mb = inf\n"
+                      "[watch]\nsettle_seconds = 86400\n[run]\nworkers = 1000\n", path)
+    assert lines == [
+        "setting 'limits.max_file_mb': must be at most 1024, not 2000",
+        "setting 'limits.max_member_mb': must be at most 1024, not inf",
+        "setting 'limits.seconds_per_file': must be at most 3600, not 1000000000000.0",
+        "setting 'watch.settle_seconds': must be at most 3600, not 86400",
+        "setting 'run.workers': must be at most 64, not 1000",
+    ]
+    (line,) = _problems_zh("[limits]\nseconds_per_file = nan\n", path)
+    assert line == "设置「limits.seconds_per_file」：应不大于 3600，现为 nan"
+    path.write_text("[limits]\nseconds_per_file = 3600\nmax_file_mb = 1024\n[run]\nworkers = 64\n", encoding="utf-8")
+    assert load_config(path, {}).limits.seconds_per_file == 3600
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('[paths]\ninbox = "outbox"\n', "setting 'paths.inbox': 'outbox' is the same folder as 'paths.outbox'"),
+    ('[paths]\ninbox = "./outbox/"\n', "setting 'paths.inbox': './outbox/' is the same folder as 'paths.outbox'"),
+    ('[paths]\ninbox = "outbox/new"\n', "setting 'paths.inbox': 'outbox/new' lies inside 'paths.outbox'"),
+    ('[paths]\narchive = "inbox/done"\n', "setting 'paths.archive': 'inbox/done' lies inside 'paths.inbox'"),
+    ('[paths]\noutbox = "."\n', "setting 'paths.outbox': '.' contains 'paths.inbox'"),
+    ('[paths]\ninbox = ".certpipe/inbox"\n', "setting 'paths.inbox': '.certpipe/inbox' lies inside certpipe's own"),
+    ('[paths]\ninbox = "a"\noutbox = "a"\n', "setting 'paths.outbox': 'a' is the same folder as 'paths.inbox'"),
+])
+def test_inbox_outbox_and_archive_are_three_separate_folders(tmp_path, text, said):
+    (line,) = _problems(text, tmp_path / "certpipe.toml")
+    assert line.startswith(said)
+    (line,) = _problems_zh(text, tmp_path / "certpipe.toml")
+    assert line.startswith("设置「paths.") and "如 \"inbox\"、\"outbox\"、\"archive\"" in line
+
+
+def test_paths_are_compared_from_the_workspace_and_through_links(tmp_path):
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "shared").symlink_to(root / "outbox", target_is_directory=True)  # outbox itself need not exist
+    (line,) = _problems('[paths]\ninbox = "shared"\n', root / "certpipe.toml")
+    assert line.startswith("setting 'paths.inbox': 'shared' is the same folder as 'paths.outbox'")
+    absolute = str(root / "archive")
+    (line,) = _problems("", root / "certpipe.toml", {"CERTPIPE_PATHS_INBOX": absolute})
+    assert line.startswith("environment variable CERTPIPE_PATHS_INBOX (setting 'paths.inbox'): "
+                           f"'{absolute}' is the same folder as 'paths.archive'")
+    config = load_config(root / "certpipe.toml", {"CERTPIPE_PATHS_INBOX": str(tmp_path / "share" / "inbox")})
+    assert config.paths.inbox == str(tmp_path / "share" / "inbox")
+
+
+def test_paths_are_checked_with_the_other_problems(tmp_path):
+    lines = _problems('[paths]\narchive = "outbox"\n[run]\nworkers = "two"\n', tmp_path / "certpipe.toml")
+    assert [line.split(":", 1)[0] for line in lines] == ["setting 'run.workers'", "setting 'paths.archive'"]
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('[certificates]\nnumber_format = "CP{seq:c}{year}"\n', "certificates.number_format"),
+    ("[limits]\nseconds_per_file = 1e12\n", "limits.seconds_per_file"),
+    ('[paths]\ninbox = "outbox"\n', "paths.inbox"),
+])
+def test_run_refuses_a_value_that_would_break_it_later(cli, ws, text, key):
+    (ws / "certpipe.toml").write_text(text, encoding="utf-8")
+    (ws / "inbox" / "a.xlsx").write_bytes(b"not yet looked at")
+    code, _, err = cli("-W", ws, "--lang", "en", "run")
+    assert code == 2 and f"setting '{key}'" in err
+    code, _, err = cli("-W", ws, "--lang", "zh", "run")
+    assert code == 2 and f"设置「{key}」" in err
+    assert [p.name for p in (ws / "inbox").iterdir()] == ["a.xlsx"]
+    assert not (ws / ".certpipe").exists()

@@ -63,3 +63,12 @@ def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCar
         "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
         "provisional": std.provisional,
     }
+
+
+def safe_number(number: str) -> bool:
+    """Whether ``number`` may be issued as a certificate number: ASCII letters, digits, ``.``, ``_``
+    and ``-``, a letter or digit first, at most 64 characters (``NUMBER_PATTERN``, the rule
+    ``[certificates] number_format`` is checked against at start)."""
+    from pipeline.config import NUMBER_PATTERN
+
+    return isinstance(number, str) and NUMBER_PATTERN.fullmatch(number) is not None
