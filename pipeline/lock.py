@@ -2,17 +2,19 @@
 
 The lock is the operating system's (``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows), so
 it is released when the holder dies, however it dies. Who holds it is written beside it in
-``.certpipe/lock.info``."""
+``.certpipe/lock.info``, when it can be: on a full disk the lock still holds, only its holder is
+unknown (``?``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pipeline.errors import WorkspaceBusy
+from pipeline.errors import CertpipeError, WorkspaceBusy
 from pipeline.workspace import Workspace
 
 try:
@@ -65,7 +67,11 @@ def holder(ws: Workspace) -> str | None:
     path = ws.lock_file
     if not path.exists():
         return None
-    with open(path, "a+b") as fh:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; read-only is enough to ask (a read-only disk too)
+    except OSError:
+        return None
+    with fh:
         if not _try_lock(fh):
             return _who(ws)
         _unlock(fh)
@@ -74,15 +80,31 @@ def holder(ws: Workspace) -> str | None:
 
 @contextmanager
 def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
-    ws.state.mkdir(parents=True, exist_ok=True)
-    fh = open(ws.lock_file, "a+b")  # noqa: SIM115 - held for the whole block
+    """Hold the workspace for the block (``what``: ``run``, ``watch``). Raises ``WorkspaceBusy`` when
+    another driver holds it, a ``CertpipeError`` (``err.lock_open``) when the lock file cannot be
+    made (disk full, read-only, no permission)."""
+    try:
+        ws.state.mkdir(parents=True, exist_ok=True)
+        fh = open(ws.lock_file, "a+b")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise CertpipeError("err.lock_open", {"path": ws.lock_file, "detail": exc.strerror or exc}) from exc
     try:
         if not _try_lock(fh):
             raise WorkspaceBusy(key="err.workspace_busy", params={"other": _who(ws), "root": ws.root})
-        (ws.lock_info).write_text(f"pid {os.getpid()} {what}", encoding="utf-8")
+        _say_who(ws, f"pid {os.getpid()} {what}")
         yield
     finally:
         fh.close()
+
+
+def _say_who(ws: Workspace, who: str) -> None:
+    """Write who holds the workspace, best effort: only ``status`` and a refused second driver read
+    it; a full disk must not stop the driver that holds the lock (they then say ``?``)."""
+    try:
+        ws.lock_info.write_text(who, encoding="utf-8")
+    except OSError:
+        with contextlib.suppress(OSError):  # not a stale holder's name: better unknown than wrong
+            ws.lock_info.unlink(missing_ok=True)
 
 
 def hold(path: Path) -> IO | None:

@@ -90,8 +90,15 @@ class Workspace:
         return self.state / "lock.info"
 
     def publish_lock(self, dest: Path) -> Path:
-        """The lock file of workers publishing to ``dest`` (revisions of one audit, same-named rejections)."""
-        return self.state / "locks" / f"{dest.parent.name}.{dest.name}.lock"
+        """The lock file of workers publishing to ``dest`` (revisions of one audit, same-named rejections):
+        one of 64 stripes, ``locks/00.lock`` … ``locks/63.lock``, chosen by a hash of ``dest``. A fixed set,
+        because a lock file cannot be removed safely while another process may be waiting on it; two
+        destinations on one stripe only take turns."""
+        import hashlib
+
+        key = f"{dest.parent.name}\0{dest.name}".encode("utf-8", "surrogatepass")
+        stripe = int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 64
+        return self.state / "locks" / f"{stripe:02d}.lock"
 
     @property
     def scratch(self) -> Path:

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from pipeline.config import Config, load_config
 from pipeline.errors import CertpipeError
+from pipeline.logs import set_language as set_log_language
 from pipeline.workspace import Workspace
 
 # Commands whose workspace is their DIR argument, not --workspace: they check that one themselves.
@@ -25,11 +26,13 @@ _DIAGNOSTIC = {"status"}
 
 class _App(typer.Typer):
     """The typer app, plus: an error that ends a command is also written to the log file when the
-    command logs (``run``, ``watch``, ``demo``), so nothing is said only to a console nobody watches."""
+    command logs (``run``, ``watch``, ``demo``), so nothing is said only to a console nobody watches;
+    an unexpected one (a bug) with its traceback, which ``cli.main`` then shows only with ``-v``."""
 
     def __call__(self, *args, **kwargs):
         argv = kwargs.get("args")
         _CURRENT["help"] = "--help" in (sys.argv[1:] if argv is None else argv)
+        _CURRENT.pop("verbosity", None)  # read again from this command's options
         try:
             return super().__call__(*args, **kwargs)
         except CertpipeError as exc:
@@ -83,7 +86,12 @@ app = _App(
     cls=Group,
     name="certpipe",
     help="服务认证审核：Excel 评分表 → Word 报告与证书。\n\n"
-    "Service-certification audits scored in Excel, reported in Word.",
+    "Service-certification audits scored in Excel, reported in Word.\n\n"
+    "退出码：0 全部完成；1 发现问题（有退回）；2 无法开始（配置、工作区被占用、账本）；"
+    "3 有文件因外部原因（磁盘、权限）失败，仍在收件箱；70 内部错误（缺陷），请连同日志报告。\n\n"
+    "Exit codes: 0 all done; 1 problems found (some rejected); 2 could not start (configuration, busy "
+    "workspace, ledger); 3 some failed for an outside reason (disk, permission) and still wait in the "
+    "inbox; 70 an internal error (a bug): please report it with the log.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -130,6 +138,7 @@ def _root(
         raise typer.BadParameter("text | json", param_hint="--log-format")
     ws = Workspace((workspace or Path.cwd()).resolve())
     _CURRENT["lang"] = lang or "zh"
+    _CURRENT["verbosity"] = -1 if quiet else verbose
     config, error = _startup_config(ws, ctx.invoked_subcommand)
     lang = lang or (config.lang if config else "zh")
     if config is not None:
@@ -137,6 +146,8 @@ def _root(
     ctx.obj = Settings(workspace=ws, lang=lang, verbosity=-1 if quiet else verbose, log_format=log_format,
                        config=config, config_error=error)
     _CURRENT["lang"] = lang
+    _CURRENT["verbosity"] = ctx.obj.verbosity
+    set_log_language(lang)
 
 
 def _startup_config(ws: Workspace, command: str | None) -> tuple[Config | None, CertpipeError | None]:
@@ -153,12 +164,18 @@ def _startup_config(ws: Workspace, command: str | None) -> tuple[Config | None, 
         raise
 
 
-_CURRENT: dict[str, str] = {}
+_CURRENT: dict[str, object] = {}
 
 
 def current_lang() -> str:
     """The language the running command was given (for messages printed after it ended)."""
-    return _CURRENT.get("lang") or _lang_default()
+    return str(_CURRENT.get("lang") or _lang_default())
+
+
+def current_verbosity() -> int | None:
+    """``-v`` counted (``-1`` for ``-q``) of the running command; None before the options were read."""
+    verbosity = _CURRENT.get("verbosity")
+    return verbosity if isinstance(verbosity, int) else None
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -171,6 +188,7 @@ def use_lang(ctx: typer.Context, lang: str | None) -> str:
     chosen = lang or settings(ctx).lang
     settings(ctx).lang = chosen
     _CURRENT["lang"] = chosen
+    set_log_language(chosen)
     return chosen
 
 
