@@ -84,6 +84,7 @@ __all__ = [
     "new_workbook",
     "open_ledger",
     "open_workspace",
+    "rebuild_ledger",
     "render_documents",
     "run_inbox",
     "score",
@@ -316,21 +317,40 @@ class WorkspaceStatus:
     waiting: list[str] = field(default_factory=list)
     rows: list = field(default_factory=list)  # InputRow
     held_by: str | None = None
+    not_files: list[str] = field(default_factory=list)  # entries named like workbooks that are no files
+    ledger_lost: int = 0  # published audits beside a missing or empty ledger (run and watch refuse)
+    register_behind: bool = False
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
     """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
     missing inbox or ledger)."""
-    from pipeline.flow.inbox import inbox_files
+    from pipeline.flow.inbox import scan
     from pipeline.flow.ledger import Ledger
+    from pipeline.flow.rebuild import published_folders
+    from pipeline.flow.register import register_behind
     from pipeline.lock import holder
 
     ws = _looked_at(workspace)
     rows: list = []
-    if ws.ledger.exists():
+    behind = False
+    if ws.ledger.exists() and ws.ledger.stat().st_size:
         with Ledger(ws.ledger, readonly=True) as ledger:
             rows = ledger.rows()
-    return WorkspaceStatus(ws, [p.name for p in inbox_files(ws)], rows, holder(ws))
+            behind = register_behind(ws, ledger)
+    files, others = scan(ws)
+    lost = 0 if rows else len(published_folders(ws.outbox))
+    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind)
+
+
+def rebuild_ledger(workspace: Path | str | Workspace | None = None):
+    """The ledger made again from the outbox and the archive (``certpipe ledger rebuild``): every
+    published revision, certificate and rejection, the counters past every number issued. The old
+    ledger file is kept beside it. Returns a ``Rebuilt`` report."""
+    from pipeline.flow.rebuild import rebuild_ledger as rebuild
+
+    ws, config = open_workspace(workspace)
+    return rebuild(ws, config)
 
 
 def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None) -> list[InputRow]:

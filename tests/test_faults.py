@@ -159,7 +159,7 @@ def test_a_real_full_disk_under_the_outbox(tmp_path):
                 fh.write(b"\0" * 65536)
         full = certpipe(ws, "run", "--workers", "1")
         said = full.stdout + full.stderr
-        assert full.returncode == 1 and ("磁盘空间不足" in said or "No space left" in said), said
+        assert full.returncode == 3 and ("磁盘空间不足" in said or "No space left" in said), said  # failed, waits
         assert (ws.inbox / "a.xlsx").is_file() and not (ws.outbox / "F-1").exists()
         assert [p.name for p in ws.outbox.iterdir() if p.name not in ("filler", ".staging")] == []
         filler.unlink()  # space returns
@@ -174,7 +174,7 @@ def test_a_read_only_inbox_publishes_once_and_archives_when_writable(tmp_path):
     with mounted(ws.inbox, "--bind", source=str(ws.inbox)):
         subprocess.run(["mount", "-o", "remount,ro,bind", str(ws.inbox)], check=True)
         first = certpipe(ws, "run", "--workers", "1")
-        assert first.returncode == 1 and "无法移出收件箱" in first.stdout.replace("\n", "")
+        assert first.returncode == 3 and "无法移出收件箱" in first.stdout.replace("\n", "")
         assert (ws.inbox / "a.xlsx").is_file() and (ws.outbox / "R-1" / "R-1-report.docx").is_file()
     again = certpipe(ws, "run", "--workers", "1")  # writable again: archived, not published twice
     assert again.returncode == 0, again.stdout

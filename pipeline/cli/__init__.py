@@ -1,28 +1,52 @@
 """The ``certpipe`` command. Each command is one library call; ``main`` is the one place where
-certpipe's errors become messages and exit codes (0 fine, 1 problems found, 2 usage/configuration)."""
+certpipe's errors become messages and exit codes: 0 all done, 1 problems found (a rejection, an
+invalid workbook), 2 could not start (usage, configuration, a busy workspace, the ledger), 3 some
+inputs failed for an outside reason and wait in the inbox (``run``, ``watch``), 70 an internal error
+(a bug): one line on the console, the traceback in the log file (and on the console with ``-v``)."""
 
 from __future__ import annotations
 
+import gc
 import sys
+import traceback
 
 from rich.console import Console
 
-from pipeline.cli.app import app, current_lang
+from pipeline.cli.app import app, current_lang, current_verbosity
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
+from pipeline.logs import log_file, log_ignored, one_line
 
 # Command groups register themselves on ``app`` when imported.
 from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
 from pipeline.cli import inbox as _inbox  # noqa: F401  isort: skip
+from pipeline.cli import records as _records  # noqa: F401  isort: skip
 from pipeline.cli import status as _status  # noqa: F401  isort: skip
 from pipeline.cli import templates as _templates  # noqa: F401  isort: skip
 from pipeline.cli import workbooks as _workbooks  # noqa: F401  isort: skip
 
+EXIT_BUG = 70  # EX_SOFTWARE: an internal error
+
 
 def main(argv: list[str] | None = None) -> None:
+    """``certpipe ARGS``: the command, then ``sys.exit`` with its code."""
+    previous, sys.unraisablehook = sys.unraisablehook, _unraisable
+    try:
+        code = _command(argv)
+        if code:  # what a failure left half-done (a zip on a full disk) is cleaned up under the hook above
+            gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    sys.exit(code)
+
+
+def _command(argv: list[str] | None) -> int | str | None:
+    """The command's exit code; its errors said (the exception is gone when this returns)."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         app(args=argv, prog_name="certpipe")
+    except SystemExit as done:  # typer ends every command so
+        return done.code
     except CertpipeError as exc:
         lang = current_lang()
         err.print(f"[bold red]{t('cli.error', lang)}[/] ", end="")
@@ -32,4 +56,40 @@ def main(argv: list[str] | None = None) -> None:
         hint = exc.render_hint(lang)
         if hint:
             err.print(hint, markup=False)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
+    except Exception as exc:  # a bug: the app wrote its traceback to the log file, when there is one
+        _unexpected(err, exc, argv)
+        return EXIT_BUG
+    return 0
+
+
+def _verbosity(argv: list[str] | None) -> int:
+    verbosity = current_verbosity()
+    if verbosity is None:  # it broke before the options were read
+        args = sys.argv[1:] if argv is None else argv
+        verbosity = sum(len(a) - 1 for a in args if a.startswith("-") and set(a[1:]) == {"v"})
+        verbosity += args.count("--verbose")
+    return verbosity
+
+
+def _unraisable(unraisable) -> None:
+    """An exception Python could not raise (a file closed by the garbage collector on a full disk):
+    to the log file; on the console only with ``-v``."""
+    if (current_verbosity() or 0) > 0:
+        sys.__unraisablehook__(unraisable)
+    else:
+        log_ignored(unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback,
+                    unraisable.err_msg, unraisable.object)
+
+
+def _unexpected(err: Console, exc: Exception, argv: list[str] | None) -> None:
+    """One line in the user's language; the traceback only with ``-v``."""
+    if _verbosity(argv) > 0:
+        err.print("".join(traceback.format_exception(exc)), markup=False, end="")
+    lang = current_lang()
+    error = f"{type(exc).__name__}: {one_line(exc)}"
+    path = log_file()
+    if path is not None:
+        err.print(t("cli.crash_log", lang, error=error, log=path), markup=False)
+    else:
+        err.print(t("cli.crash_verbose", lang, error=error), markup=False)

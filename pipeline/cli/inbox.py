@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,20 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import api
-from pipeline.cli.app import app, out, settings, use_lang
+from pipeline.cli.app import app, out, settings
+from pipeline.cli.words import LevelWords, reason
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
 from pipeline.logs import setup_logging
 from pipeline.workspace import Workspace
-
-
-class LedgerStatus(StrEnum):
-    done = "done"
-    rejected = "rejected"
-    duplicate = "duplicate"
-    processing = "processing"
-    retried = "retried"
-
 
 SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
 STATUS_STYLE = {"done": "green", "rejected": "red", "duplicate": "yellow", "skipped": "dim", "waiting": "cyan",
@@ -41,28 +31,8 @@ def _workspace(s) -> Workspace:
     return s.workspace
 
 
-class _Levels:
-    """Level keys in words, each standard looked up once."""
-
-    def __init__(self, ws: Workspace, lang: str) -> None:
-        self.ws, self.lang, self.seen = ws, lang, {}
-
-    def __call__(self, standard: str | None, level: str | None) -> str:
-        if (standard, level) not in self.seen:
-            self.seen[(standard, level)] = api.level_words(standard, level, self.lang, self.ws)
-        return self.seen[(standard, level)]
-
-
-def _reason(problems: list, note, lang: str) -> str:
-    """The first problem (and how many more), else the note: in words."""
-    if problems:
-        more = f" (+{len(problems) - 1})" if len(problems) > 1 else ""
-        return problems[0].format(lang) + more
-    return note.render(lang) if note is not None else ""
-
-
 def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
-    words = _Levels(ws, lang)
+    words = LevelWords(ws, lang)
     table = Table(title=t("run.summary", lang, seconds=f"{seconds:.1f}"))
     for col in ("file", "status", "audit", "result", "output"):
         table.add_column(t(f"run.col.{col}", lang), overflow="fold")
@@ -72,7 +42,7 @@ def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: s
             level = words(o.standard, o.level) or t("run.no_level", lang)
             result = f"{o.total} {level}" + (f" r{o.revision}" if o.revision else "")
         else:
-            result = _reason(o.problems, o.note, lang)
+            result = reason(o.problems, o.note, lang)
         style = STATUS_STYLE.get(o.status, "")
         table.add_row(escape(o.name), f"[{style}]{t(f'status.{o.status}', lang)}[/]", escape(o.audit_id or ""),
                       escape(result), escape(o.output or ""))
@@ -115,6 +85,8 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
         _summary(ws, result.outcomes, result.seconds, lang)
     else:
         out.print(t("run.empty", lang, inbox=ws.inbox))
+    if result.register_error is not None:
+        out.print(f"[yellow]⚠ {escape(result.register_error.render(lang))}[/]")
     return result.outcomes
 
 
@@ -126,15 +98,23 @@ def run(
     workers: Annotated[int | None, typer.Option("--workers", "-j", min=1,
                                                 help="并行进程数（默认：CPU 核数）/ worker processes")] = None,
 ) -> None:
-    """处理收件箱中的全部评分表一次，退出码：0 全部通过，1 有退回，2 配置错误。
+    """处理收件箱中的全部评分表一次。
 
-    Process everything in the inbox once; exit 0 all accepted, 1 any rejected, 2 configuration error."""
+    退出码：0 全部完成；1 有退回（数据问题）；
+    3 有文件因外部原因（磁盘、权限）失败，仍在收件箱等待下次处理（3 优先于 1）；
+    2 无法开始（配置、工作区被占用、账本）。
+
+    Process everything in the inbox once.
+
+    Exit codes: 0 all done; 1 some rejected (a data problem);
+    3 some failed for an outside reason (disk, permission) and still wait in the inbox (3 wins over 1);
+    2 could not start (configuration, busy workspace, ledger)."""
     s = settings(ctx)
     ws = _workspace(s)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers)
-    bad = any(o.status in ("rejected", "failed") for o in outcomes)
-    raise typer.Exit(1 if bad else 0)
+    statuses = {o.status for o in outcomes}
+    raise typer.Exit(3 if "failed" in statuses else 1 if "rejected" in statuses else 0)
 
 
 @app.command(short_help="持续监视收件箱 / watch the inbox")
@@ -147,20 +127,28 @@ def watch(
 ) -> None:
     """持续监视收件箱：先处理积压文件，然后逐个处理新放入的评分表，Ctrl-C 或 SIGTERM 结束。
 
-    Watch the inbox: process the backlog, then each workbook as it settles, until Ctrl-C / SIGTERM."""
+    退出码：0 正常停止；2 无法开始（配置、工作区被占用、账本）；
+    3 开始后因外部原因（磁盘、账本）停止，重启可能恢复。
+
+    Watch the inbox: process the backlog, then each workbook as it settles, until Ctrl-C / SIGTERM.
+
+    Exit codes: 0 a normal stop; 2 could not start (configuration, busy workspace, ledger);
+    3 stopped for an outside reason (disk, ledger) after it started: a restart may help."""
     s = settings(ctx)
     lang = s.lang
     ws = _workspace(s)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
+    started = threading.Event()
 
     def ready() -> None:
+        started.set()
         out.print(t("watch.started", lang, inbox=ws.inbox))
 
-    words = _Levels(ws, lang)
+    words = LevelWords(ws, lang)
 
     def outcome(o: api.Outcome) -> None:
         style = STATUS_STYLE.get(o.status, "")
-        detail = _reason(o.problems, o.note, lang) or words(o.standard, o.level)
+        detail = reason(o.problems, o.note, lang) or words(o.standard, o.level)
         out.print(f"[{style}]{t(f'status.{o.status}', lang)}[/] "
                   + escape(f"{o.name} {o.audit_id or ''} {o.total or ''} {detail}"), highlight=False)
 
@@ -174,41 +162,11 @@ def watch(
                             on_outcome=outcome, on_error=error)
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once; the file in hand is redone next time
         pass
+    except CertpipeError as exc:  # before it started: 2, as the error says; after: 3, a restart may help
+        if started.is_set():
+            exc.exit_code = 3
+        raise
     out.print(t("watch.stopped", lang))
-
-
-@app.command(short_help="账本：每个输入的结果 / what happened to every input")
-def ledger(
-    ctx: typer.Context,
-    status: Annotated[LedgerStatus | None, typer.Option(
-        "--status", help="只列出此结果 / only this outcome: done | rejected | duplicate | processing")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="语言 zh|en（默认全局 --lang）/ language")] = None,
-) -> None:
-    """列出账本：每个输入文件的处理结果，以所选语言显示（与写入时的语言无关）。
-
-    List what happened to every input, in the language asked (whoever ran certpipe then)."""
-    if lang not in (None, "zh", "en"):
-        raise typer.BadParameter("zh | en", param_hint="--lang")
-    s = settings(ctx)
-    lang = use_lang(ctx, lang)
-    rows = api.ledger_rows(s.workspace, status.value if status else None)
-    words = _Levels(s.workspace, lang)
-    if as_json:
-        data = [r.to_json(lang) | {"level_words": words(r.standard, r.level) or None} for r in rows]
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    table = Table(title=t("ledger.title", lang))
-    for col in ("id", "file", "status", "audit", "revision", "result", "certificate", "time"):
-        table.add_column(t(f"ledger.col.{col}", lang), overflow="fold")
-    for r in rows:
-        if r.status == "done":
-            result = f"{r.total} {words(r.standard, r.level)}"
-        else:
-            result = _reason([r.first_problem] if r.first_problem else [], r.note, lang)
-        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", lang), escape(r.audit_id or ""),
-                      str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
-    out.print(table)
 
 
 @app.command(short_help="创建空工作区 / make an empty workspace")

@@ -28,7 +28,8 @@ def status(
     today = date.today().isoformat()
     done_today = [r for r in rows if (r.finished_at or "").startswith(today)]
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
-    in_progress = sum(1 for r in rows if r.status == "processing")
+    # claims count as work in progress only while a driver holds the workspace (the next one clears them)
+    in_progress = sum(1 for r in rows if r.status == "processing") if held else 0
     errors = [r for r in rows if r.status == "rejected"][-5:]
     log_file = ws.log_file
     config_error = s.config_error.render(lang) if s.config_error else None
@@ -39,6 +40,8 @@ def status(
                                              "problem": r.first_problem.format(lang) if r.first_problem else None}
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
+                          "not_files": state.not_files, "ledger_lost": state.ledger_lost,
+                          "register_behind": state.register_behind,
                           "log": str(log_file) if log_file.exists() else None},
                          ensure_ascii=False, indent=2))
         raise typer.Exit(1 if config_error else 0)
@@ -52,6 +55,12 @@ def status(
         out.print(t("status.config_default", lang))
     out.print(t("status.inbox_waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
     out.print(t("status.today", lang, **counts))
+    if state.ledger_lost:
+        out.print(f"[bold red]{t('status.ledger_lost', lang, count=state.ledger_lost)}[/]")
+    if state.register_behind:
+        out.print(f"[yellow]{t('status.register_behind', lang, register=ws.shown(ws.register))}[/]")
+    for name in state.not_files:
+        out.print("  [magenta]![/] " + escape(f"{name}: {t('status.ignored', lang)}"), highlight=False)
     if in_progress:
         out.print(t("status.in_progress", lang, count=in_progress))
     out.print(t("status.held", lang, who=held) if held else t("status.free", lang))

@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def release(path: Path, identity: Identity, sha256: str | None) -> bool:
     was read). Returns False when another file (or a rewritten one) is there now: it stays, under its
     name, for the next pass. Raises ``FileNotFoundError`` when nothing is there, ``OSError`` when the
     inbox cannot be changed (read-only)."""
-    hidden = path.with_name(f".certpipe-leaving-{uuid.uuid4().hex}{path.suffix}")  # not a candidate
+    hidden = leaving_name(path)
     os.rename(path, hidden)
     try:
         st = os.lstat(hidden)
@@ -150,6 +151,43 @@ def release(path: Path, identity: Identity, sha256: str | None) -> bool:
         return True
     _put_back(hidden, path)
     return False
+
+
+#: The hidden name an original has while it is checked and removed (a dot-file: never an input).
+LEAVING = ".certpipe-leaving-"
+
+
+def leaving_name(path: Path) -> Path:
+    """``.certpipe-leaving-<random>-<name>``: the original name kept, so that a process killed in the
+    moment between the rename and the removal leaves something ``recover`` can put back."""
+    token = uuid.uuid4().hex[:12]
+    name = f"{LEAVING}{token}-{path.name}"
+    if len(os.fsencode(name)) > 240:  # a very long name: kept short, put back under a made-up name
+        name = f"{LEAVING}{token}{path.suffix}"
+    return path.with_name(name)
+
+
+def recover(inbox: Path, processed: Callable[[str], bool]) -> list[Path]:
+    """What a killed process left under a hidden name: removed when its content was processed
+    (``processed(sha256)``), else put back under its name. Returns the files put back."""
+    back = []
+    try:
+        hidden = [p for p in inbox.iterdir() if p.name.startswith(LEAVING)]
+    except FileNotFoundError:
+        return back
+    for path in hidden:
+        try:
+            if processed(_sha256(path)):
+                path.unlink()
+                continue
+            rest = path.name[len(LEAVING):]
+            name = rest[13:] if len(rest) > 13 and rest[12] == "-" else f"recovered-{rest}"
+            target = inbox / name
+            _put_back(path, target)
+            back.append(target)
+        except OSError:
+            continue
+    return back
 
 
 def _put_back(hidden: Path, path: Path) -> None:

@@ -327,6 +327,10 @@ class Ledger:
                     with suppress(sqlite3.Error):  # a connection that broke meanwhile: the error above says so
                         self.db.execute("PRAGMA synchronous=NORMAL")
 
+    def is_empty(self) -> bool:
+        """No input and no certificate recorded: a new ledger (or one emptied)."""
+        return not self.db.execute("SELECT 1 FROM inputs UNION ALL SELECT 1 FROM certificates LIMIT 1").fetchone()
+
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:
         """Forget claims of a run that died: their inputs are still in the inbox."""
@@ -437,6 +441,21 @@ class Ledger:
         return [InputRow.from_db(r) for r in self.db.execute(
             f"SELECT {_COLUMNS} FROM inputs WHERE received_at >= ? AND status IN ('done', 'rejected', 'duplicate') "
             "ORDER BY id", (stamp,))]
+
+    def archived_content(self, sha256: str) -> bool:
+        """Whether this content's outcome is recorded (it is in the outbox and the archive)."""
+        return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status IN ('done', 'rejected', "
+                               "'duplicate')", (sha256,)).fetchone() is not None
+
+    def unarchived(self) -> list[InputRow]:
+        """Inputs whose outcome is recorded but not where their original went."""
+        return [InputRow.from_db(r) for r in self.db.execute(
+            f"SELECT {_COLUMNS} FROM inputs WHERE status IN ('done', 'rejected', 'duplicate') "
+            "AND archived_to IS NULL ORDER BY id")]
+
+    def last_finished(self) -> str | None:
+        """When the newest outcome was recorded (``now()`` form)."""
+        return self.db.execute("SELECT MAX(finished_at) FROM inputs").fetchone()[0]
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""

@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.core.certificates import issue, number_request
 from pipeline.core.scoring import score
+from pipeline.core.text import clean
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.filenames import safe_name
 from pipeline.flow.faults import crashpoint
@@ -271,10 +272,13 @@ class Processor:
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
                                          revision=job.revision, certificate=job.certificate)
         data = scorecard_dict(job.card, job.audit, job.std, lang=self.lang) | {"revision": job.revision}
+        data["organisation"] = {"name": clean(job.audit.info.org_name),  # what a rebuilt ledger's register shows
+                                "credit_code": clean(job.audit.info.org_credit_code)}
         if job.certificate is not None:
             cert = job.certificate
             data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
-                                   "expiry_date": cert.expiry_date.isoformat()}
+                                   "expiry_date": cert.expiry_date.isoformat(),
+                                   "surveillance_due": cert.surveillance_due.isoformat()}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
@@ -404,7 +408,7 @@ class Processor:
             job.outcome.note = Message("pipe.gone_before_archive")
 
     def _cannot_archive(self, name: str, exc: OSError) -> CertpipeError:
-        error = CertpipeError("pipe.cannot_archive", {"name": name, "detail": exc})
+        error = CertpipeError("pipe.cannot_archive", {"name": name, "detail": exc.strerror or exc})
         error.__cause__ = exc
         return error
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.atomic import save_workbook
+from pipeline.errors import CertpipeError
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.standards import level_words
 from pipeline.i18n import t
@@ -68,9 +70,28 @@ def write_register(ledger: Ledger, path: Path, *, lang: str = "zh",
 
 
 def refresh_register(ws: Workspace, lang: str) -> int:
+    """Rewrite ``register.xlsx`` from the ledger; returns its rows. A register that cannot be written
+    (disk full, read-only outbox) is a ``CertpipeError`` saying so: the ledger keeps everything, and
+    the next run or watch writes it (``register_behind``)."""
     ledger = Ledger(ws.ledger)
     try:
         words = functools.cache(lambda standard, level: level_words(standard, level, lang, ws.root))
         return write_register(ledger, ws.register, lang=lang, level_words=words)
+    except OSError as exc:
+        raise CertpipeError("register.not_written", {"path": ws.shown(ws.register),
+                                                     "detail": exc.strerror or exc}) from exc
     finally:
         ledger.close()
+
+
+def register_behind(ws: Workspace, ledger: Ledger) -> bool:
+    """Whether ``register.xlsx`` is missing or older than the newest outcome the ledger recorded
+    (a driver stopped between the two)."""
+    last = ledger.last_finished()
+    if last is None:
+        return False
+    try:
+        written = ws.register.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return written < datetime.fromisoformat(last).timestamp() - 1  # (its stamp is to the second)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.errors import CertpipeError
 from pipeline.flow.inbox import fingerprint, scan, unsettled
 from pipeline.flow.job import Outcome, shown_name, unexpected
 from pipeline.flow.ledger import Ledger, now
@@ -20,7 +21,7 @@ from pipeline.flow.register import refresh_register
 from pipeline.flow.setup import prepare
 from pipeline.i18n import Message
 from pipeline.lock import workspace_lock
-from pipeline.logs import log_outcome
+from pipeline.logs import log, log_outcome
 from pipeline.workspace import Workspace
 
 
@@ -29,6 +30,7 @@ class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     register_rows: int = 0
+    register_error: Message | None = None  # why register.xlsx could not be written (it stays behind)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -180,6 +182,12 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                     if _run_pool(ws, config, lang, pdf, 1, [path], record):
                         record(Outcome(shown_name(path.name), "failed", note=Message("batch.worker_died")))
                         prepare(ws)
-        result.register_rows = refresh_register(ws, lang)
+        with Ledger(ws.ledger) as ledger:  # no worker is left: a claim still open is nobody's
+            ledger.clear_stale_claims()
+        try:
+            result.register_rows = refresh_register(ws, lang)
+        except CertpipeError as exc:  # the outcomes stand; the next run or watch writes it
+            log.warning("%s", exc.render(lang))
+            result.register_error = exc.message
     result.seconds = time.perf_counter() - started
     return result

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import os
 from importlib.resources import files
 from pathlib import Path
 
 from pipeline.config import Config, load_config
+from pipeline.errors import LedgerError
+from pipeline.flow.intake_file import recover
+from pipeline.flow.job import shown_name
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.publish import cleanup_staging
+from pipeline.flow.rebuild import published_folders
 from pipeline.workspace import Workspace
 
 
@@ -27,12 +34,46 @@ def init_workspace(root: Path) -> tuple[Workspace, Config]:
 
 
 def prepare(ws: Workspace) -> None:
-    """What a driver does before its first file: folders exist, a crashed run's leftovers are tidied."""
+    """What a driver does before its first file: folders exist, a crashed run's leftovers are tidied,
+    and the ledger is the one that goes with the outbox: a missing or empty ledger beside published
+    audits is refused (numbering again from 1 would give their certificate numbers to others;
+    ``certpipe ledger rebuild`` makes it again from the outbox and the archive)."""
     for folder in (ws.inbox, ws.outbox, ws.archive, ws.state):
         folder.mkdir(parents=True, exist_ok=True)
     cleanup_staging(ws.outbox)
+    missing = not ws.ledger.exists() or ws.ledger.stat().st_size == 0
     ledger = Ledger(ws.ledger)
     try:
+        if missing or ledger.is_empty():
+            published = published_folders(ws.outbox)
+            if published:
+                raise LedgerError("err.ledger_lost", {"path": ws.shown(ws.ledger), "count": len(published),
+                                                      "outbox": ws.shown(ws.outbox)})
         ledger.clear_stale_claims()
+        recover(ws.inbox, lambda sha: ledger.archived_content(sha))
+        _where_archived(ws, ledger)
     finally:
         ledger.close()
+
+
+def _where_archived(ws: Workspace, ledger: Ledger) -> None:
+    """Outcomes recorded whose original left the inbox for the archive before that was recorded (a
+    crash between the two): found in the archive by name and content, and recorded."""
+    missing = [r for r in ledger.unarchived() if not (ws.inbox / r.name).exists()]
+    found = []
+    for row in missing:
+        stem, suffix = os.path.splitext(row.name)
+        for candidate in sorted(ws.archive.glob(f"*/{glob.escape(stem)}*{glob.escape(suffix)}")):
+            if candidate.is_file() and _sha256(candidate) == row.sha256:
+                found.append((row.id, shown_name(ws.shown(candidate))))
+                break
+    if found:
+        ledger.archived(found)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -4,6 +4,7 @@ register is rewritten whenever the inbox falls idle. Runs until ``stop`` is set.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from pipeline.config import Config
 from pipeline.errors import CertpipeError
 from pipeline.flow.job import Outcome
 from pipeline.flow.process import Processor
-from pipeline.flow.register import refresh_register
+from pipeline.flow.register import refresh_register, register_behind
 from pipeline.flow.setup import prepare
 from pipeline.flow.watcher import InboxWatcher
 from pipeline.lock import workspace_lock
@@ -41,6 +42,16 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
     with workspace_lock(ws, "watch"):
         prepare(ws)
         processor = Processor(ws, config, lang=lang, pdf=use_pdf)
+        def register() -> None:
+            try:
+                refresh_register(ws, lang)
+            except CertpipeError as exc:  # said, and written at the next idle moment
+                log.warning("%s", exc.render(lang))
+                if on_error:
+                    on_error(ws.register, exc)
+
+        if register_behind(ws, processor.ledger):  # a watcher stopped before it was rewritten
+            register()
 
         def handle(path: Path) -> bool:
             try:
@@ -61,6 +72,8 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
         if on_ready:
             on_ready()
         try:
-            watcher.run(stop, on_idle=lambda: refresh_register(ws, lang))
+            watcher.run(stop, on_idle=register)
         finally:
+            with contextlib.suppress(CertpipeError):  # stopping: a claim still open is nobody's
+                processor.ledger.clear_stale_claims()
             processor.close()

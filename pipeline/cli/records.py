@@ -1,0 +1,89 @@
+"""``certpipe ledger``: what happened to every input; ``certpipe ledger rebuild``: the ledger made
+again from the outbox and the archive."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline import api
+from pipeline.cli.app import Group, app, out, settings, use_lang
+from pipeline.cli.words import LevelWords, reason
+from pipeline.i18n import t
+
+
+class LedgerStatus(StrEnum):
+    done = "done"
+    rejected = "rejected"
+    duplicate = "duplicate"
+    processing = "processing"
+    retried = "retried"
+
+
+ledger_app = typer.Typer(cls=Group, help="账本：每个输入的结果；重建 / the ledger: every input's outcome; rebuild",
+                         invoke_without_command=True)
+app.add_typer(ledger_app, name="ledger")
+
+LangOption = Annotated[str | None, typer.Option("--lang", help="语言 zh|en（默认全局 --lang）/ language")]
+
+
+@ledger_app.callback()
+def ledger(
+    ctx: typer.Context,
+    status: Annotated[LedgerStatus | None, typer.Option(
+        "--status", help="只列出此结果 / only this outcome: done | rejected | duplicate | processing")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    lang: LangOption = None,
+) -> None:
+    """列出账本：每个输入文件的处理结果，以所选语言显示（与写入时的语言无关）；rebuild 重建账本。
+
+    List what happened to every input, in the language asked (whoever ran certpipe then);
+    ``rebuild`` makes the ledger again from the outbox and the archive."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if lang not in (None, "zh", "en"):
+        raise typer.BadParameter("zh | en", param_hint="--lang")
+    s = settings(ctx)
+    lang = use_lang(ctx, lang)
+    rows = api.ledger_rows(s.workspace, status.value if status else None)
+    words = LevelWords(s.workspace, lang)
+    if as_json:
+        data = [r.to_json(lang) | {"level_words": words(r.standard, r.level) or None} for r in rows]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=t("ledger.title", lang))
+    for col in ("id", "file", "status", "audit", "revision", "result", "certificate", "time"):
+        table.add_column(t(f"ledger.col.{col}", lang), overflow="fold")
+    for r in rows:
+        if r.status == "done":
+            result = f"{r.total} {words(r.standard, r.level)}"
+        else:
+            result = reason([r.first_problem] if r.first_problem else [], r.note, lang)
+        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", lang), escape(r.audit_id or ""),
+                      str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
+    out.print(table)
+
+
+@ledger_app.command("rebuild", short_help="按发件箱与归档重建账本 / rebuild the ledger from the outbox")
+def rebuild(ctx: typer.Context) -> None:
+    """按发件箱与归档重建账本：已发布的修订版本、证书编号与计数器、退回件、内容哈希；原账本另存保留。
+    账本丢失、被清空或损坏后使用，此后任何证书编号都不会重复发出。
+
+    Make the ledger again from the outbox and the archive: published revisions, certificate numbers
+    and counters, rejections, content hashes; the old ledger file is kept. For a ledger lost,
+    emptied or corrupt: no certificate number is ever issued twice afterwards."""
+    s = settings(ctx)
+    lang = s.lang
+    report = api.rebuild_ledger(s.workspace)
+    counters = ", ".join(f"{scope}: {value}" for scope, value in sorted(report.counters.items())) or "—"
+    out.print(t("rebuild.done", lang, audits=report.audits, revisions=report.revisions,
+                certificates=report.certificates, rejections=report.rejections, counters=counters))
+    if report.kept_old:
+        out.print(t("rebuild.kept_old", lang, path=s.workspace.shown(report.kept_old)), markup=False)
+    for problem in report.unreadable:
+        out.print(f"[yellow]⚠[/] {escape(problem.render(lang))}")

@@ -1,0 +1,227 @@
+"""``certpipe ledger rebuild``: the ledger made again from what the outbox and the archive hold, so
+that a lost, emptied or corrupt ledger never lets a certificate number be issued twice.
+
+Every published folder (``outbox/<audit>/`` and its ``history/rN/``) says which content it was made
+from (``.sha256``), its revision (``.revision`` or ``rN``) and, in ``scorecard.json``, the audit, the
+standard, the total, the level and the certificate (number, first issue date). Rejections
+(``outbox/_rejected/<stem>/``) say their content and their problems (``problems.txt``, kept as written).
+The archive gives each content its original's name and where it went. The certificate counters are
+set past the highest sequence number found, by the ``[certificates] number_format``. The old ledger
+file, if any, is kept beside the new one (``ledger.sqlite.<time>.old``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.flow.ledger import Ledger
+from pipeline.flow.publish import revision_of
+from pipeline.i18n import Message
+from pipeline.lock import workspace_lock
+from pipeline.workspace import Workspace
+
+_FIELD = {"year": r"(?P<year>[0-9]{4})", "seq": r"(?P<seq>[0-9]+)", "standard": r"[A-Za-z0-9]+",
+          "level": r"[A-Za-z0-9_-]+"}
+
+
+def number_pattern(number_format: str) -> re.Pattern:
+    """The regular expression of certificate numbers made by ``number_format`` (year and seq named)."""
+    parts, named = [], set()
+    for literal, name, _spec, _conv in string.Formatter().parse(number_format):
+        parts.append(re.escape(literal))
+        if name is None:
+            continue
+        if name in named or name not in _FIELD:  # a field given twice is matched, not named, again
+            parts.append(r"[0-9A-Za-z_-]+")
+        else:
+            parts.append(_FIELD[name])
+            named.add(name)
+    return re.compile("^" + "".join(parts) + "$")
+
+
+@dataclass
+class Rebuilt:
+    """What ``rebuild_ledger`` found and wrote."""
+
+    audits: int = 0
+    revisions: int = 0
+    certificates: int = 0
+    rejections: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+    kept_old: Path | None = None
+    unreadable: list[Message] = field(default_factory=list)  # what could not be taken over, and why
+
+
+def published_folders(outbox: Path) -> list[Path]:
+    """The outbox folders of accepted audits (not ``_rejected``, not hidden staging)."""
+    if not outbox.is_dir():
+        return []
+    return sorted(p for p in outbox.iterdir()
+                  if p.is_dir() and not p.name.startswith((".", "_")) and (p / ".sha256").is_file())
+
+
+def _stamp(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat(timespec="seconds")
+
+
+def _sha(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _archived(ws: Workspace) -> dict[str, Path]:
+    """Content hash → the archived original of that content (the first found)."""
+    found: dict[str, Path] = {}
+    if ws.archive.is_dir():
+        for path in sorted(ws.archive.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                found.setdefault(_sha(path), path)
+    return found
+
+
+def _revisions(folder: Path) -> list[tuple[int, Path]]:
+    """(revision, folder holding its files) of one audit, the current one last."""
+    found = []
+    history = folder / "history"
+    if history.is_dir():
+        for old in history.iterdir():
+            if old.is_dir() and re.fullmatch(r"r[0-9]+", old.name) and (old / ".sha256").is_file():
+                found.append((int(old.name[1:]), old))
+    found.append((revision_of(folder) or 1, folder))
+    return sorted(found)
+
+
+def rebuild_ledger(ws: Workspace, config: Config) -> Rebuilt:
+    """Make the ledger again from the outbox and the archive (the workspace locked meanwhile)."""
+    with workspace_lock(ws, "ledger rebuild"):
+        return _rebuild(ws, config)
+
+
+def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
+    report = Rebuilt()
+    pattern = number_pattern(config.certificates.number_format)
+    archived = _archived(ws)
+    fresh = ws.state / f"ledger.rebuilding-{os.getpid()}.sqlite"
+    for leftover in ws.state.glob(f"{fresh.name}*"):
+        leftover.unlink()
+    ledger = Ledger(fresh)
+    try:
+        with ledger.transaction(durable=True) as db:
+            for folder in published_folders(ws.outbox):
+                report.audits += 1
+                for revision, where in _revisions(folder):
+                    _revision(db, ws, where, revision, archived, pattern, report)
+            if ws.rejected.is_dir():
+                for folder in sorted(p for p in ws.rejected.iterdir() if (p / ".sha256").is_file()):
+                    _rejection(db, ws, folder, archived, report)
+            for scope, value in sorted(report.counters.items()):
+                db.execute("INSERT INTO counters(scope, value) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET "
+                           "value = MAX(value, excluded.value)", (scope, value))
+    finally:
+        ledger.close()
+    if ws.ledger.exists():
+        report.kept_old = ws.ledger.with_name(f"{ws.ledger.name}.{datetime.now():%Y%m%d-%H%M%S}.old")
+        os.replace(ws.ledger, report.kept_old)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ws.ledger}{suffix}").unlink(missing_ok=True)
+    os.replace(fresh, ws.ledger)
+    return report
+
+
+def _revision(db, ws: Workspace, where: Path, revision: int, archived: dict[str, Path], pattern: re.Pattern,
+              report: Rebuilt) -> None:
+    sha = (where / ".sha256").read_text().strip()
+    try:
+        card = json.loads((where / "scorecard.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report.unreadable.append(Message("rebuild.no_scorecard", {"folder": ws.shown(where)}))
+        return
+    audit_id, standard = str(card.get("audit_id", "")), str(card.get("standard", ""))
+    original = archived.get(sha)
+    stamp = _stamp(where / "scorecard.json")
+    level = (card.get("level") or {}).get("key")
+    cert = card.get("certificate") or {}
+    number = cert.get("number")
+    if db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status = 'done'", (sha,)).fetchone():
+        return  # the same content published twice (a re-run): one input
+    db.execute(
+        "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, audit_id, standard, "
+        "revision, certificate_no, total, level, output, archived_to) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sha, original.name if original else f"{audit_id}.xlsx", original.stat().st_size if original else 0,
+         stamp, stamp, stamp, audit_id, standard, revision, number, str(card.get("total")), level,
+         ws.shown(ws.outbox / where.relative_to(ws.outbox).parts[0]),
+         ws.shown(original) if original else None))
+    report.revisions += 1
+    if not number:
+        return
+    found = pattern.match(number)
+    year = int(found["year"]) if found and found.groupdict().get("year") else int(str(cert.get("issue_date"))[:4])
+    seq = int(found["seq"]) if found and found.groupdict().get("seq") else 0
+    if not found:
+        report.unreadable.append(Message("rebuild.number_format", {"number": number}))
+    scope = f"{year}"
+    report.counters[scope] = max(report.counters.get(scope, 0), seq)
+    details = {"organisation": (card.get("organisation") or {}).get("name", ""),
+               "credit_code": (card.get("organisation") or {}).get("credit_code", ""),
+               "standard": card.get("standard_code", standard), "standard_key": standard,
+               "edition": card.get("edition", ""), "level": level, "total": str(card.get("total")),
+               "issue_date": cert.get("issue_date"), "expiry_date": cert.get("expiry_date"),
+               "surveillance_due": cert.get("surveillance_due"), "audit_id": audit_id,
+               "provisional": bool(card.get("provisional"))}
+    if not details["organisation"] and original is not None:
+        details["organisation"], details["credit_code"] = _cover(original)
+    known = db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
+    if known:  # an older revision carried it too: the newest one's details stand (revisions come in order)
+        db.execute("UPDATE certificates SET details = ? WHERE number = ?", (json.dumps(details, ensure_ascii=False),
+                                                                            number))
+        return
+    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+               (number, audit_id, standard, year, seq, f"{cert.get('issue_date')}T00:00:00",
+                json.dumps(details, ensure_ascii=False)))
+    report.certificates += 1
+
+
+def _cover(original: Path) -> tuple[str, str]:
+    """The organisation's name and credit code from an archived workbook (older scorecards lack them)."""
+    from pipeline.excel.intake import read_workbook
+    from pipeline.excel.values import text_of
+
+    try:
+        filled = read_workbook(original)
+    except Exception:  # an archived file that is no workbook: the register shows no name
+        return "", ""
+    cells = [filled.cell(name) for name in ("org_name", "org_credit_code")]
+    return tuple(text_of(c.value) if c is not None else "" for c in cells)  # type: ignore[return-value]
+
+
+def _rejection(db, ws: Workspace, folder: Path, archived: dict[str, Path], report: Rebuilt) -> None:
+    sha = (folder / ".sha256").read_text().strip()
+    if db.execute("SELECT 1 FROM inputs WHERE sha256 = ?", (sha,)).fetchone():
+        return
+    try:
+        lines = (folder / "problems.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    problems = [line for line in lines if line and not line.startswith(" ")]
+    original = archived.get(sha)
+    stamp = _stamp(folder)
+    first = json.dumps({"key": "legacy.text", "params": {"text": problems[0]}}, ensure_ascii=False) if problems \
+        else None
+    db.execute(
+        "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, output, archived_to, "
+        "problems, first_problem) VALUES (?, ?, ?, ?, ?, ?, 'rejected', ?, ?, ?, ?)",
+        (sha, original.name if original else folder.name, original.stat().st_size if original else 0, stamp, stamp,
+         stamp, ws.shown(folder), ws.shown(original) if original else None, len(problems), first))
+    report.rejections += 1
