@@ -243,9 +243,10 @@ def test_a_corrupt_ledger_is_a_clear_error_and_loses_nothing(tmp_path):
     result = certpipe(ws, "run")
     assert result.returncode == 2
     text = (result.stdout + result.stderr).replace("\n", "")
-    assert "账本数据库无法打开" in text and "改名" in text and "Traceback" not in text
+    assert "账本数据库无法打开" in text and "ledger rebuild" in text and "Traceback" not in text
     assert (ws.inbox / "a.xlsx").is_file() and not (ws.outbox / "L-2").exists()
-    (ws.state / "ledger.sqlite").rename(ws.state / "ledger.corrupt")  # what the hint says to do
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0  # what the hint says to do
+    assert list(ws.state.glob("ledger.sqlite.*.old"))  # the damaged file is kept
     assert certpipe(ws, "run").returncode == 0
     check_consistent(ws, ["a.xlsx"])
 

@@ -193,5 +193,7 @@ def demo(
     lang = s.lang
     ws = api.init_workspace(directory)  # checked and made before logging goes into it
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    run_once(ws, lang=lang, pdf=pdf, demo_dir=directory)
+    outcomes = run_once(ws, lang=lang, pdf=pdf, demo_dir=directory)
     out.print(t("demo.look", lang, outbox=ws.outbox, rejected=ws.rejected, register=ws.register, root=ws.root))
+    if any(o.status == "failed" for o in outcomes):  # (one sample is rejected on purpose: not an error)
+        raise typer.Exit(3)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from pipeline.errors import LedgerError
+from pipeline.core.certificates import safe_number
+from pipeline.errors import CertpipeError, LedgerError
 from pipeline.excel.checks import Problem
 from pipeline.flow.timelimit import deferred
 from pipeline.i18n import Message
@@ -228,6 +229,8 @@ def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, sh
         (seq,) = db.execute("UPDATE counters SET value = value + 1 WHERE scope = ? RETURNING value",
                             (scope,)).fetchone()
         number = number_format.format(year=year, standard=short, seq=seq, level=level)
+        if not safe_number(number):  # certpipe.toml's check makes this impossible; printed, it would be for good
+            raise CertpipeError("err.unsafe_number", {"number": repr(number)})
         if not db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
             break
     stamp = now()

@@ -41,6 +41,8 @@ def prepare(ws: Workspace) -> None:
     for folder in (ws.inbox, ws.outbox, ws.archive, ws.state):
         folder.mkdir(parents=True, exist_ok=True)
     cleanup_staging(ws.outbox)
+    for old in (ws.state / "locks").glob("*.*.lock"):  # a lock file per audit id, before the 64 stripes
+        old.unlink(missing_ok=True)
     missing = not ws.ledger.exists() or ws.ledger.stat().st_size == 0
     ledger = Ledger(ws.ledger)
     try:
