@@ -179,13 +179,19 @@ def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: st
 
 
 def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Path | str | None = None,
-                 force: bool = False, lang: str = "zh",
-                 workspace: Path | str | Workspace | None = None) -> tuple[Path, str]:
-    """The blank workbook of one audit of standard ``key``: returns (path, audit id)."""
+                 force: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
+                 credit_code: str = "") -> tuple[Path, str]:
+    """The blank workbook of one audit of standard ``key``: returns (path, audit id). The audit is
+    recorded in the workspace's ledger with its organisation, and its id allocated there (the next
+    free one, or ``audit_id`` unless the workspace gave it to another organisation)."""
     from pipeline.excel.generate import new_workbook as new
+    from pipeline.flow.records import allocator
 
-    return new(load_standard(key, workspace), org, audit_id=audit_id,
-               output=Path(output) if output is not None else None, force=force, lang=lang)
+    ws, _ = open_workspace(workspace)
+    info = AuditInfo(audit_id=audit_id or "", org_name=org, org_credit_code=credit_code)
+    with allocator(ws) as allocate:
+        return new(load_standard(key, ws), info, allocate, output=Path(output) if output is not None else None,
+                   force=force, lang=lang)
 
 
 def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
@@ -195,9 +201,12 @@ def generate_schedule(schedule: Path | str, output: Path | str | None = None, *,
     """One blank workbook per row of a schedule (.xlsx/.csv) into ``output`` (default: current folder);
     returns a ``ScheduleResult`` (``made``, ``failures`` as (row, Message))."""
     from pipeline.excel.generate import generate_schedule as generate
+    from pipeline.flow.records import allocator
 
-    return generate(Path(schedule), list_standards(workspace), Path(output or Path.cwd()), force=force,
-                    lang=lang, on_start=on_start, on_row=on_row)
+    ws, _ = open_workspace(workspace)
+    with allocator(ws) as allocate:
+        return generate(Path(schedule), list_standards(ws), Path(output or Path.cwd()), allocate, force=force,
+                        lang=lang, on_start=on_start, on_row=on_row)
 
 
 def validate_file(path: Path | str, *, workspace: Path | str | Workspace | None = None) -> Checked:
@@ -325,9 +334,9 @@ class WorkspaceStatus:
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
     """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
     missing inbox or ledger)."""
+    from pipeline.flow.guard import published_folders
     from pipeline.flow.inbox import scan
     from pipeline.flow.ledger import Ledger
-    from pipeline.flow.rebuild import published_folders
     from pipeline.flow.register import register_behind
     from pipeline.lock import holder
 

@@ -110,6 +110,10 @@ class Run(_Section):
     pdf: bool = False
 
 
+class Intake(_Section):
+    accept_unknown_audits: bool = Field(False, description="process workbooks this workspace did not generate")
+
+
 class Paths(_Section):
     """Where the working folders are: relative to the workspace, or absolute (an inbox on a network
     share, say). The ledger and certpipe's own files stay in the workspace."""
@@ -127,6 +131,7 @@ class Config(_Section):
     limits: Limits = Limits()
     watch: Watch = Watch()
     run: Run = Run()
+    intake: Intake = Intake()
 
 
 def sections() -> dict[str, type[BaseModel] | None]:

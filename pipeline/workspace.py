@@ -69,6 +69,18 @@ class Workspace:
         return self.state / "ledger.sqlite"
 
     @property
+    def audit_journal(self) -> Path:
+        """Every audit the workspace allocated, one JSON line each, append-only: what a rebuilt ledger
+        knows of workbooks sent out and not yet returned."""
+        return self.state / "audits.jsonl"
+
+    @property
+    def number_journal(self) -> Path:
+        """Every certificate number issued, one per line, append-only, written after the ledger's commit:
+        a ledger that lacks one of them is behind (restored from an old copy) and is refused."""
+        return self.state / "numbers.txt"
+
+    @property
     def register(self) -> Path:
         return self.outbox / "register.xlsx"
 

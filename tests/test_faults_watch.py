@@ -71,6 +71,8 @@ def watch(ws: Workspace) -> subprocess.Popen:
 def test_kill9_of_watch_while_files_are_replaced_and_dropped_again(tmp_path, versions, seed):
     rng = random.Random(seed)
     ws = make_ws(tmp_path)
+    ws.state.mkdir()
+    shutil.copy(next(iter(versions.values()))[0].parent / "ws" / ".certpipe" / "ledger.sqlite", ws.ledger)  # generated
     final: dict[str, Path] = {}
     proc = watch(ws)
     kills = 0

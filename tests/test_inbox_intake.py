@@ -161,3 +161,64 @@ def test_run_leaves_a_file_still_being_written_for_the_next_pass(tmp_path):
                            text=True, timeout=120, env={**QUICK, "CERTPIPE_WATCH_SETTLE_SECONDS": "1.5"})
     assert again.returncode == 0, again.stdout
     assert not target.exists() and archived_bytes(ws) == [whole]
+
+
+def test_an_original_that_cannot_be_removed_keeps_its_archive_copy_and_is_tidied_later(tmp_path, monkeypatch):
+    import pipeline.flow.intake_file as intake_file
+
+    ws = make_ws(tmp_path)
+    path = workbook(ws, "a.xlsx", sample_audit(audit_id="U-1"))
+    content = path.read_bytes()
+    real = os.unlink
+
+    def busy(target, *a, **kw):  # the hidden original cannot be removed (a share holding it open)
+        if ".certpipe-leaving-" in str(target):
+            raise OSError(16, "Device or resource busy")
+        return real(target, *a, **kw)
+
+    monkeypatch.setattr(intake_file.os, "unlink", busy)
+    assert [o.status for o in run(ws).outcomes] == ["done"]
+    assert archived_bytes(ws) == [content]  # the copy stays: the original is only hidden
+    monkeypatch.setattr(intake_file.os, "unlink", real)
+    assert run(ws).outcomes == [] and list(ws.inbox.iterdir()) == []  # tidied at the next start
+    assert archived_bytes(ws) == [content]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks as a POSIX user makes them")
+def test_a_file_refused_unread_and_then_swapped_for_a_link_is_not_archived_through_it(tmp_path, monkeypatch):
+    ws = make_ws(tmp_path)
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(SECRET * 10000)
+    big = ws.inbox / "big.xlsx"
+    big.write_bytes(b"PK" + os.urandom(300 * 1024))
+    real = Processor._archive
+
+    def swap_then_archive(self, jobs):
+        big.unlink()
+        big.symlink_to(secret)
+        return real(self, jobs)
+
+    monkeypatch.setattr(Processor, "_archive", swap_then_archive)
+    processor = Processor(ws, Config(limits=Limits(max_file_mb=0.1)))
+    outcome = processor.process(big)
+    processor.close()
+    assert outcome.status == "rejected" and outcome.note.key == "pipe.replaced_meanwhile"
+    assert SECRET not in everything_written(ws) and big.is_symlink()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_watch_reports_an_entry_that_is_no_file_once(tmp_path):
+    from pipeline.flow.watcher import InboxWatcher
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "link.xlsx").symlink_to(tmp_path / "elsewhere.xlsx")
+    (tmp_path / "elsewhere.xlsx").write_bytes(b"PK whatever")
+    os.mkfifo(inbox / "pipe.xlsx")
+    handed: list[str] = []
+    watcher = InboxWatcher(inbox, lambda p: handed.append(p.name) or True, settle=0.05, poll=True,
+                           poll_interval=0.05, rescan_interval=0.1)
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()
+    watcher.run(stop)
+    assert sorted(handed) == ["link.xlsx", "pipe.xlsx"]  # each once, over some fifteen rescans

@@ -5,6 +5,7 @@ archive; drivers bring the register and the ledger's unfinished rows up to date 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -48,6 +49,8 @@ def certified(tmp_path) -> tuple[Workspace, bytes]:
 def test_a_lost_ledger_is_refused_and_rebuilt_and_no_number_is_issued_twice(certified, how):
     ws, first = certified
     before = numbers_in_outbox(ws)
+    for i in range(6, 9):  # generated (recorded) before the ledger was lost, filled and returned after
+        workbook(ws, f"a{i}.xlsx", sample_audit(audit_id=f"L-{i}", org=f"第{i}公司"))
     if how == "deleted":
         ws.ledger.unlink()
     elif how == "emptied":
@@ -56,8 +59,6 @@ def test_a_lost_ledger_is_refused_and_rebuilt_and_no_number_is_issued_twice(cert
         ws.ledger.rename(ws.ledger.with_name("ledger.corrupt"))
     for suffix in ("-wal", "-shm"):
         ws.ledger.with_name(ws.ledger.name + suffix).unlink(missing_ok=True)
-    for i in range(6, 9):
-        workbook(ws, f"a{i}.xlsx", sample_audit(audit_id=f"L-{i}", org=f"第{i}公司"))
     (ws.inbox / "again.xlsx").write_bytes(first)
 
     refused = certpipe(ws, "run")
@@ -160,3 +161,68 @@ def test_the_register_that_cannot_be_written_is_said_and_the_run_goes_on(tmp_pat
     assert [o.status for o in result.outcomes] == ["done"]
     assert result.register_error.key == "register.not_written"
     assert "No space left" in result.register_error.render("en")
+
+
+def test_a_ledger_restored_from_an_old_copy_is_refused_and_no_number_is_issued_twice(certified):
+    ws, _ = certified
+    old_copy = ws.root / "ledger-backup.sqlite"
+    shutil.copy(ws.ledger, old_copy)  # (its write-ahead log was folded in when the run closed it)
+    workbook(ws, "x.xlsx", sample_audit(audit_id="X-1", org="后来的公司"))
+    assert certpipe(ws, "run").returncode == 0
+    issued = numbers_in_outbox(ws)
+    shutil.copy(old_copy, ws.ledger)  # the old copy put back
+    for suffix in ("-wal", "-shm"):
+        ws.ledger.with_name(ws.ledger.name + suffix).unlink(missing_ok=True)
+    workbook_after = sample_audit(audit_id="Y-1", org="又一家公司")
+    refused = certpipe(ws, "run")
+    assert refused.returncode == 2 and "ledger rebuild" in refused.stderr, refused.stderr
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0
+    workbook(ws, "y.xlsx", workbook_after)
+    assert certpipe(ws, "run").returncode == 0
+    after = numbers_in_outbox(ws)
+    assert len(after) == len(issued) + 1 and len(set(after)) == len(after)
+
+
+def test_a_rebuild_keeps_the_numbers_of_an_audit_moved_out_of_the_outbox(certified):
+    ws, _ = certified
+    moved = sorted(ws.outbox.glob("L-*"))[-1]
+    number = json.loads((moved / "scorecard.json").read_text(encoding="utf-8"))["certificate"]["number"]
+    shutil.move(moved, ws.root / "elsewhere")
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0
+    workbook(ws, "z.xlsx", sample_audit(audit_id="Z-1", org="新公司"))
+    assert certpipe(ws, "run").returncode == 0
+    z = json.loads((ws.outbox / "Z-1" / "scorecard.json").read_text(encoding="utf-8"))["certificate"]["number"]
+    assert z != number  # the number of the audit moved away is never given again
+    assert len(set(numbers_in_outbox(ws))) == len(numbers_in_outbox(ws))
+
+
+def test_the_kept_old_ledger_keeps_what_was_only_in_its_write_ahead_log(certified):
+    ws, _ = certified
+    writer = sqlite3.connect(ws.ledger)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("INSERT INTO counters(scope, value) VALUES ('marker', 7)")
+    writer.commit()  # in the log only, like a process killed before it closed the ledger
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0
+    writer.close()
+    (kept,) = ws.state.glob("ledger.sqlite.*.old")
+    assert sqlite3.connect(kept).execute("SELECT value FROM counters WHERE scope = 'marker'").fetchone() == (7,)
+
+
+def test_a_duplicate_is_recorded_before_it_leaves_the_inbox(certified):
+    ws, _ = certified
+    first = next(ws.archive.rglob("a1.xlsx"))
+    shutil.copy(first, ws.inbox / "copy.xlsx")
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": "archived"})
+    assert crashed.returncode != 0
+    rows = {r["name"]: r["status"] for r in json.loads(certpipe(ws, "ledger", "--json").stdout)}
+    assert rows.get("copy.xlsx") == "duplicate" or (ws.inbox / "copy.xlsx").exists()
+
+
+def test_no_false_alarm_after_a_crash_left_an_audit_published_and_unrecorded(tmp_path):
+    ws = make_ws(tmp_path)
+    path = workbook(ws, "fail.xlsx", sample_audit(audit_id="N-1", target="10"))  # no level: no certificate
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": "published"})
+    assert crashed.returncode != 0 and (ws.outbox / "N-1").exists()
+    path.unlink()  # the user took the file back
+    assert certpipe(ws, "run").returncode == 0  # the claim is cleared: the ledger still knows the audit
+    assert certpipe(ws, "run").returncode == 0

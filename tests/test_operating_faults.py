@@ -30,7 +30,7 @@ from pipeline.i18n import Message
 from pipeline.lock import file_lock, holder, workspace_lock
 from pipeline.logs import log_outcome, setup_logging
 from pipeline.workspace import Workspace
-from tests.helpers.workspace import certpipe, make_ws, run, sample_audit, workbook
+from tests.helpers.workspace import certpipe, make_ws, record, run, sample_audit, workbook
 
 TRACEBACK = ("Traceback", "Logging error")
 
@@ -126,6 +126,7 @@ def test_a_workspace_on_a_full_disk_says_so_in_a_few_lines(tmp_path):
     src = workbook(drafts, "a.xlsx", sample_audit(audit_id="FD-1"))
     with tmpfs(tmp_path / "disk") as disk:
         ws = make_ws(disk)
+        record(ws, sample_audit(audit_id="FD-1"))  # generated for this workspace, filled elsewhere
         shutil.copyfile(src, ws.inbox / "a.xlsx")
         filler = fill(disk)
         full = certpipe(ws, "run", "--workers", "1")

@@ -24,7 +24,7 @@ from pipeline.flow.ledger import Ledger
 from pipeline.flow.standards import all_standards, load_standard
 from pipeline.workspace import Workspace
 from tests.helpers.paths import ROOT
-from tests.helpers.workspace import certpipe, make_ws, run, sample_audit, workbook
+from tests.helpers.workspace import certpipe, make_ws, record, run, sample_audit, workbook
 
 
 def test_mixed_batch_good_bad_and_duplicate(tmp_path: Path):
@@ -162,6 +162,7 @@ def test_a_rejection_that_was_not_the_files_fault_is_retried_when_dropped_again(
     # the scheme manager adds the standard; the same file dropped again is processed, not a duplicate
     (ws.root / "standards").mkdir()
     shutil.copy(drafts.root / "standards" / "acme-2026.yaml", ws.root / "standards")
+    record(ws, audit, acme)  # generated for this workspace, before its standard was installed here
     shutil.copy(drafts.inbox / "acme.xlsx", ws.inbox / "acme.xlsx")
     second = run(ws).outcomes[0]
     assert second.status == "done" and second.level

@@ -39,6 +39,8 @@ def _start(ws: Workspace) -> subprocess.Popen:
 def test_watch_processes_drops_and_stops_cleanly_on_sigterm(tmp_path: Path):
     ws = make_ws(tmp_path)
     drafts = make_ws(tmp_path / "drafts")  # workbooks are made here, then copied in
+    ws.state.mkdir(parents=True, exist_ok=True)
+    (drafts.root / ".certpipe").symlink_to(ws.state)  # ... for this workspace: it records their audits
     backlog = workbook(ws, "backlog.xlsx", sample_audit(audit_id="W-0"))  # there before the watcher starts
     assert backlog.exists()
     proc = _start(ws)

@@ -47,6 +47,8 @@ def _summary(path) -> dict:
     wb = load_workbook(path)
     sheets = {}
     for ws in wb.worksheets:
+        if ws.title == META_SHEET:  # compared below, without its generated_at (fast and slow may straddle a second)
+            continue
         sheets[ws.title] = {
             "state": ws.sheet_state,
             "cells": {c.coordinate: (c.value, c.number_format, c.protection.locked)

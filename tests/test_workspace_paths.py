@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.helpers.workspace import make_ws, sample_audit, workbook
+from tests.helpers.workspace import make_ws, record, sample_audit, workbook
 
 
 def test_paths_from_certpipe_toml_are_used_by_run(tmp_path: Path, cli):
@@ -16,6 +16,7 @@ def test_paths_from_certpipe_toml_are_used_by_run(tmp_path: Path, cli):
     drafts = make_ws(tmp_path / "drafts")
     (share / "in").mkdir(parents=True)
     src = workbook(drafts, "a.xlsx", sample_audit(audit_id="P-1"))
+    record(ws, sample_audit(audit_id="P-1"))  # generated for this workspace, filled elsewhere
     os.rename(src, share / "in" / "a.xlsx")
     old = os.umask(0o022)
     try:

@@ -93,6 +93,7 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     audit: Audit | None = None
     standard: Standard | None = None
+    audit_cell: CellValue | None = None  # where the audit id is (a problem with it is marked there)
 
     @property
     def ok(self) -> bool:

@@ -1,5 +1,6 @@
 """Blank workbooks for audits: one (``new_workbook``), or one per row of a schedule
-(``generate_schedule``), with audit ids picked where none is given."""
+(``generate_schedule``). Audit ids come from ``allocate(standard, cover) -> audit id``, which the
+caller provides: the workspace's records (``flow/records.py``), never a folder listing."""
 
 from __future__ import annotations
 
@@ -8,35 +9,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.core.audit import AuditInfo
-from pipeline.core.ids import allocate_audit_id, valid_audit_id
 from pipeline.core.standard import Standard
 from pipeline.errors import CertpipeError
 from pipeline.excel.build import build_workbook
 from pipeline.excel.schedule import read_schedule
 from pipeline.i18n import Message, msg
 
-
-def taken_ids(folder: Path) -> set[str]:
-    """Audit ids a folder already holds: its workbooks' names (``<id>.xlsx``) and its subfolders."""
-    if not folder.is_dir():
-        return set()
-    return {p.stem if p.is_file() else p.name for p in folder.iterdir()}
+Allocate = Callable[[Standard, AuditInfo], str]
 
 
-def new_workbook(std: Standard, org: str, *, audit_id: str | None = None, output: Path | None = None,
+def new_workbook(std: Standard, info: AuditInfo, allocate: Allocate, *, output: Path | None = None,
                  force: bool = False, lang: str = "zh", cwd: Path | None = None) -> tuple[Path, str]:
     """The blank workbook of one audit; returns (path, audit id). ``output``: a file, or a folder to
     put ``<audit id>.xlsx`` in (default: ``cwd``, else the current folder). Refuses to overwrite
-    a file unless ``force``."""
-    if audit_id is not None and not valid_audit_id(audit_id):
-        raise CertpipeError(key="wbcli.bad_audit_id", params={"value": audit_id})
+    a file unless ``force`` (a given output file is checked before an id is allocated)."""
     into_folder = output is not None and output.is_dir()
     folder = output if into_folder else (output.parent if output is not None else (cwd or Path.cwd()))
-    audit_id = audit_id or allocate_audit_id(std, taken_ids(folder))
+    if output is not None and not into_folder and output.exists() and not force:
+        raise CertpipeError("wbcli.exists", {"path": output})
+    audit_id = allocate(std, info)
     path = folder / f"{audit_id}.xlsx" if into_folder or output is None else output
     if path.exists() and not force:
-        raise CertpipeError(key="wbcli.exists", params={"path": path})
-    build_workbook(std, AuditInfo(audit_id=audit_id, org_name=org), path, lang=lang)
+        raise CertpipeError("wbcli.exists", {"path": path})
+    build_workbook(std, replace(info, audit_id=audit_id), path, lang=lang)
     return path, audit_id
 
 
@@ -48,15 +43,14 @@ class ScheduleResult:
     failures: list[tuple[int, Message]] = field(default_factory=list)  # (row number, why)
 
 
-def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Path, *, force: bool = False,
-                      lang: str = "zh", on_start: Callable[[int], None] | None = None,
+def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Path, allocate: Allocate, *,
+                      force: bool = False, lang: str = "zh", on_start: Callable[[int], None] | None = None,
                       on_row: Callable[[int], None] | None = None) -> ScheduleResult:
     """One workbook per usable row of ``schedule`` into ``folder``; a bad row fails alone (its
     problems are in ``failures``), the others are made. Raises ``CertpipeError`` when the schedule
     cannot be read at all."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = read_schedule(schedule, standards)
-    taken = taken_ids(folder) | {r.info.audit_id for r in rows if r.info and r.info.audit_id}
     result = ScheduleResult(folder, total=len(rows))
     if on_start:
         on_start(len(rows))
@@ -66,10 +60,14 @@ def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Pat
         if row.problems or row.info is None or row.standard is None:
             result.failures += [(row.row, p) for p in row.problems]
             continue
-        info = row.info
-        if not info.audit_id:
-            info = replace(info, audit_id=allocate_audit_id(row.standard, taken))
-        taken.add(info.audit_id)
+        if row.info.audit_id and (folder / f"{row.info.audit_id}.xlsx").exists() and not force:
+            result.failures.append((row.row, msg("wbcli.exists", path=folder / f"{row.info.audit_id}.xlsx")))
+            continue
+        try:
+            info = replace(row.info, audit_id=allocate(row.standard, row.info))
+        except CertpipeError as exc:  # an audit id given in the row that belongs to another organisation
+            result.failures.append((row.row, exc.message))
+            continue
         path = folder / f"{info.audit_id}.xlsx"
         if path.exists() and not force:
             result.failures.append((row.row, msg("wbcli.exists", path=path)))

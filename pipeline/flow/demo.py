@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.excel.samples import write_samples
+from pipeline.excel.samples import samples, write_samples
 from pipeline.flow.job import Outcome
+from pipeline.flow.records import allocator
 from pipeline.flow.run import BatchResult, run_inbox
 from pipeline.flow.setup import init_workspace
 from pipeline.flow.standards import all_standards
@@ -30,7 +31,12 @@ def make_demo(directory: Path, *, lang: str = "zh", pdf: bool = False,
     """Make (or reuse) the workspace ``directory``, write the samples into its inbox, process them."""
     ws, config = init_workspace(directory)
     scratch = ws.scratch / "demo"
-    written = write_samples(all_standards(), ws.inbox, scratch, lang=lang)
+    standards = all_standards()
+    by_key = {std.key: std for std in standards}
+    with allocator(ws) as allocate:  # the samples' audits, recorded as if generated here
+        for sample in samples(standards):
+            allocate(by_key[sample.audit.standard_key], sample.audit.info)
+    written = write_samples(standards, ws.inbox, scratch, lang=lang)
     shutil.rmtree(scratch, ignore_errors=True)
     if on_samples:
         on_samples(ws, written)

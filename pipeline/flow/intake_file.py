@@ -13,6 +13,7 @@ removal of the original only when it is still what was copied.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-_OPEN = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
          | getattr(os, "O_BINARY", 0))
 _CHUNK = 1 << 20
 
@@ -58,6 +59,10 @@ class Changing(Exception):
     """The file changed while it was being read: it is still being written."""
 
 
+class NotHidden(OSError):
+    """The original could not even be renamed (a read-only inbox): nothing changed in the inbox."""
+
+
 def kind_of(mode: int) -> str:
     for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISLNK, "link"), (stat.S_ISDIR, "folder"),
                        (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"),
@@ -84,7 +89,7 @@ def take(src: Path, dest: Path, *, max_bytes: int) -> Taken:
     if before.st_size > max_bytes:
         raise TooLarge(before.st_size)
     try:
-        fd = os.open(src, _OPEN)
+        fd = os.open(src, OPEN_FLAGS)
     except OSError as exc:
         if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "EMLINK", -1)):  # became a link meanwhile
             raise NotAFile("link") from exc
@@ -124,7 +129,7 @@ def identify(src: Path) -> Identity:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    fd = os.open(path, _OPEN)
+    fd = os.open(path, OPEN_FLAGS)
     try:
         while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
@@ -139,7 +144,14 @@ def release(path: Path, identity: Identity, sha256: str | None) -> bool:
     name, for the next pass. Raises ``FileNotFoundError`` when nothing is there, ``OSError`` when the
     inbox cannot be changed (read-only)."""
     hidden = leaving_name(path)
-    os.rename(path, hidden)
+    try:
+        os.rename(path, hidden)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise NotHidden(exc.errno, exc.strerror, str(path)) from exc
+    # from here on nothing raises: the archive holds what was processed, and whatever is left under the
+    # hidden name is removed or put back by ``recover`` at the next start
     try:
         st = os.lstat(hidden)
         same = (stat.S_ISREG(st.st_mode) and Identity.of(st) == identity
@@ -147,9 +159,11 @@ def release(path: Path, identity: Identity, sha256: str | None) -> bool:
     except OSError:
         same = False
     if same:
-        os.unlink(hidden)
+        with contextlib.suppress(OSError):
+            os.unlink(hidden)
         return True
-    _put_back(hidden, path)
+    with contextlib.suppress(OSError):
+        _put_back(hidden, path)
     return False
 
 
@@ -198,6 +212,8 @@ def _put_back(hidden: Path, path: Path) -> None:
         stem, n = path.stem, 2
         while True:
             candidate = path.with_name(f"{stem} ({n}){path.suffix}")
+            if len(os.fsencode(candidate.name)) > 250:
+                candidate = path.with_name(f"recovered-{uuid.uuid4().hex[:12]}{path.suffix}")
             try:
                 os.link(hidden, candidate)
                 break

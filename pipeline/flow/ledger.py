@@ -62,6 +62,37 @@ CREATE TABLE IF NOT EXISTS certificates (
     details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS organisations (
+    id INTEGER PRIMARY KEY,
+    credit_code TEXT UNIQUE,  -- the unified social credit code: the identity, where there is one
+    name_key TEXT NOT NULL,  -- the normalised name: the identity where there is no credit code
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS organisations_name ON organisations(name_key);
+CREATE TABLE IF NOT EXISTS organisation_names (  -- names and addresses over time, append-only
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL,
+    source TEXT NOT NULL  -- generated | intake | migrated | rebuilt, and the audit id
+);
+CREATE TABLE IF NOT EXISTS audits (
+    audit_id TEXT PRIMARY KEY,
+    org_id INTEGER REFERENCES organisations(id),  -- NULL: not known (a migrated audit without one)
+    standard TEXT NOT NULL,
+    edition TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    audit_type TEXT NOT NULL DEFAULT '',
+    planned_start TEXT,
+    planned_end TEXT,
+    certificate_no TEXT,  -- the certificate it belongs to (a surveillance or recertification)
+    origin TEXT NOT NULL CHECK (origin IN ('generated', 'external', 'migrated', 'rebuilt')),
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
 """
 
 
@@ -128,7 +159,7 @@ def _dump(value) -> str | None:
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _to_v2(db: sqlite3.Connection, path: Path) -> None:
@@ -162,7 +193,52 @@ def _to_v2(db: sqlite3.Connection, path: Path) -> None:
 #: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
 #: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
 #: Applied in order, in one transaction.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2}
+def _to_v3(db: sqlite3.Connection, path: Path) -> None:
+    """Version 3 knows organisations and audits with identity. The audits an older ledger saw are
+    recorded (``migrated``) with the organisation their certificate names, where there is one."""
+    from pipeline.flow.migrate import migrate_audits
+
+    for statement in RECORDS_SQL.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    migrate_audits(db)
+
+
+#: The tables of organisations and audits (schema 3).
+RECORDS_SQL = """CREATE TABLE IF NOT EXISTS organisations (
+    id INTEGER PRIMARY KEY,
+    credit_code TEXT UNIQUE,  -- the unified social credit code: the identity, where there is one
+    name_key TEXT NOT NULL,  -- the normalised name: the identity where there is no credit code
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS organisations_name ON organisations(name_key);
+CREATE TABLE IF NOT EXISTS organisation_names (  -- names and addresses over time, append-only
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL,
+    source TEXT NOT NULL  -- generated | intake | migrated | rebuilt, and the audit id
+);
+CREATE TABLE IF NOT EXISTS audits (
+    audit_id TEXT PRIMARY KEY,
+    org_id INTEGER REFERENCES organisations(id),  -- NULL: not known (a migrated audit without one)
+    standard TEXT NOT NULL,
+    edition TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    audit_type TEXT NOT NULL DEFAULT '',
+    planned_start TEXT,
+    planned_end TEXT,
+    certificate_no TEXT,  -- the certificate it belongs to (a surveillance or recertification)
+    origin TEXT NOT NULL CHECK (origin IN ('generated', 'external', 'migrated', 'rebuilt')),
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
+"""
+
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
@@ -331,8 +407,12 @@ class Ledger:
                         self.db.execute("PRAGMA synchronous=NORMAL")
 
     def is_empty(self) -> bool:
-        """No input and no certificate recorded: a new ledger (or one emptied)."""
-        return not self.db.execute("SELECT 1 FROM inputs UNION ALL SELECT 1 FROM certificates LIMIT 1").fetchone()
+        """No input, certificate or audit recorded: a new ledger (or one emptied)."""
+        return not self.db.execute("SELECT 1 FROM inputs UNION ALL SELECT 1 FROM certificates UNION ALL "
+                                   "SELECT 1 FROM audits LIMIT 1").fetchone()
+
+    def certificate_numbers(self) -> set[str]:
+        return {n for (n,) in self.db.execute("SELECT number FROM certificates")}
 
     # ---- inputs ----------------------------------------------------------------------------
     def clear_stale_claims(self) -> int:

@@ -1,12 +1,16 @@
-"""What a ledger migration needs from outside the database: the level keys behind the words an older
-ledger kept, read from the standards of the workspace the ledger belongs to."""
+"""What the ledger's migrations need beyond SQL: the level keys behind the words an older ledger kept
+(read from the standards of the workspace it belongs to), its English note understood, and the
+audits it saw recorded with their organisations (schema 3)."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 from pipeline.errors import CertpipeError
+from pipeline.flow.orgs import organisation
 from pipeline.flow.standards import all_standards, definition_paths, load_file
 
 _DUPLICATE = re.compile(r"^same content as input #(\d+) \((.*), (\w+)\)$")
@@ -43,3 +47,18 @@ def legacy_note(text: str) -> dict:
                 "params": {"id": int(found[1]), "name": found[2],
                            "status": {"$msg": {"key": f"status.{found[3]}", "params": {}}}}}
     return {"key": "legacy.text", "params": {"text": text}}
+
+
+def migrate_audits(db: sqlite3.Connection) -> None:
+    """Schema 3: the audits an older ledger saw, with the organisation their certificate names."""
+    named: dict[str, tuple[str, str]] = {}
+    for audit_id, details in db.execute("SELECT audit_id, details FROM certificates"):
+        data = json.loads(details or "{}")
+        named[audit_id] = (str(data.get("organisation") or ""), str(data.get("credit_code") or ""))
+    seen = db.execute("SELECT audit_id, MIN(standard), MIN(received_at) FROM inputs WHERE audit_id IS NOT NULL "
+                      "AND status IN ('done', 'processing') GROUP BY audit_id").fetchall()
+    for audit_id, standard, received in seen:
+        name, code = named.get(audit_id, ("", ""))
+        org_id = organisation(db, name, code, "", f"migrated {audit_id}", received or "")
+        db.execute("INSERT OR IGNORE INTO audits (audit_id, org_id, standard, origin, created_at) "
+                   "VALUES (?, ?, ?, 'migrated', ?)", (audit_id, org_id, standard or "", received or ""))

@@ -29,24 +29,27 @@ from pipeline.core.text import clean
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.filenames import safe_name
 from pipeline.flow.faults import crashpoint
+from pipeline.flow.guard import note_numbers
 from pipeline.flow.intake_file import Changing, NotAFile, Taken, TooLarge, identify, release, take
 from pipeline.flow.job import Job, Outcome, copy_file, no_space, rejected_folder, shown_name, unexpected
 from pipeline.flow.ledger import Finished, InputRow, Ledger, Numbering
 from pipeline.flow.publish import (
     archive_copy,
     fsync_dir,
+    fsync_file,
     publish,
     published_revisions,
     staging_dir,
     sync_quietly,
 )
+from pipeline.flow.records import audit_record, identity_problem, record_intake
 from pipeline.flow.timelimit import TimeLimit, time_limit
 from pipeline.i18n import Message
 from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
-RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard")
+RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard", "val.audit_unknown")
 
 
 class Processor:
@@ -61,6 +64,7 @@ class Processor:
         self._renderer = None
         self._held: set[int] = set()  # ledger rows this process has claimed and not yet finished
         self._unreleased: list[int] = []  # claims it gave up but could not release (ledger locked)
+        self._external: dict[str, bool] = {}  # audit id → accepted without a record (recorded at numbering)
 
     @property
     def renderer(self):
@@ -165,6 +169,7 @@ class Processor:
                                                          "seconds": f"{limits.seconds_per_file:g}"}) from exc
         job.spent = time.monotonic() - started
         job.identity = taken.identity
+        crashpoint("staged")
         row, previous = self._claim(taken.sha256, job.name, taken.size, taken.mtime, wait=not self._held)
         if row is None:
             if previous.status == "processing" and self._held:
@@ -178,7 +183,6 @@ class Processor:
         job.row, job.sha = row, taken.sha256
         self._held.add(row)
         crashpoint("claimed")
-        crashpoint("staged")
 
     def _too_large(self, job: Job, size: int) -> Taken | None:
         from pipeline.excel.checks import Problem
@@ -230,14 +234,33 @@ class Processor:
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
                 if not job.problems and checked.audit is not None:
+                    job.problems = self._identity(checked)
+                if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.audit, job.std = checked.audit, checked.standard
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent += time.monotonic() - started
 
+    def _identity(self, checked) -> list:
+        """The audit id must be one this workspace allocated to this organisation (records.py)."""
+        from pipeline.excel.checks import Problem
+
+        info = checked.audit.info
+        record = audit_record(self.ledger, info.audit_id)
+        why = identity_problem(record, info, accept_unknown=self.config.intake.accept_unknown_audits)
+        if why is None:
+            self._external[info.audit_id] = record is None
+            return []
+        cell = checked.audit_cell
+        return [Problem(why.key, why.params, sheet=cell.sheet if cell else None, cell=cell.ref if cell else None,
+                        name="audit_id")]
+
     def _number(self, accepted: list[Job]) -> None:
-        """Revisions and certificate numbers of the accepted inputs."""
+        """Revisions and certificate numbers of the accepted inputs (their organisations and, for an
+        external audit, the audit recorded first)."""
+        record_intake(self.ledger, [(job.std, job.audit.info, self._external.pop(job.audit.info.audit_id, False))
+                                    for job in accepted])
         cfg, today = self.config.certificates, date.today()
         requests = []
         for job in accepted:
@@ -247,6 +270,7 @@ class Processor:
                                       published=next((r for r, sha in on_disk.items() if sha == job.sha), None),
                                       highest=max(on_disk, default=0)))
         given = self.ledger.number(requests)
+        note_numbers(self.ws, [certificate[0] for _, certificate in given if certificate is not None])
         for job, (revision, certificate) in zip(accepted, given, strict=True):
             job.revision = revision
             if certificate is not None:
@@ -367,9 +391,11 @@ class Processor:
         copies: list[tuple[Job, Path]] = []
         for job in jobs:
             try:
-                copies.append((job, archive_copy(job.staged or job.path, self.ws.archive)))
+                copies.append((job, self._archive_copy(job)))
             except FileNotFoundError:  # (unread, too large) someone took it out of the inbox meanwhile
                 job.outcome.note = Message("pipe.gone_before_archive")
+            except Changing:  # (unread, too large) another file is there now: it stays for the next pass
+                job.outcome.note = Message("pipe.replaced_meanwhile")
             except OSError as exc:
                 job.error = self._cannot_archive(job.name, exc)
         try:
@@ -399,6 +425,14 @@ class Processor:
                     if job.error is None:
                         job.error = exc
 
+    def _archive_copy(self, job: Job) -> Path:
+        """The copy that was processed, on disk, into the archive; a file refused unread (too large)
+        straight from the inbox, never through a link and only if it is still the file refused."""
+        if job.staged is None:
+            return archive_copy(job.path, self.ws.archive, identity=job.identity)
+        fsync_file(job.staged)  # (a hard link is the same file: its data must be on disk first)
+        return archive_copy(job.staged, self.ws.archive)
+
     def _leave(self, job: Job) -> None:
         """The original out of the inbox, if it is still the file taken; a newer version stays."""
         try:
@@ -412,21 +446,21 @@ class Processor:
         error.__cause__ = exc
         return error
 
-    def _move_out(self, job: Job, outcome: Outcome) -> Path:
-        """One input out of the inbox on its own (seen before): its copy archived and synced, the
-        original released, the inbox synced."""
+    def _move_out(self, job: Job, outcome: Outcome, record: Callable[[Path], None]) -> Path:
+        """One input out of the inbox on its own (seen before): its copy archived and synced,
+        ``record(copy)`` in the ledger, only then the original released and the inbox synced."""
         try:
-            copy = archive_copy(job.staged or job.path, self.ws.archive)
+            copy = self._archive_copy(job)
             fsync_dir(copy.parent)
-        except FileNotFoundError:
+        except (FileNotFoundError, Changing):
             raise
         except OSError as exc:
             raise self._cannot_archive(job.name, exc) from exc
+        record(copy)
         job.outcome = outcome
         try:
             self._leave(job)
-        except OSError as exc:
-            copy.unlink(missing_ok=True)
+        except OSError as exc:  # nothing changed in the inbox (read-only): it is archived again later
             raise self._cannot_archive(job.name, exc) from exc
         sync_quietly(self.ws.inbox)
         crashpoint("archived")
@@ -463,19 +497,17 @@ class Processor:
             outcome = Outcome(name, previous.status, audit_id=previous.audit_id, output=previous.output,
                               note=Message("pipe.completed_interrupted"))
             try:
-                archived = self._move_out(job, outcome)
-            except FileNotFoundError:
+                self._move_out(job, outcome, lambda copy: self.ledger.archived(
+                    [(previous.id, shown_name(self.ws.shown(copy)))]))
+            except (FileNotFoundError, Changing):
                 outcome.note = Message("pipe.gone_before_archive")
-                return outcome
-            self.ledger.archived([(previous.id, shown_name(self.ws.shown(archived)))])
             return outcome
         outcome = Outcome(name, "duplicate", audit_id=previous.audit_id, output=previous.output,
                           note=Message("pipe.duplicate_of", {"name": previous.name,
                                                              "status": Message(f"status.{previous.status}")}))
         try:
-            archived = self._move_out(job, outcome)
-        except FileNotFoundError:
+            self._move_out(job, outcome, lambda copy: self.ledger.record_duplicate(
+                taken.sha256, name, taken.size, taken.mtime, shown_name(self.ws.shown(copy)), previous))
+        except (FileNotFoundError, Changing):
             return Outcome(name, "skipped", note=Message("pipe.vanished"))
-        self.ledger.record_duplicate(taken.sha256, name, taken.size, taken.mtime, shown_name(self.ws.shown(archived)),
-                                     previous)
         return outcome

@@ -10,10 +10,12 @@ import contextlib
 import filecmp
 import os
 import shutil
+import stat
 from datetime import date
 from pathlib import Path
 
 from pipeline.atomic import make_temp_dir
+from pipeline.flow.intake_file import OPEN_FLAGS, Changing
 
 
 def staging_dir(outbox: Path) -> Path:
@@ -26,6 +28,15 @@ def fsync_tree(folder: Path) -> None:
             with path.open("rb") as fh:
                 os.fsync(fh.fileno())
     fsync_dir(folder)
+
+
+def fsync_file(path: Path) -> None:
+    """``path``'s data on disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -118,9 +129,11 @@ def _keep_history(parked: Path, dest: Path) -> None:
     shutil.rmtree(parked, ignore_errors=True)
 
 
-def archive_copy(path: Path, archive: Path, *, today: date | None = None) -> Path:
+def archive_copy(path: Path, archive: Path, *, today: date | None = None, identity=None) -> Path:
     """Put a copy of an input into ``archive/<date>/`` (a hard link where it can), never overwriting;
-    returns it. The original stays in the inbox: see ``archive_original``."""
+    returns it. The original stays in the inbox: see ``archive_original``. With ``identity`` (an
+    inbox file archived unread: too large), ``path`` is never followed through a link and must still
+    be that file (``intake_file.Changing`` otherwise)."""
     folder = archive / (today or date.today()).isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = os.path.splitext(path.name)
@@ -131,9 +144,13 @@ def archive_copy(path: Path, archive: Path, *, today: date | None = None) -> Pat
         n += 1
         try:
             if same_fs:
-                os.link(path, target)  # claims the name atomically: two workers never pick the same one
+                # claims the name atomically: two workers never pick the same one
+                os.link(path, target, follow_symlinks=identity is None)
+                if identity is not None and not _is(target, identity):
+                    target.unlink()
+                    raise Changing()
             else:
-                with open(target, "xb") as out, open(path, "rb") as src:
+                with open(target, "xb") as out, _opened(path, identity) as src:
                     shutil.copyfileobj(src, out)
                     out.flush()
                     os.fsync(out.fileno())
@@ -149,6 +166,29 @@ def archive_copy(path: Path, archive: Path, *, today: date | None = None) -> Pat
             same_fs, n = False, n - 1
             continue
         return target
+
+
+def _is(path: Path, identity) -> bool:
+    st = os.lstat(path)
+    return stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino, st.st_size) == (identity.dev, identity.ino,
+                                                                                identity.size)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, identity):
+    """``path`` opened for reading; with ``identity``, without following a link and only if it is that file."""
+    if identity is None:
+        with open(path, "rb") as fh:
+            yield fh
+        return
+    fd = os.open(path, OPEN_FLAGS)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino, st.st_size) != (identity.dev, identity.ino,
+                                                                                 identity.size):
+        os.close(fd)
+        raise Changing()
+    with os.fdopen(fd, "rb") as fh:
+        yield fh
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -15,14 +15,18 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import string
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.flow.guard import journal_numbers, published_folders
 from pipeline.flow.ledger import Ledger
-from pipeline.flow.publish import revision_of
+from pipeline.flow.orgs import organisation
+from pipeline.flow.publish import fsync_dir, revision_of
+from pipeline.flow.records import journal_audits
 from pipeline.i18n import Message
 from pipeline.lock import workspace_lock
 from pipeline.workspace import Workspace
@@ -54,17 +58,10 @@ class Rebuilt:
     revisions: int = 0
     certificates: int = 0
     rejections: int = 0
+    audits_known: int = 0  # audits generated and not returned, from the journal
     counters: dict[str, int] = field(default_factory=dict)
     kept_old: Path | None = None
     unreadable: list[Message] = field(default_factory=list)  # what could not be taken over, and why
-
-
-def published_folders(outbox: Path) -> list[Path]:
-    """The outbox folders of accepted audits (not ``_rejected``, not hidden staging)."""
-    if not outbox.is_dir():
-        return []
-    return sorted(p for p in outbox.iterdir()
-                  if p.is_dir() and not p.name.startswith((".", "_")) and (p / ".sha256").is_file())
 
 
 def _stamp(path: Path) -> str:
@@ -112,8 +109,9 @@ def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
     pattern = number_pattern(config.certificates.number_format)
     archived = _archived(ws)
     fresh = ws.state / f"ledger.rebuilding-{os.getpid()}.sqlite"
-    for leftover in ws.state.glob(f"{fresh.name}*"):
+    for leftover in ws.state.glob("ledger.rebuilding-*"):  # a rebuild that was stopped
         leftover.unlink()
+    old = _readable(ws.ledger)
     ledger = Ledger(fresh)
     try:
         with ledger.transaction(durable=True) as db:
@@ -124,18 +122,64 @@ def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
             if ws.rejected.is_dir():
                 for folder in sorted(p for p in ws.rejected.iterdir() if (p / ".sha256").is_file()):
                     _rejection(db, ws, folder, archived, report)
+            report.audits_known = journal_audits(db, ws.audit_journal)
+            _numbers_known(db, old, journal_numbers(ws), pattern, report)
             for scope, value in sorted(report.counters.items()):
                 db.execute("INSERT INTO counters(scope, value) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET "
                            "value = MAX(value, excluded.value)", (scope, value))
     finally:
         ledger.close()
-    if ws.ledger.exists():
+        if old is not None:
+            old.close()
+    if ws.ledger.exists():  # kept, with its write-ahead log: nothing it held is thrown away
         report.kept_old = ws.ledger.with_name(f"{ws.ledger.name}.{datetime.now():%Y%m%d-%H%M%S}.old")
+        for suffix in ("-wal", "-shm"):
+            if Path(f"{ws.ledger}{suffix}").exists():
+                os.replace(f"{ws.ledger}{suffix}", f"{report.kept_old}{suffix}")
         os.replace(ws.ledger, report.kept_old)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{ws.ledger}{suffix}").unlink(missing_ok=True)
     os.replace(fresh, ws.ledger)
+    fsync_dir(ws.state)
     return report
+
+
+def _readable(path: Path) -> sqlite3.Connection | None:
+    """The old ledger, if it can still be read (restored from an old copy, say): what it knows of
+    certificate numbers is kept. Its write-ahead log is folded in first."""
+    if not path.is_file() or not path.stat().st_size:
+        return None
+    try:
+        db = sqlite3.connect(path, timeout=5)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("SELECT number, audit_id, standard, year, seq, issued_at, details FROM certificates LIMIT 1")
+        return db
+    except sqlite3.Error:
+        return None
+
+
+def _numbers_known(db, old: sqlite3.Connection | None, journal: set[str], pattern: re.Pattern,
+                   report: Rebuilt) -> None:
+    """Certificate numbers issued that the outbox does not show (a folder moved away): the old ledger's
+    certificates and counters, and the counters moved past every number of the journal."""
+    if old is not None:
+        for row in old.execute("SELECT number, audit_id, standard, year, seq, issued_at, details FROM certificates"):
+            known = db.execute("SELECT 1 FROM certificates WHERE number = ? OR audit_id = ?", (row[0], row[1]))
+            if not known.fetchone():
+                db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                report.certificates += 1
+        for scope, value in old.execute("SELECT scope, value FROM counters"):
+            report.counters[scope] = max(report.counters.get(scope, 0), value)
+    for number in sorted(journal):
+        found = pattern.match(number)
+        named = found.groupdict() if found else {}
+        year, seq = int(named.get("year") or 0), int(named.get("seq") or 0)
+        if year and seq:
+            report.counters[str(year)] = max(report.counters.get(str(year), 0), seq)
+        if not db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
+            # issued, but nothing else is left of it: recorded so that it is never issued again
+            db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details) "
+                       "VALUES (?, ?, '', ?, ?, '', '{\"lost\": true}')", (number, f"?{number}", year, seq))
+            report.unreadable.append(Message("rebuild.number_only", {"number": number}))
 
 
 def _revision(db, ws: Workspace, where: Path, revision: int, archived: dict[str, Path], pattern: re.Pattern,
@@ -154,6 +198,14 @@ def _revision(db, ws: Workspace, where: Path, revision: int, archived: dict[str,
     number = cert.get("number")
     if db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status = 'done'", (sha,)).fetchone():
         return  # the same content published twice (a re-run): one input
+    org = card.get("organisation") or {}
+    org_name, credit_code = str(org.get("name") or ""), str(org.get("credit_code") or "")
+    if not org_name and original is not None:
+        org_name, credit_code = _cover(original)
+    org_id = organisation(db, org_name, credit_code, "", f"rebuilt {audit_id}", stamp)
+    db.execute("INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, origin, created_at) "
+               "VALUES (?, ?, ?, ?, 'rebuilt', ?)", (audit_id, org_id, standard, str(card.get("edition") or ""),
+                                                     stamp))
     db.execute(
         "INSERT INTO inputs (sha256, name, size, mtime, received_at, finished_at, status, audit_id, standard, "
         "revision, certificate_no, total, level, output, archived_to) "
@@ -172,15 +224,12 @@ def _revision(db, ws: Workspace, where: Path, revision: int, archived: dict[str,
         report.unreadable.append(Message("rebuild.number_format", {"number": number}))
     scope = f"{year}"
     report.counters[scope] = max(report.counters.get(scope, 0), seq)
-    details = {"organisation": (card.get("organisation") or {}).get("name", ""),
-               "credit_code": (card.get("organisation") or {}).get("credit_code", ""),
+    details = {"organisation": org_name, "credit_code": credit_code,
                "standard": card.get("standard_code", standard), "standard_key": standard,
                "edition": card.get("edition", ""), "level": level, "total": str(card.get("total")),
                "issue_date": cert.get("issue_date"), "expiry_date": cert.get("expiry_date"),
                "surveillance_due": cert.get("surveillance_due"), "audit_id": audit_id,
                "provisional": bool(card.get("provisional"))}
-    if not details["organisation"] and original is not None:
-        details["organisation"], details["credit_code"] = _cover(original)
     known = db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
     if known:  # an older revision carried it too: the newest one's details stand (revisions come in order)
         db.execute("UPDATE certificates SET details = ? WHERE number = ?", (json.dumps(details, ensure_ascii=False),

@@ -10,12 +10,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from pipeline.config import Config, load_config
-from pipeline.errors import LedgerError
+from pipeline.flow.guard import refuse_lost_ledger
 from pipeline.flow.intake_file import recover
 from pipeline.flow.job import shown_name
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.publish import cleanup_staging
-from pipeline.flow.rebuild import published_folders
 from pipeline.workspace import Workspace
 
 
@@ -43,14 +42,9 @@ def prepare(ws: Workspace) -> None:
     cleanup_staging(ws.outbox)
     for old in (ws.state / "locks").glob("*.*.lock"):  # a lock file per audit id, before the 64 stripes
         old.unlink(missing_ok=True)
-    missing = not ws.ledger.exists() or ws.ledger.stat().st_size == 0
+    refuse_lost_ledger(ws)
     ledger = Ledger(ws.ledger)
     try:
-        if missing or ledger.is_empty():
-            published = published_folders(ws.outbox)
-            if published:
-                raise LedgerError("err.ledger_lost", {"path": ws.shown(ws.ledger), "count": len(published),
-                                                      "outbox": ws.shown(ws.outbox)})
         ledger.clear_stale_claims()
         recover(ws.inbox, lambda sha: ledger.archived_content(sha))
         _where_archived(ws, ledger)

@@ -20,8 +20,9 @@ from pipeline.lock import workspace_lock
 from pipeline.logs import log, log_outcome
 from pipeline.workspace import Workspace
 
-#: Outcomes after which a file's content is settled; any other (``failed``, ``skipped``) is tried again.
-SETTLED = ("done", "rejected", "duplicate")
+#: Outcomes after which a file's content is settled (an entry that is no regular file is reported once,
+#: until it changes); any other (``failed``, ``skipped``, ``waiting``) is tried again.
+SETTLED = ("done", "rejected", "duplicate", "ignored")
 
 
 def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: str = "zh",

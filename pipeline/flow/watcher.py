@@ -81,6 +81,16 @@ class _Prompt(FileSystemEventHandler):
             self._watcher._prompt(dest)
 
 
+def _special(path: Path) -> Fingerprint | None:
+    """An entry named like a workbook that is no regular file (a link to nothing, a pipe, a folder):
+    handed over once, to be reported and left alone (``-1`` marks it: it is never opened here)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (-1, st.st_mtime_ns, st.st_ino)
+
+
 class InboxWatcher:
     """Hands each complete file in ``inbox`` to ``handle`` exactly once per content version.
     ``handle`` returns False (or raises) when it could not finish a file for a reason outside the
@@ -192,9 +202,9 @@ class InboxWatcher:
     def _ready(self, name: str) -> bool:
         """Update ``name``'s tracking; True when it should be handed over now."""
         path = self.inbox / name
-        fp = fingerprint(path)
+        fp = fingerprint(path, follow=False) or _special(path)
         now = self.clock()
-        if fp is None:  # gone (or not a regular file)
+        if fp is None:  # gone
             self._tracked.pop(name, None)
             self._done.pop(name, None)
             return False
@@ -208,7 +218,7 @@ class InboxWatcher:
         waited = now - track.since
         if waited < self.settle:
             return False
-        if not needs_zip_check(path) or readable_zip(path):
+        if fp[0] < 0 or not needs_zip_check(path) or readable_zip(path):  # (no zip to wait for in a pipe)
             return True
         if waited >= self.settle + self.grace:
             log.info("%s is still unreadable after %.1f s; handing it over to be rejected", path, waited)
@@ -225,7 +235,7 @@ class InboxWatcher:
             finished = self.handle(path) is not False
         except Exception:
             log.exception("processing %s failed; the watcher carries on", path)
-        after = fingerprint(path)
+        after = fingerprint(path, follow=False) or _special(path)
         if after is None or not finished:
             # gone, or not finished for a reason outside the file (ledger busy, disk full, ...):
             # forget it, so the next rescan (rescan_interval) hands it over again

@@ -15,6 +15,7 @@ from pipeline.core.audit import Audit
 from pipeline.excel.build import build_workbook
 from pipeline.excel.fill import fill_audit
 from pipeline.excel.samples import entries_for, samples
+from pipeline.flow.records import allocator
 from pipeline.flow.run import run_inbox
 from pipeline.flow.standards import load_standard
 from pipeline.workspace import Workspace
@@ -27,8 +28,17 @@ def make_ws(tmp_path: Path) -> Workspace:
     return ws
 
 
+def record(ws: Workspace, audit: Audit, std=None) -> None:
+    """Record ``audit`` in ``ws``'s ledger as ``certpipe new`` does when it generates the workbook (a
+    workbook the workspace did not generate is refused by default)."""
+    with allocator(ws) as allocate:
+        allocate(std or load_standard(audit.standard_key), audit.info)
+
+
 def workbook(ws: Workspace, name: str, audit: Audit) -> Path:
+    """A filled workbook of ``audit`` dropped into the inbox, its audit recorded by the workspace."""
     std = load_standard(audit.standard_key)
+    record(ws, audit, std)
     blank = build_workbook(std, audit.info, ws.root / f"blank-{name}")
     target = ws.inbox / name
     fill_audit(blank, target, audit)

@@ -1,0 +1,198 @@
+"""Organisations and audits with identity, in the ledger (the system of record).
+
+- An organisation is known by its unified social credit code where it has one, else by its
+  normalised name (``name_key``: full-width forms folded, case, spaces and punctuation ignored);
+  every name and address it was given is kept (``organisation_names``).
+- An audit id is allocated by the workspace when a workbook is generated (``allocate_audit``): the
+  next ``<SHORT>-<year>-<NNN>`` after every id the ledger or the outbox knows, never from a folder
+  listing. The audit is recorded with its organisation, standard, edition, definition hash, type,
+  planned dates, who made it and when.
+- At intake (``identity_problem``) a workbook whose audit id the workspace allocated to another
+  organisation is refused, so no certificate ever goes to another company; one whose audit id the
+  workspace never allocated is refused unless ``[intake] accept_unknown_audits``.
+
+docs/architecture.md, "Records"."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from pipeline.core.audit import AuditInfo
+from pipeline.core.ids import short_code, valid_audit_id
+from pipeline.core.standard import Standard
+from pipeline.errors import CertpipeError
+from pipeline.flow.guard import refuse_lost_ledger
+from pipeline.flow.ledger import Ledger, now
+from pipeline.flow.orgs import name_key, organisation
+from pipeline.i18n import Message
+from pipeline.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    audit_id: str
+    org_id: int | None
+    org_name: str
+    credit_code: str | None
+    standard: str
+    origin: str
+
+
+def who() -> str:
+    """Who is doing this: the operating-system user (a console user once there is a console)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container: say so rather than fail
+        return "?"
+
+
+def _taken(db: sqlite3.Connection, prefix: str, outbox: Path | None) -> int:
+    """The highest ``NNN`` of ``<prefix>NNN`` the ledger or the outbox knows."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
+    ids = [r[0] for r in db.execute("SELECT audit_id FROM audits WHERE audit_id LIKE ? ESCAPE '\\'",
+                                    (prefix.replace("_", "\\_").replace("%", "\\%") + "%",))]
+    ids += [r[0] for r in db.execute("SELECT DISTINCT audit_id FROM inputs WHERE audit_id LIKE ? ESCAPE '\\'",
+                                     (prefix.replace("_", "\\_").replace("%", "\\%") + "%",))]
+    if outbox is not None and outbox.is_dir():
+        ids += [p.name for p in outbox.iterdir() if p.name.startswith(prefix)]
+    return max((int(m.group(1)) for i in ids if (m := pattern.match(i))), default=0)
+
+
+def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Path | None = None,
+                   audit_type: str = "", year: int | None = None) -> str:
+    """Record a new audit of ``info``'s organisation and return its id: ``info.audit_id`` when given
+    (refused when the workspace gave it to another organisation), else the next free one."""
+    with ledger.transaction(durable=True) as db:
+        org_id = organisation(db, info.org_name, info.org_credit_code, info.org_address, "generated", now())
+        wanted = info.audit_id
+        if wanted:
+            if not valid_audit_id(wanted):
+                raise CertpipeError("wbcli.bad_audit_id", {"value": wanted})
+            existing = _record(db, wanted)
+            if existing is not None:
+                if not _matches(existing, info):
+                    raise CertpipeError("rec.audit_taken", {"audit_id": wanted, "theirs": existing.org_name,
+                                                             "ours": info.org_name})
+                return wanted
+            audit_id = wanted
+        else:
+            prefix = f"{short_code(std)}-{year or date.today().year}-"
+            audit_id = f"{prefix}{_taken(db, prefix, outbox) + 1:03d}"
+        db.execute(
+            "INSERT INTO audits (audit_id, org_id, standard, edition, fingerprint, audit_type, planned_start, "
+            "planned_end, origin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
+            (audit_id, org_id, std.key, std.edition, std.fingerprint(), audit_type or info.audit_type,
+             info.audit_start.isoformat() if info.audit_start else None,
+             info.audit_end.isoformat() if info.audit_end else None, who(), now()))
+        return audit_id
+
+
+def _record(db: sqlite3.Connection, audit_id: str) -> AuditRecord | None:
+    row = db.execute("SELECT a.audit_id, a.org_id, COALESCE(o.name, ''), o.credit_code, a.standard, a.origin "
+                     "FROM audits a LEFT JOIN organisations o ON o.id = a.org_id WHERE a.audit_id = ?",
+                     (audit_id,)).fetchone()
+    return AuditRecord(*row) if row else None
+
+
+def _matches(record: AuditRecord, info: AuditInfo) -> bool:
+    """Whether ``info`` names the organisation the audit was recorded for: by credit code where both
+    have one, else by normalised name (an audit recorded without its organisation matches any)."""
+    if record.org_id is None:
+        return True
+    code = (info.org_credit_code or "").strip().upper()
+    if code and record.credit_code:
+        return code == record.credit_code
+    return name_key(info.org_name) == name_key(record.org_name)
+
+
+def audit_record(ledger: Ledger, audit_id: str) -> AuditRecord | None:
+    return _record(ledger.db, audit_id)
+
+
+def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unknown: bool) -> Message | None:
+    """Why a workbook may not be processed under its audit id: another organisation's audit, or an
+    audit this workspace never allocated (unless accepted); ``None`` when it may."""
+    if record is None:
+        return None if accept_unknown else Message("val.audit_unknown", {"audit_id": info.audit_id})
+    if _matches(record, info):
+        return None
+    return Message("val.audit_other_org", {"audit_id": info.audit_id, "theirs": record.org_name or "?",
+                                            "credit_code": record.credit_code or "—", "ours": info.org_name})
+
+
+def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]]) -> None:
+    """At intake, for a group's accepted audits (standard, cover, external?): an external audit
+    recorded; the organisation's name and address as the workbook gives them added to its history
+    (an audit recorded without its organisation learns it). One transaction."""
+    with ledger.transaction() as db:
+        for std, info, external in accepted:
+            org_id = organisation(db, info.org_name, info.org_credit_code, info.org_address,
+                                  f"intake {info.audit_id}", now())
+            if external:
+                db.execute("INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, audit_type, origin, "
+                           "created_by, created_at) VALUES (?, ?, ?, ?, ?, 'external', ?, ?)",
+                           (info.audit_id, org_id, std.key, std.edition, info.audit_type, who(), now()))
+            else:
+                db.execute("UPDATE audits SET org_id = ? WHERE audit_id = ? AND org_id IS NULL",
+                           (org_id, info.audit_id))
+
+
+@contextlib.contextmanager
+def allocator(ws: Workspace) -> Iterator[Callable[[Standard, AuditInfo], str]]:
+    """``allocate(standard, cover) -> audit id`` on the workspace's ledger, for as long as it is open.
+    Refused (``ledger rebuild`` first) when the ledger is missing beside published audits: ids and
+    numbers would start again."""
+    ws.state.mkdir(parents=True, exist_ok=True)
+    refuse_lost_ledger(ws)
+    ledger = Ledger(ws.ledger)
+
+    def allocate(std: Standard, info: AuditInfo) -> str:
+        audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox)
+        _journal(ws, std, replace(info, audit_id=audit_id))
+        return audit_id
+
+    try:
+        yield allocate
+    finally:
+        ledger.close()
+
+
+def _journal(ws: Workspace, std: Standard, info: AuditInfo) -> None:
+    """One line in the audit journal (``Workspace.audit_journal``), on disk when this returns."""
+    line = json.dumps({"audit_id": info.audit_id, "standard": std.key, "edition": std.edition,
+                       "org_name": info.org_name, "credit_code": info.org_credit_code, "address": info.org_address,
+                       "audit_type": info.audit_type, "by": who(), "at": now()}, ensure_ascii=False)
+    with open(ws.audit_journal, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def journal_audits(db: sqlite3.Connection, journal: Path) -> int:
+    """The audits of the journal put into a (rebuilt) ledger; returns how many were new to it."""
+    if not journal.is_file():
+        return 0
+    added = 0
+    for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+            audit_id = str(entry["audit_id"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a crash
+        org_id = organisation(db, str(entry.get("org_name") or ""), str(entry.get("credit_code") or ""),
+                              str(entry.get("address") or ""), f"journal {audit_id}", str(entry.get("at") or ""))
+        added += db.execute(
+            "INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, audit_type, origin, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, 'generated', ?, ?)",
+            (audit_id, org_id, str(entry.get("standard") or ""), str(entry.get("edition") or ""),
+             str(entry.get("audit_type") or ""), str(entry.get("by") or ""), str(entry.get("at") or ""))).rowcount
+    return added
