@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from corpus import corpus, fill_inbox  # noqa: E402
+from corpus import RUN_ENV, corpus, fill_inbox  # noqa: E402
 
 
 def _children() -> dict[int, list[int]]:
@@ -79,7 +79,7 @@ def main() -> None:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--workspace", str(ws), "-q", "run", "--workers",
                                  str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                cwd=HERE.parent)
+                                cwd=HERE.parent, env=RUN_ENV)
         peak_rss = peak_pss = 0.0
         at: dict[int, dict] = {}
         pending = list(marks)

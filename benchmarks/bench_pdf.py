@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bench_throughput import time_run  # noqa: E402
-from corpus import corpus, fill_inbox  # noqa: E402
+from corpus import RUN_ENV, corpus, fill_inbox  # noqa: E402
 
 from pipeline.word.pdf import _slot, convert_to_pdf, find_soffice  # noqa: E402
 
@@ -40,7 +40,7 @@ def docs_of(files: list[Path]) -> tuple[Path, list[Path]]:
     ws = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
     fill_inbox(files, ws / "inbox")
     subprocess.run([sys.executable, "-m", "pipeline", "--workspace", str(ws), "-q", "run", "--workers", "2"],
-                   capture_output=True, check=True, cwd=HERE.parent)
+                   capture_output=True, check=True, cwd=HERE.parent, env=RUN_ENV)
     return ws, sorted(p for p in (ws / "outbox").rglob("*.docx") if "history" not in p.parts)
 
 

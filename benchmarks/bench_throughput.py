@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-from corpus import corpus, fill_inbox  # noqa: E402
+from corpus import RUN_ENV, corpus, fill_inbox  # noqa: E402
 
 CERTPIPE = [sys.executable, "-m", "pipeline"]
 NOSYNC = [sys.executable, str(HERE / "nosync_certpipe.py")]
@@ -57,7 +57,7 @@ def time_run(files: list[Path], workers: int, extra: tuple[str, ...] = (), comma
         fill_inbox(files, ws / "inbox")
         start = time.perf_counter()
         proc = subprocess.run([*command, "--workspace", str(ws), "-q", "run", "--workers", str(workers), *extra],
-                              capture_output=True, text=True, cwd=ROOT, check=False)
+                              capture_output=True, text=True, cwd=ROOT, check=False, env=RUN_ENV)
         seconds = time.perf_counter() - start
         done = sum(1 for p in (ws / "outbox").iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
         if proc.returncode != 0 or done != len(files):

@@ -69,6 +69,7 @@ def main() -> None:
     side = ws / "incoming"  # same filesystem as the inbox: a rename is one event, as a move is
     side.mkdir()
     (ws / "inbox").mkdir()
+    (ws / "certpipe.toml").write_text("[intake]\naccept_unknown_audits = true\n", encoding="utf-8")  # made elsewhere
     outbox = ws / "outbox"
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, settle {args.settle} s")
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--workspace", str(ws), "-q", "watch",

@@ -7,6 +7,7 @@ output folder. Made once per N and kept in ``$TMPDIR/certpipe-bench-corpus-N``."
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -68,8 +69,16 @@ def corpus(n: int) -> list[Path]:
     return sorted(folder.glob("*.xlsx"))
 
 
+#: The environment certpipe runs in here: the files were just copied in, but they are complete, so
+#: ``run`` need not wait for them to settle (a real inbox's files are older than the settle time).
+RUN_ENV = {**os.environ, "CERTPIPE_WATCH_SETTLE_SECONDS": "0"}
+
+
 def fill_inbox(files: list[Path], inbox: Path) -> None:
+    """The files into a workspace's inbox. The corpus was made outside the workspace, so its audits
+    are accepted as external ([intake] accept_unknown_audits; each is then recorded, as in real use)."""
     inbox.mkdir(parents=True, exist_ok=True)
+    (inbox.parent / "certpipe.toml").write_text("[intake]\naccept_unknown_audits = true\n", encoding="utf-8")
     for f in files:
         shutil.copyfile(f, inbox / f.name)
 
