@@ -195,16 +195,18 @@ def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Pat
 
 
 def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
-                      lang: str = "zh", workspace: Path | str | Workspace | None = None,
+                      again: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
                       on_start: Callable[[int], None] | None = None,
                       on_row: Callable[[int], None] | None = None) -> ScheduleResult:
     """One blank workbook per row of a schedule (.xlsx/.csv) into ``output`` (default: current folder);
-    returns a ``ScheduleResult`` (``made``, ``failures`` as (row, Message))."""
+    returns a ``ScheduleResult`` (``made``, ``failures`` as (row, Message), ``existing`` as (row, audit
+    id)). A row whose planned audit (organisation, standard, planned dates) was generated before is
+    ``existing``, not made again, unless ``again``."""
     from pipeline.excel.generate import generate_schedule as generate
     from pipeline.flow.records import allocator
 
     ws, _ = open_workspace(workspace)
-    with allocator(ws) as allocate:
+    with allocator(ws, planned_once=not again) as allocate:
         return generate(Path(schedule), list_standards(ws), Path(output or Path.cwd()), allocate, force=force,
                         lang=lang, on_start=on_start, on_row=on_row)
 

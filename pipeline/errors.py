@@ -92,3 +92,13 @@ class InvalidWorkbook(CertpipeError):
         super().__init__("err.invalid_workbook", {"path": path, "count": len(problems)})
         self.path = path
         self.problems = list(problems)
+
+
+class AuditExists(CertpipeError):
+    """A schedule's planned audit (organisation, standard, planned dates) was generated before."""
+
+    exit_code = 0
+
+    def __init__(self, audit_id: str) -> None:
+        super().__init__("sched.row_exists", {"audit_id": audit_id})
+        self.audit_id = audit_id

@@ -21,6 +21,7 @@ def cli(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("CERTPIPE_WATCH_SETTLE_SECONDS", "0")  # the files a test drops are complete
     monkeypatch.delenv("CERTPIPE_LANG", raising=False)
     monkeypatch.delenv("CERTPIPE_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)  # the default workspace is the current folder: never the repository's
 
     def run(*args: str) -> tuple[int, str, str]:
         code = 0

@@ -124,3 +124,21 @@ def test_a_ledger_of_the_previous_releases_knows_the_audits_it_saw(tmp_path, lan
     audits = dict(db.execute("SELECT a.audit_id, o.name FROM audits a LEFT JOIN organisations o ON o.id = a.org_id"))
     assert audits["DEMO-2026-007"] == "北京云栈信息技术有限公司"
     assert set(db.execute("SELECT DISTINCT origin FROM audits")) == {("migrated",)}
+
+
+def test_a_schedule_run_again_makes_only_what_was_not_made(tmp_path):
+    ws = make_ws(tmp_path)
+    schedule = tmp_path / "plan.csv"
+    schedule.write_text(f"组织名称,标准,开始日期\n甲公司,{GBT},2026-03-02\n乙公司,{GBT},2026-03-09\n丙公司,nope,\n",
+                        encoding="utf-8")
+    first = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out"))
+    assert first.returncode == 1  # the bad row
+    made = sorted(p.name for p in (ws.root / "out").glob("*.xlsx"))
+    assert len(made) == 2
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace("nope", GBT), encoding="utf-8")  # fixed
+    again = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out"))
+    assert again.returncode == 0, again.stdout
+    assert again.stdout.count("此前已生成") == 2
+    assert len(list((ws.root / "out").glob("*.xlsx"))) == 3  # only the fixed row was made
+    forced = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out2"), "--again")
+    assert forced.returncode == 0 and len(list((ws.root / "out2").glob("*.xlsx"))) == 3

@@ -46,6 +46,8 @@ def new(
     output: Annotated[Path | None, typer.Option("-o", "--output",
                                                 help="输出文件（单份）或目录（计划）/ output file or folder")] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
+    again: Annotated[bool, typer.Option("--again", help="计划中已生成过的审核也重新生成（新编号）/ "
+                                                       "make planned audits generated before again (new ids)")] = False,
     lang: LangOption = None,
 ) -> None:
     """生成空白评分表：单份（KEY --org）或按审核计划批量（--schedule）。
@@ -56,7 +58,7 @@ def new(
     if schedule is not None:
         if key or org or audit_id:
             raise CertpipeError(key="wbcli.schedule_exclusive")
-        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, lang))
+        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, again, lang))
     if not key or not org:
         raise CertpipeError(key="wbcli.need_key_org")
     path, audit_id = api.new_workbook(key, org, audit_id=audit_id, output=output, force=force, lang=lang,
@@ -67,14 +69,17 @@ def new(
         out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")
 
 
-def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, lang: str) -> int:
+def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, again: bool, lang: str) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         task = bar.add_task(t("wbcli.generating", lang), total=None)
-        result = api.generate_schedule(schedule, output, force=force, lang=lang, workspace=root,
+        result = api.generate_schedule(schedule, output, force=force, again=again, lang=lang, workspace=root,
                                        on_start=lambda total: bar.update(task, total=total),
                                        on_row=lambda _row: bar.advance(task))
     out.print(t("wbcli.schedule_done", lang, made=len(result.made), total=result.total, folder=result.folder))
+    for number, audit_id in result.existing:
+        out.print(f"  [dim]=[/] {t('wbcli.row', lang, row=number)}: " + escape(t("sched.row_exists", lang,
+                                                                                  audit_id=audit_id)), highlight=False)
     for number, message in result.failures:
         out.print(f"  [red]✗[/] {t('wbcli.row', lang, row=number)}: "
                   + escape(message.render(lang)), highlight=False)

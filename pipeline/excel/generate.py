@@ -10,12 +10,13 @@ from pathlib import Path
 
 from pipeline.core.audit import AuditInfo
 from pipeline.core.standard import Standard
-from pipeline.errors import CertpipeError
+from pipeline.errors import AuditExists, CertpipeError
 from pipeline.excel.build import build_workbook
 from pipeline.excel.schedule import read_schedule
 from pipeline.i18n import Message, msg
 
 Allocate = Callable[[Standard, AuditInfo], str]
+
 
 
 def new_workbook(std: Standard, info: AuditInfo, allocate: Allocate, *, output: Path | None = None,
@@ -41,6 +42,7 @@ class ScheduleResult:
     total: int = 0
     made: list[Path] = field(default_factory=list)
     failures: list[tuple[int, Message]] = field(default_factory=list)  # (row number, why)
+    existing: list[tuple[int, str]] = field(default_factory=list)  # (row number, audit id) generated before
 
 
 def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Path, allocate: Allocate, *,
@@ -65,6 +67,9 @@ def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Pat
             continue
         try:
             info = replace(row.info, audit_id=allocate(row.standard, row.info))
+        except AuditExists as exc:  # this planned audit was generated before (a schedule run again)
+            result.existing.append((row.row, exc.audit_id))
+            continue
         except CertpipeError as exc:  # an audit id given in the row that belongs to another organisation
             result.failures.append((row.row, exc.message))
             continue

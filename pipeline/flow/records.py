@@ -29,7 +29,7 @@ from pathlib import Path
 from pipeline.core.audit import AuditInfo
 from pipeline.core.ids import short_code, valid_audit_id
 from pipeline.core.standard import Standard
-from pipeline.errors import CertpipeError
+from pipeline.errors import AuditExists, CertpipeError
 from pipeline.flow.guard import refuse_lost_ledger
 from pipeline.flow.ledger import Ledger, now
 from pipeline.flow.orgs import name_key, organisation
@@ -68,11 +68,21 @@ def _taken(db: sqlite3.Connection, prefix: str, outbox: Path | None) -> int:
 
 
 def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Path | None = None,
-                   audit_type: str = "", year: int | None = None) -> str:
+                   audit_type: str = "", year: int | None = None, planned_once: bool = False) -> str:
     """Record a new audit of ``info``'s organisation and return its id: ``info.audit_id`` when given
-    (refused when the workspace gave it to another organisation), else the next free one."""
+    (refused when the workspace gave it to another organisation), else the next free one. With
+    ``planned_once`` (a schedule's row), an audit of the same organisation and standard with the same
+    planned dates generated before is ``AuditExists`` instead."""
     with ledger.transaction(durable=True) as db:
         org_id = organisation(db, info.org_name, info.org_credit_code, info.org_address, "generated", now())
+        if planned_once and not info.audit_id and org_id is not None:
+            start = info.audit_start.isoformat() if info.audit_start else None
+            end = info.audit_end.isoformat() if info.audit_end else None
+            found = db.execute("SELECT audit_id FROM audits WHERE org_id = ? AND standard = ? AND planned_start IS ? "
+                               "AND planned_end IS ? ORDER BY created_at DESC LIMIT 1",
+                               (org_id, std.key, start, end)).fetchone()
+            if found:
+                raise AuditExists(found[0])
         wanted = info.audit_id
         if wanted:
             if not valid_audit_id(wanted):
@@ -147,7 +157,7 @@ def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool
 
 
 @contextlib.contextmanager
-def allocator(ws: Workspace) -> Iterator[Callable[[Standard, AuditInfo], str]]:
+def allocator(ws: Workspace, *, planned_once: bool = False) -> Iterator[Callable[[Standard, AuditInfo], str]]:
     """``allocate(standard, cover) -> audit id`` on the workspace's ledger, for as long as it is open.
     Refused (``ledger rebuild`` first) when the ledger is missing beside published audits: ids and
     numbers would start again."""
@@ -156,7 +166,7 @@ def allocator(ws: Workspace) -> Iterator[Callable[[Standard, AuditInfo], str]]:
     ledger = Ledger(ws.ledger)
 
     def allocate(std: Standard, info: AuditInfo) -> str:
-        audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox)
+        audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox, planned_once=planned_once)
         _journal(ws, std, replace(info, audit_id=audit_id))
         return audit_id
 
