@@ -74,6 +74,7 @@ __all__ = [
     "check_definition",
     "check_template",
     "definition_files",
+    "find",
     "generate_schedule",
     "init_workspace",
     "ledger_rows",
@@ -352,6 +353,20 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     files, others = scan(ws)
     lost = 0 if rows else len(published_folders(ws.outbox))
     return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind)
+
+
+def find(text: str, workspace: Path | str | Workspace | None = None) -> list:
+    """Everything the ledger knows under an organisation's name (or part of it), a credit code, an
+    audit id or a certificate number (``certpipe find``): ``FoundOrganisation`` each with its audits,
+    their certificates (in force or not) and inputs. None without a ledger."""
+    from pipeline.flow.find import find as search
+    from pipeline.flow.ledger import Ledger
+
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return search(ledger, text)
 
 
 def rebuild_ledger(workspace: Path | str | Workspace | None = None):

@@ -142,3 +142,46 @@ def test_a_schedule_run_again_makes_only_what_was_not_made(tmp_path):
     assert len(list((ws.root / "out").glob("*.xlsx"))) == 3  # only the fixed row was made
     forced = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out2"), "--again")
     assert forced.returncode == 0 and len(list((ws.root / "out2").glob("*.xlsx"))) == 3
+
+
+def test_find_by_name_credit_code_audit_id_or_certificate_number(tmp_path):
+    ws = make_ws(tmp_path)
+    code = "91110108MA01ABCD2H"
+    schedule = tmp_path / "plan.csv"
+    schedule.write_text(f"组织名称,标准,统一社会信用代码\n北京云栈信息技术有限公司,{GBT},{code}\n上海申远有限公司,{GBT},\n",
+                        encoding="utf-8")
+    assert certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out")).returncode == 0
+    for blank in sorted((ws.root / "out").glob("*.xlsx")):
+        org, credit = ("北京云栈信息技术有限公司", code) if blank.stem.endswith("001") else ("上海申远有限公司", "")
+        fill(ws, blank, blank.stem, org, credit_code=credit)
+    assert certpipe(ws, "run").returncode == 0
+    number = certificate(ws, "GBT27922-2026-001")
+    by = {}
+    for text in ("云栈", code, "GBT27922-2026-001", number):
+        result = certpipe(ws, "find", text, "--json")
+        assert result.returncode == 0, (text, result.stdout, result.stderr)
+        by[text] = json.loads(result.stdout)
+    for found in by.values():
+        assert [org["name"] for org in found] == ["北京云栈信息技术有限公司"]
+        (audit,) = found[0]["audits"]
+        assert audit["audit_id"] == "GBT27922-2026-001" and audit["certificate"]["in_force"] is True
+        assert audit["inputs"][0]["status"] == "done" and audit["inputs"][0]["archived_to"]
+    missing = certpipe(ws, "--lang", "en", "find", "nobody at all")
+    assert missing.returncode == 1 and "no organisation" in missing.stdout
+
+
+def test_find_among_a_thousand_audits(tmp_path):
+    from pipeline.flow.ledger import Ledger, now
+    from pipeline.flow.orgs import organisation
+
+    ws = make_ws(tmp_path)
+    ws.state.mkdir()
+    with Ledger(ws.ledger) as ledger, ledger.transaction() as db:
+        for i in range(1000):
+            org = organisation(db, f"第{i:04d}号服务有限公司", "", "", "test", now())
+            db.execute("INSERT INTO audits (audit_id, org_id, standard, origin, created_at) "
+                       "VALUES (?, ?, ?, 'generated', ?)", (f"GBT27922-2026-{i:04d}", org, GBT, now()))
+    found = json.loads(certpipe(ws, "find", "第0777号", "--json").stdout)
+    assert [(o["name"], [a["audit_id"] for a in o["audits"]]) for o in found] == \
+        [("第0777号服务有限公司", ["GBT27922-2026-0777"])]
+    assert len(json.loads(certpipe(ws, "find", "服务有限公司", "--json").stdout)) == 50  # a bounded answer

@@ -21,6 +21,7 @@ from pipeline.logs import log_file, log_ignored, one_line
 from pipeline.cli import standards as _standards  # noqa: F401  isort: skip
 from pipeline.cli import inbox as _inbox  # noqa: F401  isort: skip
 from pipeline.cli import records as _records  # noqa: F401  isort: skip
+from pipeline.cli import find as _find  # noqa: F401  isort: skip
 from pipeline.cli import status as _status  # noqa: F401  isort: skip
 from pipeline.cli import templates as _templates  # noqa: F401  isort: skip
 from pipeline.cli import workbooks as _workbooks  # noqa: F401  isort: skip

@@ -530,6 +530,11 @@ class Ledger:
         return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status IN ('done', 'rejected', "
                                "'duplicate')", (sha256,)).fetchone() is not None
 
+    def audit_rows(self, audit_id: str) -> list[InputRow]:
+        """Every input of one audit, oldest first."""
+        return [InputRow.from_db(r) for r in self.db.execute(
+            f"SELECT {_COLUMNS} FROM inputs WHERE audit_id = ? ORDER BY id", (audit_id,))]
+
     def unarchived(self) -> list[InputRow]:
         """Inputs whose outcome is recorded but not where their original went."""
         return [InputRow.from_db(r) for r in self.db.execute(

@@ -1,0 +1,114 @@
+"""``certpipe find TEXT``: everything the ledger knows under an organisation's name (or part of it), a
+credit code, an audit id or a certificate number — the organisation, its audits, their
+certificates and whether they are in force, every input with its outcome, and where each file is.
+Read-only; indexed look-ups and one scan of organisation names."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from pipeline.flow.ledger import InputRow, Ledger
+from pipeline.flow.orgs import name_key
+
+#: At most this many organisations (and audits without one) in one answer.
+LIMIT = 50
+
+
+@dataclass
+class FoundCertificate:
+    number: str
+    level: str | None
+    standard: str
+    issue_date: str | None
+    expiry_date: str | None
+    in_force: bool
+
+
+@dataclass
+class FoundAudit:
+    audit_id: str
+    standard: str
+    origin: str
+    created_at: str
+    certificate: FoundCertificate | None = None
+    inputs: list[InputRow] = field(default_factory=list)
+
+
+@dataclass
+class FoundOrganisation:
+    id: int | None
+    name: str
+    credit_code: str | None
+    former_names: list[str] = field(default_factory=list)
+    audits: list[FoundAudit] = field(default_factory=list)
+
+    def to_json(self, lang: str = "zh") -> dict:
+        data = asdict(self)
+        for audit, found in zip(data["audits"], self.audits, strict=True):
+            audit["inputs"] = [row.to_json(lang) for row in found.inputs]
+        return data
+
+
+def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
+    """Organisations (and audits known without one) matching ``text``, most recently active first."""
+    db = ledger.db
+    text = text.strip()
+    if not text:
+        return []
+    key, upper = name_key(text), text.upper()
+    org_ids = [r[0] for r in db.execute(
+        "SELECT id FROM organisations WHERE credit_code = ? OR (? != '' AND name_key LIKE '%' || ? || '%') "
+        "ORDER BY id DESC LIMIT ?", (upper, key, key, LIMIT))]
+    org_ids += [r[0] for r in db.execute(
+        "SELECT DISTINCT org_id FROM organisation_names n JOIN organisations o ON o.id = n.org_id "
+        "WHERE ? != '' AND n.name LIKE '%' || ? || '%' LIMIT ?", (text, text, LIMIT)) if r[0] not in org_ids]
+    audit_ids = {r[0] for r in db.execute(
+        "SELECT audit_id FROM audits WHERE audit_id = ? OR audit_id LIKE ? || '%' LIMIT ?", (text, text, LIMIT))}
+    audit_ids |= {r[0] for r in db.execute(
+        "SELECT audit_id FROM certificates WHERE number = ? OR number LIKE ? || '%' LIMIT ?", (upper, upper, LIMIT))}
+    audit_ids |= {r[0] for r in db.execute(
+        "SELECT DISTINCT audit_id FROM inputs WHERE audit_id IS NOT NULL AND (audit_id = ? OR certificate_no = ?) "
+        "LIMIT ?", (text, upper, LIMIT))}
+    for (org_id,) in db.execute(f"SELECT DISTINCT org_id FROM audits WHERE audit_id IN ({_marks(audit_ids)}) "
+                                "AND org_id IS NOT NULL", tuple(audit_ids)):
+        if org_id not in org_ids:
+            org_ids.append(org_id)
+    current = {r.audit_id: r.certificate_no for r in ledger.latest_done()} if (org_ids or audit_ids) else {}
+    found = [_organisation(db, org_id, current, ledger.audit_rows) for org_id in org_ids[:LIMIT]]
+    listed = {a.audit_id for org in found for a in org.audits}
+    orphans = [_audit(db, audit_id, current, ledger.audit_rows) for audit_id in sorted(audit_ids - listed)]
+    if orphans:  # audits known without their organisation (a ledger migrated from an older release)
+        found.append(FoundOrganisation(None, "", None, audits=[a for a in orphans if a is not None]))
+    return found
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
+def _organisation(db, org_id: int, current: dict, rows_of) -> FoundOrganisation:
+    name, code = db.execute("SELECT name, credit_code FROM organisations WHERE id = ?", (org_id,)).fetchone()
+    former = [r[0] for r in db.execute("SELECT DISTINCT name FROM organisation_names WHERE org_id = ? AND name != ? "
+                                       "ORDER BY since", (org_id, name))]
+    audits = [_audit(db, r[0], current, rows_of) for r in db.execute(
+        "SELECT audit_id FROM audits WHERE org_id = ? ORDER BY created_at DESC, audit_id DESC", (org_id,))]
+    return FoundOrganisation(org_id, name, code, former, [a for a in audits if a is not None])
+
+
+def _audit(db, audit_id: str, current: dict, rows_of) -> FoundAudit | None:
+    row = db.execute("SELECT audit_id, standard, origin, created_at FROM audits WHERE audit_id = ?",
+                     (audit_id,)).fetchone()
+    if row is None:
+        row = db.execute("SELECT audit_id, MIN(standard), 'unrecorded', MIN(received_at) FROM inputs "
+                         "WHERE audit_id = ?", (audit_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+    audit = FoundAudit(*row)
+    cert = db.execute("SELECT number, standard, details FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+    if cert is not None:
+        details = json.loads(cert[2] or "{}")
+        audit.certificate = FoundCertificate(cert[0], details.get("level"), cert[1], details.get("issue_date"),
+                                             details.get("expiry_date"), current.get(audit_id) == cert[0])
+    audit.inputs = rows_of(audit_id)
+    return audit
