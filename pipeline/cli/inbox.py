@@ -1,4 +1,4 @@
-"""``certpipe run | watch | ledger | init | demo``: the inbox pipeline's drivers."""
+"""``certpipe run | watch | init | demo``: the inbox pipeline's drivers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The standard definition: a pydantic model of ``standards/*.yaml`` and the loading of it.
+"""The standard definition: a pydantic model of ``standards/*.yaml`` (read from text by ``definition.py``).
 
 Field by field documentation: §2 of ``docs/zh/scheme-manager.md`` (English twin in ``docs/en/``).
 Consistency checks (sums, levels, bands, translations) are in ``standard_check.py``."""

@@ -1,4 +1,4 @@
-"""Build the blank scoring workbook of one audit (the contract: docs/architecture.md, "The workbook").
+"""The openpyxl build of one audit's blank scoring workbook (the contract: docs/architecture.md, "The workbook").
 
 Sheets: a cover (audit data, live summary), one scoring sheet per part, a guide (how to fill in,
 bands, levels), a hidden ``_lists`` sheet (dropdown values) and a very hidden ``_meta`` sheet.

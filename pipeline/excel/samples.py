@@ -1,4 +1,4 @@
-"""``certpipe demo``: a workspace with filled sample audits for every built-in standard — one reaching
+"""The demo's sample audits for every built-in standard (`certpipe demo`, `flow/demo.py`) — one reaching
 each level, one failing, and one with problems — written as real workbooks into the inbox."""
 
 from __future__ import annotations
