@@ -222,3 +222,12 @@ def test_watch_reports_an_entry_that_is_no_file_once(tmp_path):
     threading.Timer(1.5, stop.set).start()
     watcher.run(stop)
     assert sorted(handed) == ["link.xlsx", "pipe.xlsx"]  # each once, over some fifteen rescans
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_validate_and_score_of_a_pipe_say_so_instead_of_waiting_forever(tmp_path, cli):
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    code, out, _ = cli("--lang", "en", "validate", tmp_path / "pipe.xlsx")
+    assert code == 1 and "not a regular file" in out
+    code, out, _ = cli("score", tmp_path / "pipe.xlsx")
+    assert code == 1 and "不是普通文件" in out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -120,9 +121,12 @@ def _true_size(data: bytes, info: zipfile.ZipInfo) -> bool:
 
 def _open_zip(path: Path, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise _fail("unreadable", detail=exc.strerror or exc) from exc
+    if not stat.S_ISREG(st.st_mode):  # a pipe or a device would be read forever
+        raise _fail("not_a_file")
+    size = st.st_size
     if size > max_file_mb * 1024 * 1024:
         raise _fail("too_large", size=f"{size / 1048576:.1f}", limit=f"{max_file_mb:g}")
     try:
