@@ -185,3 +185,31 @@ def test_find_among_a_thousand_audits(tmp_path):
     assert [(o["name"], [a["audit_id"] for a in o["audits"]]) for o in found] == \
         [("第0777号服务有限公司", ["GBT27922-2026-0777"])]
     assert len(json.loads(certpipe(ws, "find", "服务有限公司", "--json").stdout)) == 50  # a bounded answer
+
+
+def test_two_organisations_under_one_unknown_audit_id_in_one_run_do_not_share_it(tmp_path):
+    ws = make_ws(tmp_path)
+    std = load_standard(GBT)
+    for org, target in (("甲公司", "90"), ("乙公司", "60")):
+        audit = sample_audit(audit_id="EXT-1", org=org, target=target)
+        audit = replace(audit, info=replace(audit.info, org_credit_code=""))  # known by their names only
+        blank = build_workbook(std, audit.info, tmp_path / f"blank-{org}.xlsx")
+        fill_audit(blank, ws.inbox / f"{org}.xlsx", audit)
+    result = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_INTAKE_ACCEPT_UNKNOWN_AUDITS": "true"})
+    statuses = sorted(r["status"] for r in json.loads(certpipe(ws, "ledger", "--json").stdout))
+    assert statuses == ["done", "rejected"], result.stdout
+    assert not (ws.outbox / "EXT-1" / "history").exists()
+
+
+def test_a_schedule_run_again_after_intake_taught_the_credit_code_still_knows_its_audits(tmp_path):
+    ws = make_ws(tmp_path)
+    code = "91110108MA01ABCD2H"
+    schedule = tmp_path / "plan.csv"
+    schedule.write_text(f"组织名称,标准,开始日期\n丙公司,{GBT},2026-03-01\n", encoding="utf-8")
+    assert certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out")).returncode == 0
+    (blank,) = (ws.root / "out").glob("*.xlsx")
+    fill(ws, blank, blank.stem, "丙公司", credit_code=code)
+    assert certpipe(ws, "run").returncode == 0
+    again = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out"))
+    assert again.returncode == 0 and "此前已生成" in again.stdout
+    assert sqlite3.connect(ws.ledger).execute("SELECT count(*) FROM organisations").fetchone() == (1,)

@@ -26,11 +26,14 @@ def organisation(db: sqlite3.Connection, name: str, credit_code: str, address: s
     row = None
     if code:
         row = db.execute("SELECT id, name, address FROM organisations WHERE credit_code = ?", (code,)).fetchone()
-    if row is None and key:  # known by name only so far: its credit code is learnt now
+    if row is None and key and code:  # known by name only so far: its credit code is learnt now
         row = db.execute("SELECT id, name, address FROM organisations WHERE name_key = ? AND credit_code IS NULL "
                          "ORDER BY id LIMIT 1", (key,)).fetchone()
-        if row is not None and code:
+        if row is not None:
             db.execute("UPDATE organisations SET credit_code = ? WHERE id = ?", (code, row[0]))
+    elif row is None and key:  # no credit code given: the one organisation of that name, if there is one
+        rows = db.execute("SELECT id, name, address FROM organisations WHERE name_key = ? LIMIT 2", (key,)).fetchall()
+        row = rows[0] if len(rows) == 1 else None
     if row is None:
         org_id = db.execute("INSERT INTO organisations (credit_code, name_key, name, address, created_at) "
                             "VALUES (?, ?, ?, ?, ?)", (code, key, name, address or "", stamp)).lastrowid

@@ -64,7 +64,6 @@ class Processor:
         self._renderer = None
         self._held: set[int] = set()  # ledger rows this process has claimed and not yet finished
         self._unreleased: list[int] = []  # claims it gave up but could not release (ledger locked)
-        self._external: dict[str, bool] = {}  # audit id → accepted without a record (recorded at numbering)
 
     @property
     def renderer(self):
@@ -250,7 +249,6 @@ class Processor:
         record = audit_record(self.ledger, info.audit_id)
         why = identity_problem(record, info, accept_unknown=self.config.intake.accept_unknown_audits)
         if why is None:
-            self._external[info.audit_id] = record is None
             return []
         cell = checked.audit_cell
         return [Problem(why.key, why.params, sheet=cell.sheet if cell else None, cell=cell.ref if cell else None,
@@ -259,8 +257,17 @@ class Processor:
     def _number(self, accepted: list[Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs (their organisations and, for an
         external audit, the audit recorded first)."""
-        record_intake(self.ledger, [(job.std, job.audit.info, self._external.pop(job.audit.info.audit_id, False))
-                                    for job in accepted])
+        from pipeline.excel.checks import Problem
+
+        verdicts = record_intake(self.ledger, [(job.std, job.audit.info, False) for job in accepted],
+                                 accept_unknown=self.config.intake.accept_unknown_audits)
+        for job, why in zip(list(accepted), verdicts, strict=True):
+            if why is not None:  # its audit id was just recorded for another organisation: a rejection
+                job.problems = [Problem(why.key, why.params, name="audit_id")]
+                job.audit = job.std = job.card = None
+                accepted.remove(job)
+        if not accepted:
+            return
         cfg, today = self.config.certificates, date.today()
         requests = []
         for job in accepted:

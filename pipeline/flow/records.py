@@ -139,21 +139,32 @@ def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unkn
                                             "credit_code": record.credit_code or "—", "ours": info.org_name})
 
 
-def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]]) -> None:
-    """At intake, for a group's accepted audits (standard, cover, external?): an external audit
-    recorded; the organisation's name and address as the workbook gives them added to its history
-    (an audit recorded without its organisation learns it). One transaction."""
+def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]],
+                  *, accept_unknown: bool) -> list[Message | None]:
+    """At intake, for a group's accepted audits (standard, cover, accepted without a record?), in one
+    transaction that other workers wait for: each audit's identity checked again against what is
+    recorded now (an earlier input of this group or another worker may just have recorded it), an
+    external audit recorded, an audit recorded without its organisation given it, and the cover's
+    name and address added to the organisation's history. Returns, per audit, why it may not be
+    processed after all (``None``: it may)."""
+    verdicts: list[Message | None] = []
     with ledger.transaction() as db:
-        for std, info, external in accepted:
+        for std, info, _unknown in accepted:
+            record = _record(db, info.audit_id)
+            why = identity_problem(record, info, accept_unknown=accept_unknown)
+            verdicts.append(why)
+            if why is not None:
+                continue
             org_id = organisation(db, info.org_name, info.org_credit_code, info.org_address,
                                   f"intake {info.audit_id}", now())
-            if external:
-                db.execute("INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, audit_type, origin, "
+            if record is None:
+                db.execute("INSERT INTO audits (audit_id, org_id, standard, edition, audit_type, origin, "
                            "created_by, created_at) VALUES (?, ?, ?, ?, ?, 'external', ?, ?)",
                            (info.audit_id, org_id, std.key, std.edition, info.audit_type, who(), now()))
-            else:
+            elif record.org_id is None:
                 db.execute("UPDATE audits SET org_id = ? WHERE audit_id = ? AND org_id IS NULL",
                            (org_id, info.audit_id))
+    return verdicts
 
 
 @contextlib.contextmanager
