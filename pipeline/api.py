@@ -355,6 +355,10 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind)
 
 
+#: ``find`` gives at most this many organisations: a search that matches more says so.
+FIND_LIMIT = 50
+
+
 def find(text: str, workspace: Path | str | Workspace | None = None) -> list:
     """Everything the ledger knows under an organisation's name (or part of it), a credit code, an
     audit id or a certificate number (``certpipe find``): ``FoundOrganisation`` each with its audits,

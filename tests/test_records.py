@@ -213,3 +213,16 @@ def test_a_schedule_run_again_after_intake_taught_the_credit_code_still_knows_it
     again = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out"))
     assert again.returncode == 0 and "此前已生成" in again.stdout
     assert sqlite3.connect(ws.ledger).execute("SELECT count(*) FROM organisations").fetchone() == (1,)
+
+
+def test_a_rebuilt_ledger_still_knows_a_schedules_planned_audits(tmp_path):
+    ws = make_ws(tmp_path)
+    schedule = tmp_path / "plan.csv"
+    schedule.write_text(f"组织名称,标准,开始日期\n丁公司,{GBT},2026-05-01\n", encoding="utf-8")
+    assert certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out")).returncode == 0
+    ws.ledger.unlink()
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0
+    again = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out2"))
+    assert again.returncode == 0 and "此前已生成" in again.stdout
+    assert not list((ws.root / "out2").glob("*.xlsx"))
+    assert certpipe(ws, "find", "100%_公司").returncode == 1  # % and _ are characters, not wildcards

@@ -42,6 +42,8 @@ def find(
         out.print(t("find.none", lang, text=text), markup=False)
         raise typer.Exit(1)
     words = LevelWords(s.workspace, lang)
+    if len(found) >= api.FIND_LIMIT:
+        out.print(f"[yellow]{t('find.more', lang, limit=api.FIND_LIMIT)}[/]")
     for org in found:
         title = org.name or t("find.unknown_org", lang)
         out.print(f"[bold]{escape(title)}[/]" + (f"  {escape(org.credit_code)}" if org.credit_code else ""))

@@ -12,7 +12,7 @@ from pipeline.flow.ledger import InputRow, Ledger
 from pipeline.flow.orgs import name_key
 
 #: At most this many organisations (and audits without one) in one answer.
-LIMIT = 50
+LIMIT = 50  # (api.FIND_LIMIT says the same to users)
 
 
 @dataclass
@@ -56,20 +56,24 @@ def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
     text = text.strip()
     if not text:
         return []
-    key, upper = name_key(text), text.upper()
+    key, upper = _like(name_key(text)), _like(text.upper())
+    plain = _like(text)
     org_ids = [r[0] for r in db.execute(
-        "SELECT id FROM organisations WHERE credit_code = ? OR (? != '' AND name_key LIKE '%' || ? || '%') "
-        "ORDER BY id DESC LIMIT ?", (upper, key, key, LIMIT))]
+        "SELECT id FROM organisations WHERE credit_code = ? OR (? != '' AND name_key LIKE '%' || ? || '%' "
+        "ESCAPE '\\') ORDER BY id DESC LIMIT ?", (text.upper(), key, key, LIMIT + 1))]
     org_ids += [r[0] for r in db.execute(
         "SELECT DISTINCT org_id FROM organisation_names n JOIN organisations o ON o.id = n.org_id "
-        "WHERE ? != '' AND n.name LIKE '%' || ? || '%' LIMIT ?", (text, text, LIMIT)) if r[0] not in org_ids]
+        "WHERE ? != '' AND n.name LIKE '%' || ? || '%' ESCAPE '\\' LIMIT ?", (plain, plain, LIMIT))
+        if r[0] not in org_ids]
     audit_ids = {r[0] for r in db.execute(
-        "SELECT audit_id FROM audits WHERE audit_id = ? OR audit_id LIKE ? || '%' LIMIT ?", (text, text, LIMIT))}
+        "SELECT audit_id FROM audits WHERE audit_id = ? OR audit_id LIKE ? || '%' ESCAPE '\\' LIMIT ?",
+        (text, plain, LIMIT))}
     audit_ids |= {r[0] for r in db.execute(
-        "SELECT audit_id FROM certificates WHERE number = ? OR number LIKE ? || '%' LIMIT ?", (upper, upper, LIMIT))}
+        "SELECT audit_id FROM certificates WHERE number = ? OR number LIKE ? || '%' ESCAPE '\\' LIMIT ?",
+        (text.upper(), upper, LIMIT))}
     audit_ids |= {r[0] for r in db.execute(
         "SELECT DISTINCT audit_id FROM inputs WHERE audit_id IS NOT NULL AND (audit_id = ? OR certificate_no = ?) "
-        "LIMIT ?", (text, upper, LIMIT))}
+        "LIMIT ?", (text, text.upper(), LIMIT))}
     for (org_id,) in db.execute(f"SELECT DISTINCT org_id FROM audits WHERE audit_id IN ({_marks(audit_ids)}) "
                                 "AND org_id IS NOT NULL", tuple(audit_ids)):
         if org_id not in org_ids:
@@ -81,6 +85,11 @@ def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
     if orphans:  # audits known without their organisation (a ledger migrated from an older release)
         found.append(FoundOrganisation(None, "", None, audits=[a for a in orphans if a is not None]))
     return found
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern: its own ``%`` and ``_`` are characters, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _marks(values) -> str:

@@ -190,8 +190,12 @@ def allocator(ws: Workspace, *, planned_once: bool = False) -> Iterator[Callable
 def _journal(ws: Workspace, std: Standard, info: AuditInfo) -> None:
     """One line in the audit journal (``Workspace.audit_journal``), on disk when this returns."""
     line = json.dumps({"audit_id": info.audit_id, "standard": std.key, "edition": std.edition,
-                       "org_name": info.org_name, "credit_code": info.org_credit_code, "address": info.org_address,
-                       "audit_type": info.audit_type, "by": who(), "at": now()}, ensure_ascii=False)
+                       "fingerprint": std.fingerprint(), "org_name": info.org_name,
+                       "credit_code": info.org_credit_code, "address": info.org_address,
+                       "audit_type": info.audit_type,
+                       "planned_start": info.audit_start.isoformat() if info.audit_start else None,
+                       "planned_end": info.audit_end.isoformat() if info.audit_end else None,
+                       "by": who(), "at": now()}, ensure_ascii=False)
     with open(ws.audit_journal, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
         fh.flush()
@@ -211,9 +215,17 @@ def journal_audits(db: sqlite3.Connection, journal: Path) -> int:
             continue  # a line cut short by a crash
         org_id = organisation(db, str(entry.get("org_name") or ""), str(entry.get("credit_code") or ""),
                               str(entry.get("address") or ""), f"journal {audit_id}", str(entry.get("at") or ""))
+        fields = (org_id, str(entry.get("standard") or ""), str(entry.get("edition") or ""),
+                  str(entry.get("fingerprint") or ""), str(entry.get("audit_type") or ""),
+                  entry.get("planned_start"), entry.get("planned_end"), str(entry.get("by") or ""),
+                  str(entry.get("at") or ""))
         added += db.execute(
-            "INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, audit_type, origin, created_by, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'generated', ?, ?)",
-            (audit_id, org_id, str(entry.get("standard") or ""), str(entry.get("edition") or ""),
-             str(entry.get("audit_type") or ""), str(entry.get("by") or ""), str(entry.get("at") or ""))).rowcount
+            "INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, fingerprint, audit_type, "
+            "planned_start, planned_end, origin, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
+            (audit_id, *fields)).rowcount
+        # an audit the outbox gave back (rebuilt) learns what it was planned as
+        db.execute("UPDATE audits SET fingerprint = ?, audit_type = ?, planned_start = ?, planned_end = ?, "
+                   "created_by = ?, created_at = ? WHERE audit_id = ? AND origin = 'rebuilt'",
+                   (*fields[3:], audit_id))
     return added
