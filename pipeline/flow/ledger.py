@@ -530,6 +530,11 @@ class Ledger:
         return self.db.execute("SELECT 1 FROM inputs WHERE sha256 = ? AND status IN ('done', 'rejected', "
                                "'duplicate')", (sha256,)).fetchone() is not None
 
+    def certificate_of(self, audit_id: str) -> tuple[str, str | None] | None:
+        """The audit's certificate: (number, level key as last issued), if it has one."""
+        row = self.db.execute("SELECT number, details FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+        return (row[0], json.loads(row[1] or "{}").get("level")) if row else None
+
     def audit_rows(self, audit_id: str) -> list[InputRow]:
         """Every input of one audit, oldest first."""
         return [InputRow.from_db(r) for r in self.db.execute(

@@ -236,6 +236,8 @@ class Processor:
                     job.problems = self._identity(checked)
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
+                    job.problems = self._keeps_its_certificate(checked, job.card)
+                if not job.problems and checked.audit is not None:
                     job.audit, job.std = checked.audit, checked.standard
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
@@ -253,6 +255,27 @@ class Processor:
         cell = checked.audit_cell
         return [Problem(why.key, why.params, sheet=cell.sheet if cell else None, cell=cell.ref if cell else None,
                         name="audit_id")]
+
+    def _keeps_its_certificate(self, checked, card) -> list:
+        """A revision never lowers or removes an issued certificate silently: until certification
+        decisions exist, one that would reach a lower level, or none, is rejected naming the
+        certificate (docs/architecture.md, "Records")."""
+        from pipeline.excel.checks import Problem
+
+        issued = self.ledger.certificate_of(checked.audit.info.audit_id)
+        if issued is None or issued[1] is None:
+            return []
+        std = checked.standard
+        ranks = {level.key: i for i, level in enumerate(std.levels)}
+        now_rank = ranks.get(card.level.key, -1) if card.level else -1
+        if now_rank >= ranks.get(issued[1], -1):
+            return []
+        was = next((lv for lv in std.levels if lv.key == issued[1]), None)
+        cell = checked.audit_cell
+        params = {"number": issued[0], "was": was.label if was else issued[1],  # words where it is shown
+                  "now": card.level.label if card.level else "—"}
+        return [Problem("val.revision_lowers", params, sheet=cell.sheet if cell else None,
+                        cell=cell.ref if cell else None, name="audit_id")]
 
     def _number(self, accepted: list[Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs (their organisations and, for an
