@@ -243,3 +243,22 @@ def test_a_revision_that_would_lower_or_remove_an_issued_certificate_is_rejected
     fill(ws, blank, blank.stem, "戊公司", target="97")  # a higher level is a revision as before
     assert certpipe(ws, "run").returncode == 0
     assert json.loads((ws.outbox / blank.stem / "scorecard.json").read_text(encoding="utf-8"))["revision"] == 2
+
+
+def test_the_audit_type_is_one_of_the_list_and_a_schedule_maps_its_synonyms_with_a_note(tmp_path):
+    ws = make_ws(tmp_path)
+    schedule = tmp_path / "plan.csv"
+    schedule.write_text(f"组织名称,标准,审核类型\n己公司,{GBT},初审\n庚公司,{GBT},随便\n辛公司,{GBT},Surveillance\n",
+                        encoding="utf-8")
+    made = certpipe(ws, "new", "--schedule", str(schedule), "-o", str(ws.root / "out"))
+    assert made.returncode == 1  # the row with no audit type of the list
+    assert "「初审」按「初次认证」处理" in made.stdout and "随便" in made.stdout
+    assert len(list((ws.root / "out").glob("*.xlsx"))) == 2
+    # in a workbook, only the list's values (Chinese or English) are taken
+    (blank,) = [p for p in (ws.root / "out").glob("*.xlsx") if p.stem.endswith("001")]
+    audit = sample_audit(audit_id=blank.stem, org="己公司")
+    fill_audit(blank, ws.inbox / "a.xlsx", replace(audit, info=replace(audit.info, audit_type="初审")))
+    refused = certpipe(ws, "validate", str(ws.inbox / "a.xlsx"))
+    assert refused.returncode == 1 and "不是审核类型之一" in refused.stdout
+    fill_audit(blank, ws.inbox / "a.xlsx", replace(audit, info=replace(audit.info, audit_type="Initial")))
+    assert certpipe(ws, "validate", str(ws.inbox / "a.xlsx")).returncode == 0

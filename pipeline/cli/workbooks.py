@@ -77,6 +77,8 @@ def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool,
                                        on_start=lambda total: bar.update(task, total=total),
                                        on_row=lambda _row: bar.advance(task))
     out.print(t("wbcli.schedule_done", lang, made=len(result.made), total=result.total, folder=result.folder))
+    for number, note in result.notes:
+        out.print(f"  [cyan]i[/] {t('wbcli.row', lang, row=number)}: " + escape(note.render(lang)), highlight=False)
     for number, audit_id in result.existing:
         out.print(f"  [dim]=[/] {t('wbcli.row', lang, row=number)}: " + escape(t("sched.row_exists", lang,
                                                                                   audit_id=audit_id)), highlight=False)

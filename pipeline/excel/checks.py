@@ -7,12 +7,13 @@ standard is ``flow/check_file.py``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.core.audit import COVER_FIELDS, Audit, AuditInfo, Entries
+from pipeline.core.audit import AUDIT_TYPES, COVER_FIELDS, Audit, AuditInfo, Entries, audit_type_key
 from pipeline.core.credit_code import check_character, credit_code_problem
 from pipeline.core.ids import valid_audit_id
 from pipeline.core.numbers import plain
@@ -30,7 +31,7 @@ from pipeline.excel.names import (
     score_name,
 )
 from pipeline.excel.values import parse_count, parse_date, parse_number, text_of
-from pipeline.i18n import Message
+from pipeline.i18n import Message, t
 
 #: Excel's limit of characters in one cell: longer text was not typed in Excel, and is refused.
 MAX_TEXT = 32767
@@ -112,6 +113,12 @@ class _Collector:
                                      cell=cell.ref if cell else None, name=name, code=code))
 
 
+@functools.cache
+def type_labels() -> dict[str, tuple[str, str]]:
+    """The audit types' labels as the cover's list shows them, in Chinese and English."""
+    return {key: (t(f"wb.audit_type.{key}", "zh"), t(f"wb.audit_type.{key}", "en")) for key in AUDIT_TYPES}
+
+
 def _shown(value: object) -> str:
     text = text_of(value)
     return text if len(text) <= 40 else text[:39] + "…"
@@ -191,6 +198,9 @@ def _cover(filled: FilledWorkbook, out: _Collector) -> dict[str, object]:
             info[name] = text_of(cell.value)
             if len(info[name]) > MAX_TEXT:
                 out.add("text_too_long", cell, name=name, label=label, length=len(info[name]), max=MAX_TEXT)
+        if name == "audit_type" and info.get(name) and audit_type_key(str(info[name]), type_labels()) is None:
+            out.add("audit_type_bad", cell, name=name, label=label, value=_shown(cell.value),
+                    allowed=" / ".join(type_labels()[k][0] for k in AUDIT_TYPES))
         if name in REQUIRED_COVER and (cell.value is None or info.get(name) == ""):
             out.add("cover_required", cell, name=name, label=label)
     start, end = info.get("audit_start"), info.get("audit_end")

@@ -43,6 +43,7 @@ class ScheduleResult:
     made: list[Path] = field(default_factory=list)
     failures: list[tuple[int, Message]] = field(default_factory=list)  # (row number, why)
     existing: list[tuple[int, str]] = field(default_factory=list)  # (row number, audit id) generated before
+    notes: list[tuple[int, Message]] = field(default_factory=list)  # (row number, what was read otherwise)
 
 
 def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Path, allocate: Allocate, *,
@@ -59,6 +60,7 @@ def generate_schedule(schedule: Path, standards: Iterable[Standard], folder: Pat
     for row in rows:
         if on_row:
             on_row(row.row)
+        result.notes += [(row.row, note) for note in row.notes]
         if row.problems or row.info is None or row.standard is None:
             result.failures += [(row.row, p) for p in row.problems]
             continue

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import python_calamine
 
-from pipeline.core.audit import AuditInfo
+from pipeline.core.audit import AuditInfo, audit_type_key
 from pipeline.core.ids import valid_audit_id
 from pipeline.core.standard import Standard
 from pipeline.errors import CertpipeError
+from pipeline.excel.checks import type_labels
 from pipeline.excel.values import parse_date, text_of
 from pipeline.i18n import Message
 
@@ -45,6 +46,7 @@ class ScheduleRow:
     standard: Standard | None = None
     info: AuditInfo | None = None  # audit_id may be "" (to be allocated)
     problems: tuple[Message, ...] = field(default_factory=tuple)
+    notes: tuple[Message, ...] = field(default_factory=tuple)  # what was read otherwise than written
 
 
 def _norm_header(text: object) -> str:
@@ -143,13 +145,24 @@ def _row(number: int, values: dict[str, object], standards: dict[str, Standard])
     audit_id = text_of(values.get("audit_id"))
     if audit_id and not valid_audit_id(audit_id):
         problems.append(Message("sched.row_bad_id", {"value": audit_id}))
+    audit_type, notes = text_of(values.get("audit_type")), []
+    if audit_type:
+        key = audit_type_key(audit_type, type_labels())
+        if key is None:
+            key = audit_type_key(audit_type, type_labels(), synonyms=True)
+            if key is None:
+                allowed = " / ".join(labels[0] for labels in type_labels().values())
+                problems.append(Message("sched.row_bad_type", {"value": audit_type, "allowed": allowed}))
+            else:
+                notes.append(Message("sched.row_type_mapped", {"value": audit_type, "label": type_labels()[key][0]}))
+                audit_type = type_labels()[key][0]
     if problems:
         return ScheduleRow(number, std, None, tuple(problems))
     info = AuditInfo(
         audit_id=audit_id, org_name=org, org_address=text_of(values.get("org_address")),
         org_credit_code=text_of(values.get("org_credit_code")).upper(), scope=text_of(values.get("scope")),
-        audit_type=text_of(values.get("audit_type")), audit_start=dates.get("audit_start"),
+        audit_type=audit_type, audit_start=dates.get("audit_start"),
         audit_end=dates.get("audit_end"), lead_auditor=text_of(values.get("lead_auditor")),
         auditors=text_of(values.get("auditors")),
     )
-    return ScheduleRow(number, std, info)
+    return ScheduleRow(number, std, info, notes=tuple(notes))
