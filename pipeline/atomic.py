@@ -50,3 +50,14 @@ def make_temp_dir(parent: Path) -> Path:
     folder = Path(tempfile.mkdtemp(dir=parent))
     folder.chmod(DIR_MODE)
     return folder
+
+
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Add whole lines to an append-only journal, on disk when this returns (a line cut short by a
+    crash is the only thing a reader may meet: readers skip it)."""
+    if not lines:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(f"{line}\n" for line in lines))
+        fh.flush()
+        os.fsync(fh.fileno())

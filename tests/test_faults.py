@@ -32,6 +32,7 @@ from pipeline.errors import CertpipeError, LedgerError
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.process import Processor
 from pipeline.workspace import Workspace
+from tests.helpers.mounts import mounted
 from tests.helpers.workspace import certpipe, make_ws, sample_audit, workbook
 
 REPEATS = int(os.environ.get("CERTPIPE_FAULT_REPEATS", "3"))
@@ -134,20 +135,6 @@ def test_disk_full_while_publishing_keeps_the_input_and_recovers(tmp_path, monke
     assert processor.process(path).status == "done"
     processor.close()
     check_consistent(ws, ["a.xlsx"], register=False)
-
-
-@contextlib.contextmanager
-def mounted(target: Path, *options: str, source: str = "tmpfs"):
-    target.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting needs root")
-    done = subprocess.run(["mount", *options, source, str(target)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
-    try:
-        yield target
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=False)
 
 
 def test_a_real_full_disk_under_the_outbox(tmp_path):

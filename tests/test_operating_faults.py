@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
 import threading
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from pipeline.i18n import Message
 from pipeline.lock import file_lock, holder, workspace_lock
 from pipeline.logs import log_outcome, setup_logging
 from pipeline.workspace import Workspace
+from tests.helpers.mounts import tmpfs
 from tests.helpers.workspace import certpipe, make_ws, record, run, sample_audit, workbook
 
 TRACEBACK = ("Traceback", "Logging error")
@@ -95,22 +95,6 @@ def test_a_lock_that_cannot_be_made_is_a_clear_error(tmp_path, monkeypatch, cli,
     assert caught.value.key == "err.lock_open" and not isinstance(caught.value, WorkspaceBusy)
     code, out, err = cli("-W", ws.root, "--lang", lang, "run")
     assert code == 2 and words in err and no_traceback(out + err), out + err
-
-
-@contextlib.contextmanager
-def tmpfs(target: Path):
-    """A 4 MB tmpfs at ``target`` (skipped where nothing can be mounted)."""
-    target.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(target)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
-    try:
-        yield target
-    finally:
-        subprocess.run(["umount", "-l", str(target)], check=False)
 
 
 def fill(disk: Path) -> Path:

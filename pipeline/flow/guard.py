@@ -4,9 +4,9 @@ makes it again from the outbox and the archive)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from pipeline.atomic import append_lines
 from pipeline.errors import LedgerError
 from pipeline.flow.ledger import Ledger
 from pipeline.workspace import Workspace
@@ -51,9 +51,4 @@ def journal_numbers(ws: Workspace) -> set[str]:
 
 def note_numbers(ws: Workspace, numbers: list[str]) -> None:
     """Add numbers the ledger has just committed to the journal, on disk when this returns."""
-    if not numbers:
-        return
-    with open(ws.number_journal, "a", encoding="utf-8") as fh:
-        fh.write("".join(f"{n}\n" for n in numbers))
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_lines(ws.number_journal, numbers)

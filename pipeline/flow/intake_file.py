@@ -127,7 +127,8 @@ def identify(src: Path) -> Identity:
     return Identity.of(st)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The content hash of a file (never read through a link)."""
     digest = hashlib.sha256()
     fd = os.open(path, OPEN_FLAGS)
     try:
@@ -155,7 +156,7 @@ def release(path: Path, identity: Identity, sha256: str | None) -> bool:
     try:
         st = os.lstat(hidden)
         same = (stat.S_ISREG(st.st_mode) and Identity.of(st) == identity
-                and (sha256 is None or _sha256(hidden) == sha256))
+                and (sha256 is None or sha256_of(hidden) == sha256))
     except OSError:
         same = False
     if same:
@@ -191,7 +192,7 @@ def recover(inbox: Path, processed: Callable[[str], bool]) -> list[Path]:
         return back
     for path in hidden:
         try:
-            if processed(_sha256(path)):
+            if processed(sha256_of(path)):
                 path.unlink()
                 continue
             rest = path.name[len(LEAVING):]

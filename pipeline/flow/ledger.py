@@ -26,6 +26,41 @@ from pipeline.excel.checks import Problem
 from pipeline.flow.timelimit import deferred
 from pipeline.i18n import Message
 
+#: The tables of organisations and audits (schema 3).
+RECORDS_SQL = """CREATE TABLE IF NOT EXISTS organisations (
+    id INTEGER PRIMARY KEY,
+    credit_code TEXT UNIQUE,  -- the unified social credit code: the identity, where there is one
+    name_key TEXT NOT NULL,  -- the normalised name: the identity where there is no credit code
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS organisations_name ON organisations(name_key);
+CREATE TABLE IF NOT EXISTS organisation_names (  -- names and addresses over time, append-only
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL,
+    source TEXT NOT NULL  -- generated | intake | migrated | rebuilt, and the audit id
+);
+CREATE TABLE IF NOT EXISTS audits (
+    audit_id TEXT PRIMARY KEY,
+    org_id INTEGER REFERENCES organisations(id),  -- NULL: not known (a migrated audit without one)
+    standard TEXT NOT NULL,
+    edition TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    audit_type TEXT NOT NULL DEFAULT '',
+    planned_start TEXT,
+    planned_end TEXT,
+    certificate_no TEXT,  -- the certificate it belongs to (a surveillance or recertification)
+    origin TEXT NOT NULL CHECK (origin IN ('generated', 'external', 'migrated', 'rebuilt')),
+    created_by TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
+"""
+
+#: A new ledger (the newest schema).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
     id INTEGER PRIMARY KEY,
@@ -62,38 +97,7 @@ CREATE TABLE IF NOT EXISTS certificates (
     details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS organisations (
-    id INTEGER PRIMARY KEY,
-    credit_code TEXT UNIQUE,  -- the unified social credit code: the identity, where there is one
-    name_key TEXT NOT NULL,  -- the normalised name: the identity where there is no credit code
-    name TEXT NOT NULL,
-    address TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS organisations_name ON organisations(name_key);
-CREATE TABLE IF NOT EXISTS organisation_names (  -- names and addresses over time, append-only
-    org_id INTEGER NOT NULL REFERENCES organisations(id),
-    name TEXT NOT NULL,
-    address TEXT NOT NULL DEFAULT '',
-    since TEXT NOT NULL,
-    source TEXT NOT NULL  -- generated | intake | migrated | rebuilt, and the audit id
-);
-CREATE TABLE IF NOT EXISTS audits (
-    audit_id TEXT PRIMARY KEY,
-    org_id INTEGER REFERENCES organisations(id),  -- NULL: not known (a migrated audit without one)
-    standard TEXT NOT NULL,
-    edition TEXT NOT NULL DEFAULT '',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    audit_type TEXT NOT NULL DEFAULT '',
-    planned_start TEXT,
-    planned_end TEXT,
-    certificate_no TEXT,  -- the certificate it belongs to (a surveillance or recertification)
-    origin TEXT NOT NULL CHECK (origin IN ('generated', 'external', 'migrated', 'rebuilt')),
-    created_by TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
-"""
+""" + RECORDS_SQL
 
 
 @dataclass(frozen=True)
@@ -162,82 +166,31 @@ _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
 SCHEMA_VERSION = 3
 
 
+def _statements(db: sqlite3.Connection, sql: str) -> None:
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _to_v2(db: sqlite3.Connection, path: Path) -> None:
-    """Version 1 kept words in the language of whoever ran certpipe: level labels, the first problem,
-    notes (an English one among Chinese). Version 2 keeps keys and parameters. Level labels become
-    their keys by the standards of the workspace; other text is kept, shown as it was written."""
-    from pipeline.flow.migrate import legacy_note, level_keys
+    """Version 2 keeps keys and parameters where version 1 kept words (``migrate.words_to_keys``)."""
+    from pipeline.flow.migrate import words_to_keys
 
-    db.execute("ALTER TABLE inputs ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0")
-    db.execute("UPDATE inputs SET retryable = 1, note = NULL WHERE note = 'retryable'")
-    keys = level_keys(path)
-    rows = db.execute("SELECT id, standard, level, first_problem, note FROM inputs").fetchall()
-    for row_id, standard, level, first_problem, note in rows:
-        legacy = {"key": "legacy.text", "params": {"text": first_problem}} if first_problem else None
-        db.execute("UPDATE inputs SET level = ?, first_problem = ?, note = ? WHERE id = ?",
-                   (keys.get((standard, level), level) if level else None,
-                    json.dumps(legacy, ensure_ascii=False) if legacy else None,
-                    json.dumps(legacy_note(note), ensure_ascii=False) if note else None, row_id))
-    for number, standard, details in db.execute("SELECT number, standard, details FROM certificates").fetchall():
-        data = json.loads(details or "{}")
-        label = data.get("level")
-        if label and (standard, label) in keys:
-            data["level"] = keys[(standard, label)]
-        elif label:
-            data["level_label"], data["level"] = label, None
-        data["standard_key"] = standard
-        db.execute("UPDATE certificates SET details = ? WHERE number = ?",
-                   (json.dumps(data, ensure_ascii=False), number))
+    words_to_keys(db, path)
 
 
-#: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
-#: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
-#: Applied in order, in one transaction.
 def _to_v3(db: sqlite3.Connection, path: Path) -> None:
     """Version 3 knows organisations and audits with identity. The audits an older ledger saw are
     recorded (``migrated``) with the organisation their certificate names, where there is one."""
     from pipeline.flow.migrate import migrate_audits
 
-    for statement in RECORDS_SQL.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    _statements(db, RECORDS_SQL)
     migrate_audits(db)
 
 
-#: The tables of organisations and audits (schema 3).
-RECORDS_SQL = """CREATE TABLE IF NOT EXISTS organisations (
-    id INTEGER PRIMARY KEY,
-    credit_code TEXT UNIQUE,  -- the unified social credit code: the identity, where there is one
-    name_key TEXT NOT NULL,  -- the normalised name: the identity where there is no credit code
-    name TEXT NOT NULL,
-    address TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS organisations_name ON organisations(name_key);
-CREATE TABLE IF NOT EXISTS organisation_names (  -- names and addresses over time, append-only
-    org_id INTEGER NOT NULL REFERENCES organisations(id),
-    name TEXT NOT NULL,
-    address TEXT NOT NULL DEFAULT '',
-    since TEXT NOT NULL,
-    source TEXT NOT NULL  -- generated | intake | migrated | rebuilt, and the audit id
-);
-CREATE TABLE IF NOT EXISTS audits (
-    audit_id TEXT PRIMARY KEY,
-    org_id INTEGER REFERENCES organisations(id),  -- NULL: not known (a migrated audit without one)
-    standard TEXT NOT NULL,
-    edition TEXT NOT NULL DEFAULT '',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    audit_type TEXT NOT NULL DEFAULT '',
-    planned_start TEXT,
-    planned_end TEXT,
-    certificate_no TEXT,  -- the certificate it belongs to (a surveillance or recertification)
-    origin TEXT NOT NULL CHECK (origin IN ('generated', 'external', 'migrated', 'rebuilt')),
-    created_by TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
-"""
-
+#: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
+#: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
+#: Applied in order, in one transaction.
 MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
@@ -359,18 +312,14 @@ class Ledger:
                 raise LedgerError(key="err.ledger_newer", params={"path": self.path, "found": version,
                                                                  "known": SCHEMA_VERSION})
             if version == 0:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                _statements(db, SCHEMA)
             else:
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     migration = MIGRATIONS[step]
                     if callable(migration):
                         migration(db, self.path)
-                        continue
-                    for statement in migration.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
+                    else:
+                        _statements(db, migration)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:

@@ -62,3 +62,29 @@ def migrate_audits(db: sqlite3.Connection) -> None:
         org_id = organisation(db, name, code, "", f"migrated {audit_id}", received or "")
         db.execute("INSERT OR IGNORE INTO audits (audit_id, org_id, standard, origin, created_at) "
                    "VALUES (?, ?, ?, 'migrated', ?)", (audit_id, org_id, standard or "", received or ""))
+
+
+def words_to_keys(db: sqlite3.Connection, path: Path) -> None:
+    """Version 1 kept words in the language of whoever ran certpipe: level labels, the first problem,
+    notes (an English one among Chinese). Version 2 keeps keys and parameters. Level labels become
+    their keys by the standards of the workspace; other text is kept, shown as it was written."""
+    db.execute("ALTER TABLE inputs ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE inputs SET retryable = 1, note = NULL WHERE note = 'retryable'")
+    keys = level_keys(path)
+    rows = db.execute("SELECT id, standard, level, first_problem, note FROM inputs").fetchall()
+    for row_id, standard, level, first_problem, note in rows:
+        legacy = {"key": "legacy.text", "params": {"text": first_problem}} if first_problem else None
+        db.execute("UPDATE inputs SET level = ?, first_problem = ?, note = ? WHERE id = ?",
+                   (keys.get((standard, level), level) if level else None,
+                    json.dumps(legacy, ensure_ascii=False) if legacy else None,
+                    json.dumps(legacy_note(note), ensure_ascii=False) if note else None, row_id))
+    for number, standard, details in db.execute("SELECT number, standard, details FROM certificates").fetchall():
+        data = json.loads(details or "{}")
+        label = data.get("level")
+        if label and (standard, label) in keys:
+            data["level"] = keys[(standard, label)]
+        elif label:
+            data["level_label"], data["level"] = label, None
+        data["standard_key"] = standard
+        db.execute("UPDATE certificates SET details = ? WHERE number = ?",
+                   (json.dumps(data, ensure_ascii=False), number))

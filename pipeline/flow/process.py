@@ -42,7 +42,7 @@ from pipeline.flow.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.flow.records import audit_record, identity_problem, record_intake
+from pipeline.flow.records import audit_record, identity_problem, lowers_certificate, record_intake
 from pipeline.flow.timelimit import TimeLimit, time_limit
 from pipeline.i18n import Message
 from pipeline.lock import file_lock
@@ -233,49 +233,28 @@ class Processor:
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
                 if not job.problems and checked.audit is not None:
-                    job.problems = self._identity(checked)
-                if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
-                    job.problems = self._keeps_its_certificate(checked, job.card)
+                    job.problems = self._against_the_records(checked, job.card)
                 if not job.problems and checked.audit is not None:
                     job.audit, job.std = checked.audit, checked.standard
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent += time.monotonic() - started
 
-    def _identity(self, checked) -> list:
-        """The audit id must be one this workspace allocated to this organisation (records.py)."""
+    def _against_the_records(self, checked, card) -> list:
+        """What the records say against processing it (``flow/records.py``): its audit id is another
+        organisation's or unknown, or the revision would lower its issued certificate."""
         from pipeline.excel.checks import Problem
 
         info = checked.audit.info
-        record = audit_record(self.ledger, info.audit_id)
-        why = identity_problem(record, info, accept_unknown=self.config.intake.accept_unknown_audits)
+        why = (identity_problem(audit_record(self.ledger, info.audit_id), info,
+                                accept_unknown=self.config.intake.accept_unknown_audits)
+               or lowers_certificate(checked.standard, card, self.ledger.certificate_of(info.audit_id)))
         if why is None:
             return []
         cell = checked.audit_cell
         return [Problem(why.key, why.params, sheet=cell.sheet if cell else None, cell=cell.ref if cell else None,
                         name="audit_id")]
-
-    def _keeps_its_certificate(self, checked, card) -> list:
-        """A revision never lowers or removes an issued certificate silently: until certification
-        decisions exist, one that would reach a lower level, or none, is rejected naming the
-        certificate (docs/architecture.md, "Records")."""
-        from pipeline.excel.checks import Problem
-
-        issued = self.ledger.certificate_of(checked.audit.info.audit_id)
-        if issued is None or issued[1] is None:
-            return []
-        std = checked.standard
-        ranks = {level.key: i for i, level in enumerate(std.levels)}
-        now_rank = ranks.get(card.level.key, -1) if card.level else -1
-        if now_rank >= ranks.get(issued[1], -1):
-            return []
-        was = next((lv for lv in std.levels if lv.key == issued[1]), None)
-        cell = checked.audit_cell
-        params = {"number": issued[0], "was": was.label if was else issued[1],  # words where it is shown
-                  "now": card.level.label if card.level else "—"}
-        return [Problem("val.revision_lowers", params, sheet=cell.sheet if cell else None,
-                        cell=cell.ref if cell else None, name="audit_id")]
 
     def _number(self, accepted: list[Job]) -> None:
         """Revisions and certificate numbers of the accepted inputs (their organisations and, for an

@@ -11,7 +11,6 @@ file, if any, is kept beside the new one (``ledger.sqlite.<time>.old``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.flow.guard import journal_numbers, published_folders
+from pipeline.flow.intake_file import sha256_of
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.orgs import organisation
 from pipeline.flow.publish import fsync_dir, revision_of
@@ -68,21 +68,13 @@ def _stamp(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat(timespec="seconds")
 
 
-def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _archived(ws: Workspace) -> dict[str, Path]:
     """Content hash → the archived original of that content (the first found)."""
     found: dict[str, Path] = {}
     if ws.archive.is_dir():
         for path in sorted(ws.archive.rglob("*")):
             if path.is_file() and not path.is_symlink():
-                found.setdefault(_sha(path), path)
+                found.setdefault(sha256_of(path), path)
     return found
 
 

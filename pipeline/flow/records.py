@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from pipeline.atomic import append_lines
 from pipeline.core.audit import AuditInfo
 from pipeline.core.ids import short_code, valid_audit_id
 from pipeline.core.standard import Standard
@@ -139,6 +139,20 @@ def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unkn
                                             "credit_code": record.credit_code or "—", "ours": info.org_name})
 
 
+def lowers_certificate(std: Standard, card, issued: tuple[str, str | None] | None) -> Message | None:
+    """A revision never lowers or removes an issued certificate silently: until certification
+    decisions exist, one that would reach a lower level than ``issued`` (number, level key), or
+    none, is refused naming the certificate (docs/architecture.md, "Records")."""
+    if issued is None or issued[1] is None:
+        return None
+    ranks = {level.key: i for i, level in enumerate(std.levels)}
+    if (ranks.get(card.level.key, -1) if card.level else -1) >= ranks.get(issued[1], -1):
+        return None
+    was = next((lv for lv in std.levels if lv.key == issued[1]), None)
+    return Message("val.revision_lowers", {"number": issued[0], "was": was.label if was else issued[1],
+                                           "now": card.level.label if card.level else "—"})
+
+
 def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]],
                   *, accept_unknown: bool) -> list[Message | None]:
     """At intake, for a group's accepted audits (standard, cover, accepted without a record?), in one
@@ -196,10 +210,7 @@ def _journal(ws: Workspace, std: Standard, info: AuditInfo) -> None:
                        "planned_start": info.audit_start.isoformat() if info.audit_start else None,
                        "planned_end": info.audit_end.isoformat() if info.audit_end else None,
                        "by": who(), "at": now()}, ensure_ascii=False)
-    with open(ws.audit_journal, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_lines(ws.audit_journal, [line])
 
 
 def journal_audits(db: sqlite3.Connection, journal: Path) -> int:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 from importlib.resources import files
 from pathlib import Path
 
 from pipeline.config import Config, load_config
 from pipeline.flow.guard import refuse_lost_ledger
-from pipeline.flow.intake_file import recover
+from pipeline.flow.intake_file import recover, sha256_of
 from pipeline.flow.job import shown_name
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.publish import cleanup_staging
@@ -60,16 +59,10 @@ def _where_archived(ws: Workspace, ledger: Ledger) -> None:
     for row in missing:
         stem, suffix = os.path.splitext(row.name)
         for candidate in sorted(ws.archive.glob(f"*/{glob.escape(stem)}*{glob.escape(suffix)}")):
-            if candidate.is_file() and _sha256(candidate) == row.sha256:
+            if candidate.is_file() and sha256_of(candidate) == row.sha256:
                 found.append((row.id, shown_name(ws.shown(candidate))))
                 break
     if found:
         ledger.archived(found)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
