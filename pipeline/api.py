@@ -71,9 +71,16 @@ __all__ = [
     "Workspace",
     "WorkspaceStatus",
     "build_workbook",
+    "certificate",
+    "certificates",
+    "change_certificate",
     "check_definition",
     "check_template",
+    "decide",
+    "decisions",
     "definition_files",
+    "due",
+    "due_workbooks",
     "find",
     "generate_schedule",
     "init_workspace",
@@ -181,18 +188,22 @@ def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: st
 
 def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Path | str | None = None,
                  force: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
-                 credit_code: str = "") -> tuple[Path, str]:
+                 credit_code: str = "", audit_type: str = "", certificate_no: str | None = None) -> tuple[Path, str]:
     """The blank workbook of one audit of standard ``key``: returns (path, audit id). The audit is
     recorded in the workspace's ledger with its organisation, and its id allocated there (the next
-    free one, or ``audit_id`` unless the workspace gave it to another organisation)."""
+    free one, or ``audit_id`` unless the workspace gave it to another organisation). ``audit_type``:
+    ``initial``, ``surveillance`` or ``recert``; the last two belong to ``certificate_no`` (whose
+    organisation and standard they must have; ``org`` may then be empty)."""
     from pipeline.excel.generate import new_workbook as new
-    from pipeline.flow.records import allocator
+    from pipeline.flow.records import allocator, certificate_audit
 
     ws, _ = open_workspace(workspace)
     info = AuditInfo(audit_id=audit_id or "", org_name=org, org_credit_code=credit_code)
+    if audit_type or certificate_no:
+        info = certificate_audit(ws, key, info, audit_type or "initial", certificate_no, lang)
     with allocator(ws) as allocate:
-        return new(load_standard(key, ws), info, allocate, output=Path(output) if output is not None else None,
-                   force=force, lang=lang)
+        return new(load_standard(key, ws), info, lambda std, i: allocate(std, i, certificate_no),
+                   output=Path(output) if output is not None else None, force=force, lang=lang)
 
 
 def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
@@ -392,3 +403,117 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
         return ledger.rows(status)
+
+
+# ---- decisions and the life of certificates -----------------------------------------------------
+def _catch_up(ws: Workspace, config: Config) -> None:
+    """What every command that changes certificates does first: expiry applied, and the changes a
+    crash left unwritten outside the ledger written (``flow/decisions.catch_up``)."""
+    from pipeline.flow.decisions import catch_up
+    from pipeline.flow.guard import refuse_lost_ledger
+    from pipeline.flow.ledger import Ledger
+
+    refuse_lost_ledger(ws)
+    with Ledger(ws.ledger) as ledger:
+        catch_up(ws, config, ledger)
+
+
+def decisions(workspace: Path | str | Workspace | None = None, *, status: str = "pending") -> list:
+    """The certification decisions of ``status`` (default the queue: ``pending``), oldest first:
+    ``Decision`` (``audit_id``, ``kind``: issue | revision | surveillance, ``level``, ``number``,
+    ``auditors`` who may not decide). None without a ledger."""
+    from pipeline.flow.decisions import queue
+    from pipeline.flow.ledger import Ledger
+
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return queue(ledger, status=status)
+
+
+def decide(audit_id: str, *, approve: bool, by: str, reason: str = "",
+           workspace: Path | str | Workspace | None = None):
+    """Take the audit's waiting certification decision (``certpipe decide``). ``by`` may not be the
+    lead auditor or an auditor of the audit. Approving a new certificate issues it today (its
+    document is written beside the report); approving a level change gives the certificate the new
+    level; refusing leaves every certificate as it was. Returns the ``Decision``."""
+    from pipeline.flow.decisions import decide as take
+
+    ws, config = open_workspace(workspace)
+    _catch_up(ws, config)
+    return take(ws, config, audit_id, approve=approve, by=by, reason=reason)
+
+
+def certificates(workspace: Path | str | Workspace | None = None, *, status: str | None = None) -> list:
+    """Every certificate the workspace issued (or those of ``status``), oldest first, each a
+    ``CertificateRow`` with its status as of today (``core.lifecycle.STATUSES``)."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate_rows
+    from pipeline.flow.ledger import Ledger
+
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return certificate_rows(ledger.db, status=status, today=date.today())
+
+
+def certificate(number: str, workspace: Path | str | Workspace | None = None) -> tuple:
+    """One certificate and its history: (``CertificateRow``, [``Event``]). ``CertpipeError`` when unknown."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate as held
+    from pipeline.flow.certs import events
+    from pipeline.flow.ledger import Ledger
+
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        raise CertpipeError("cert.unknown", {"number": number})
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        row = held(ledger.db, number, today=date.today())
+        if row is None:
+            raise CertpipeError("cert.unknown", {"number": number})
+        return row, events(ledger.db, number)
+
+
+def change_certificate(number: str, action: str, *, by: str, reason: str, until=None,
+                       workspace: Path | str | Workspace | None = None):
+    """``suspend`` (until ``until``, a date, default six months), ``restore``, ``withdraw`` or
+    ``cancel`` a certificate, kept with who and why; an illegal change is refused naming the allowed
+    ones. Its notice, ``status.json`` and the register follow. Returns the change (``Event``)."""
+    from pipeline.flow.decisions import change_certificate as change
+    from pipeline.flow.register import refresh_register
+
+    ws, config = open_workspace(workspace)
+    _catch_up(ws, config)
+    event = change(ws, config, number, action, by=by, reason=reason, until=until)
+    refresh_register(ws, config.lang)
+    return event
+
+
+def due(within_days: int | None = None, workspace: Path | str | Workspace | None = None, *, today=None) -> list:
+    """What is due within ``within_days`` (default ``[decision] due_within_days``) and overdue, most
+    urgent first: ``DueItem`` (``kind``: surveillance | recertification | suspension_overdue)."""
+    from datetime import date
+
+    from pipeline.flow.due import due as what_is_due
+    from pipeline.flow.ledger import Ledger
+
+    ws, config = open_workspace(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return what_is_due(ledger, within=within_days or config.decision.due_within_days,
+                           today=today or date.today())
+
+
+def due_workbooks(folder: Path | str, within_days: int | None = None,
+                  workspace: Path | str | Workspace | None = None, *, lang: str = "zh") -> list:
+    """The workbooks of the surveillance and recertification audits due (``due``) that have none
+    generated yet, into ``folder``, each recorded with its certificate: [(``DueItem``, path)]."""
+    from pipeline.flow.due import due_workbooks as make
+
+    ws, _ = open_workspace(workspace)
+    return make(ws, due(within_days, ws), Path(folder), lang=lang)

@@ -110,6 +110,17 @@ class Run(_Section):
     pdf: bool = False
 
 
+class Decision(_Section):
+    """``auto``: a result that reaches a level issues its certificate at once (recorded as an
+    automatic decision). ``review``: the report is published at once and the certificate waits for
+    ``certpipe decide``. Level changes that lower a certificate wait in both modes."""
+
+    mode: Literal["auto", "review"] = "auto"
+    #: months from issue (or the last surveillance) to the next surveillance audit is ``[certificates]``;
+    #: how far ahead ``certpipe due`` looks by default:
+    due_within_days: int = Field(60, ge=1, le=3650)
+
+
 class Intake(_Section):
     accept_unknown_audits: bool = Field(False, description="process workbooks this workspace did not generate")
 
@@ -132,6 +143,7 @@ class Config(_Section):
     watch: Watch = Watch()
     run: Run = Run()
     intake: Intake = Intake()
+    decision: Decision = Decision()
 
 
 def sections() -> dict[str, type[BaseModel] | None]:

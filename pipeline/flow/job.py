@@ -61,6 +61,8 @@ class Job:
     revision: int = 0
     certificate: object = None
     details: dict | None = None
+    plan: object = None  # core.certify.Plan: what the result means for certificates
+    type_cell: object = None  # where the workbook's audit type is (a refusal by the records is marked there)
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
     folder: Path | None = None  # what is published, made in staging
     dest: Path | None = None  # where it was published

@@ -16,13 +16,15 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.core.certificates import safe_number
+from pipeline.core.certify import Plan
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.excel.checks import Problem
+from pipeline.flow.certs import Result, plan_for, record_result
 from pipeline.flow.timelimit import deferred
 from pipeline.i18n import Message
 
@@ -60,6 +62,55 @@ CREATE TABLE IF NOT EXISTS audits (
 CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
 """
 
+#: The certificate's life (schema 4): its current state beside the certificate, every change of it
+#: (append-only: ``certificate_events``), and the certification decisions, waiting or taken.
+CERTIFICATE_COLUMNS = (
+    "    org_id INTEGER REFERENCES organisations(id)",
+    "    level TEXT",  # the level's key, as now in force
+    "    status TEXT NOT NULL DEFAULT 'issued'",  # core.lifecycle.STATUSES
+    "    issued_on TEXT",  # ISO dates
+    "    expires_on TEXT",
+    "    surveillance_due TEXT",
+    "    suspended_until TEXT",
+    "    renews TEXT",  # the certificate a recertification's new one supersedes
+)
+LIFE_SQL = """
+CREATE INDEX IF NOT EXISTS certificates_status ON certificates(status, expires_on);
+CREATE INDEX IF NOT EXISTS certificates_org ON certificates(org_id);
+CREATE TABLE IF NOT EXISTS certificate_events (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,  -- issue, revise, maintain, or an action of core.lifecycle.CHANGES
+    status TEXT NOT NULL,  -- the status after it
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    level TEXT,
+    audit_id TEXT,
+    until TEXT,
+    done INTEGER NOT NULL DEFAULT 0  -- what it changes outside the ledger (status.json, notice, register) is written
+);
+CREATE INDEX IF NOT EXISTS certificate_events_number ON certificate_events(number, id);
+CREATE INDEX IF NOT EXISTS certificate_events_undone ON certificate_events(done) WHERE done = 0;
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    audit_id TEXT NOT NULL,
+    input_id INTEGER NOT NULL,
+    revision INTEGER,
+    kind TEXT NOT NULL CHECK (kind IN ('issue', 'revision', 'surveillance')),
+    level TEXT,  -- the level the result reached (its key), NULL for none
+    number TEXT,  -- the certificate concerned (a revision, a surveillance), NULL for a new one
+    renews TEXT,
+    auditors TEXT NOT NULL DEFAULT '[]',  -- JSON: the lead auditor and the auditors, who may not decide
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'refused', 'replaced')),
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS decisions_audit ON decisions(audit_id, status);
+"""
+
 #: A new ledger (the newest schema).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -89,15 +140,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) 
 CREATE INDEX IF NOT EXISTS inputs_audit ON inputs(audit_id, status, revision);
 CREATE TABLE IF NOT EXISTS certificates (
     number TEXT PRIMARY KEY,
-    audit_id TEXT NOT NULL UNIQUE,
+    audit_id TEXT NOT NULL UNIQUE,  -- the audit that issued it
     standard TEXT NOT NULL,
     year INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     issued_at TEXT NOT NULL,
-    details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
+    details TEXT NOT NULL DEFAULT '{}',  -- JSON: what the register shows, from the newest revision
+""" + ",\n".join(CERTIFICATE_COLUMNS) + """
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL
+""" + RECORDS_SQL + LIFE_SQL
 
 
 @dataclass(frozen=True)
@@ -163,7 +215,7 @@ def _dump(value) -> str | None:
 _COLUMNS = ", ".join(InputRow.__dataclass_fields__)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _statements(db: sqlite3.Connection, sql: str) -> None:
@@ -188,10 +240,20 @@ def _to_v3(db: sqlite3.Connection, path: Path) -> None:
     migrate_audits(db)
 
 
+def _to_v4(db: sqlite3.Connection, path: Path) -> None:
+    """Version 4 knows the life of a certificate: its state and its changes (``migrate.certificate_life``)."""
+    from pipeline.flow.migrate import certificate_life
+
+    for column in CERTIFICATE_COLUMNS:
+        db.execute(f"ALTER TABLE certificates ADD COLUMN {column.strip()}")
+    _statements(db, LIFE_SQL)
+    certificate_life(db)
+
+
 #: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
 #: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
 #: Applied in order, in one transaction.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
@@ -214,6 +276,12 @@ class Numbering:
     certificate: tuple[str, str, int, str] | None = None
     published: int | None = None
     highest: int = 0
+    ranks: dict[str, int] = field(default_factory=dict)  # the standard's level keys → rank
+    audit_type: str = ""  # as the workbook writes it
+
+    @property
+    def level(self) -> str | None:
+        return self.certificate[3] if self.certificate else None
 
 
 @dataclass(frozen=True)
@@ -231,6 +299,8 @@ class Finished:
     note: Message | None = None
     details: dict | None = None
     retryable: bool = False
+    plan: Plan | None = None  # an accepted result's consequences for certificates
+    result: Result | None = None
 
 
 def _assign(db: sqlite3.Connection, r: Numbering) -> int:
@@ -249,9 +319,18 @@ def _assign(db: sqlite3.Connection, r: Numbering) -> int:
 
 def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
                         year: int, level: str) -> tuple[str, date]:
-    row = db.execute("SELECT number, issued_at FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+    row = db.execute("SELECT number, COALESCE(issued_on, issued_at) FROM certificates WHERE audit_id = ?",
+                     (audit_id,)).fetchone()
     if row:
         return row[0], date.fromisoformat(row[1][:10])
+    stamp = now()
+    number = allocate_number(db, audit_id, standard, short, number_format, year, level, stamp)
+    return number, date.fromisoformat(stamp[:10])
+
+
+def allocate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
+                    year: int, level: str, stamp: str) -> str:
+    """A new certificate number for the audit, from the year's counter: never one the ledger holds."""
     scope = f"{year}"
     db.execute("INSERT INTO counters(scope, value) VALUES (?, 0) ON CONFLICT(scope) DO NOTHING", (scope,))
     while True:
@@ -262,10 +341,9 @@ def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, sh
             raise CertpipeError("err.unsafe_number", {"number": repr(number)})
         if not db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
             break
-    stamp = now()
-    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
-               (number, audit_id, standard, year, seq, stamp))
-    return number, date.fromisoformat(stamp[:10])
+    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, level, issued_on) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, audit_id, standard, year, seq, stamp, level, stamp[:10]))
+    return number
 
 
 class Ledger:
@@ -409,13 +487,24 @@ class Ledger:
                  _dump(Message("ledger.duplicate_of", {"id": original.id, "name": original.name,
                                                        "status": Message(f"status.{original.status}")}))))
 
-    def number(self, requests: list[Numbering]) -> list[tuple[int, tuple[str, date] | None]]:
-        """For each accepted input of a group: its revision, and its certificate number and first
-        issue date when it reached a level — in one transaction, on disk before anything is published."""
+    def number(self, requests: list[Numbering], *, review: bool = False,
+               type_key: Callable[[str], str | None] = lambda text: None,
+               ) -> list[tuple[int, Plan, tuple[str, date] | None]]:
+        """For each accepted input of a group: its revision, what its result means for certificates
+        (``flow/certs.plan_for``), and the certificate's number and first issue date when one is made
+        now — in one transaction, on disk before anything is published."""
+        given = []
         with self.transaction(durable=True) as db:
-            return [(_assign(db, r),
-                     _certificate_number(db, r.audit_id, r.standard, *r.certificate) if r.certificate else None)
-                    for r in requests]
+            for r in requests:
+                revision = _assign(db, r)
+                plan = plan_for(db, r.audit_id, r.level, r.ranks, review=review, type_key=type_key,
+                                written_type=r.audit_type)
+                certificate = None
+                if plan.certificate_now:
+                    certificate = _certificate_number(db, r.audit_id, r.standard, *r.certificate)
+                    plan = replace(plan, number=certificate[0])
+                given.append((revision, plan, certificate))
+        return given
 
     def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
                level: str | None = None, certificate_no: str | None = None, problems: int = 0,
@@ -439,6 +528,8 @@ class Ledger:
                      _dump(f.note), int(f.retryable), stamp, f.status, f.row)).rowcount
                 if updated != 1:  # its claim was cleared meanwhile: the original must not leave the inbox
                     raise sqlite3.IntegrityError(f"input #{f.row} is no longer claimed")
+                if f.plan is not None and f.result is not None:
+                    record_result(db, f.plan, f.result, stamp)
                 if f.details is not None:
                     db.execute(
                         "UPDATE certificates SET details = ? WHERE number = ? AND (SELECT revision FROM inputs "

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import CertpipeError
+from pipeline.flow.decisions import catch_up_quietly
 from pipeline.flow.job import Outcome
 from pipeline.flow.process import Processor
 from pipeline.flow.register import refresh_register, register_behind
@@ -44,6 +45,7 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
         prepare(ws)
         processor = Processor(ws, config, lang=lang, pdf=use_pdf)
         def register() -> None:
+            catch_up_quietly(ws, config, processor.ledger, lang)
             try:
                 refresh_register(ws, lang)
             except CertpipeError as exc:  # said, and written at the next idle moment

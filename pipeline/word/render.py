@@ -89,9 +89,10 @@ class Renderer:
         return cached[1]
 
     def context(self, audit: Audit, std: Standard, card: ScoreCard, *, lang: str = "zh", revision: int = 1,
-                certificate: CertificateInfo | None = None, report_date: date | None = None) -> dict:
+                certificate: CertificateInfo | None = None, report_date: date | None = None,
+                decision_note: str = "") -> dict:
         return build_context(audit, std, card, self.config, lang=lang, revision=revision,
-                             certificate=certificate, report_date=report_date)
+                             certificate=certificate, report_date=report_date, decision_note=decision_note)
 
     def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str,
                certificate: CertificateInfo | None = None) -> dict[str, bytes]:
@@ -111,19 +112,23 @@ class Renderer:
 
     def render(self, audit: Audit, std: Standard, card: ScoreCard, out_dir: Path, *,
                lang: str = "zh", revision: int = 1, certificate: CertificateInfo | None = None,
-               report_date: date | None = None) -> list[Path]:
+               report_date: date | None = None, decision_note: str = "",
+               documents: tuple[str, ...] = ("report", "certificate")) -> list[Path]:
         """Writes ``out_dir/<audit_id>-report.docx`` and, when ``certificate`` is given and a level
-        was reached, ``out_dir/<audit_id>-certificate.docx``. Returns the paths written."""
+        was reached, ``out_dir/<audit_id>-certificate.docx`` (of them, those ``documents`` names).
+        ``decision_note``: the report says it awaits a certification decision. Returns the paths written."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         if card.level is None:
             certificate = None
         ctx = self.context(audit, std, card, lang=lang, revision=revision, certificate=certificate,
-                           report_date=report_date)
+                           report_date=report_date, decision_note=decision_note)
         stem = safe_name(audit.info.audit_id)  # the same name as the audit's outbox folder
-        report = self.template("report", std.key, lang)
-        written = [report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang))]
-        if certificate is not None:
+        written = []
+        if "report" in documents:
+            report = self.template("report", std.key, lang)
+            written.append(report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang)))
+        if certificate is not None and "certificate" in documents:
             cert = self.template("certificate", std.key, lang)
             written.append(cert.write(out_dir / f"{stem}-certificate.docx", ctx,
                                       self.images(cert, ctx, card, lang, certificate)))
