@@ -343,11 +343,19 @@ class WorkspaceStatus:
     not_files: list[str] = field(default_factory=list)  # entries named like workbooks that are no files
     ledger_lost: int = 0  # published audits beside a missing or empty ledger (run and watch refuse)
     register_behind: bool = False
+    decisions: int = 0  # certification decisions waiting
+    due: dict = field(default_factory=dict)  # what is due within [decision] due_within_days, by kind
+    certificates: dict = field(default_factory=dict)  # certificates by status today
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
     """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
     missing inbox or ledger)."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate_rows
+    from pipeline.flow.decisions import queue
+    from pipeline.flow.due import due as what_is_due
     from pipeline.flow.guard import published_folders
     from pipeline.flow.inbox import scan
     from pipeline.flow.ledger import Ledger
@@ -355,15 +363,25 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     from pipeline.lock import holder
 
     ws = _looked_at(workspace)
+    try:
+        within = open_workspace(ws)[1].decision.due_within_days
+    except CertpipeError:  # a broken certpipe.toml: status says so, and still counts
+        within = Config().decision.due_within_days
     rows: list = []
-    behind = False
+    behind, waiting_decisions, due_by_kind, by_status = False, 0, {}, {}
     if ws.ledger.exists() and ws.ledger.stat().st_size:
         with Ledger(ws.ledger, readonly=True) as ledger:
             rows = ledger.rows()
             behind = register_behind(ws, ledger)
+            waiting_decisions = len(queue(ledger))
+            for item in what_is_due(ledger, within=within, today=date.today()):
+                due_by_kind[item.kind] = due_by_kind.get(item.kind, 0) + 1
+            for cert in certificate_rows(ledger.db, today=date.today()):
+                by_status[cert.status] = by_status.get(cert.status, 0) + 1
     files, others = scan(ws)
     lost = 0 if rows else len(published_folders(ws.outbox))
-    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind)
+    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind,
+                           waiting_decisions, due_by_kind, by_status)
 
 
 #: ``find`` gives at most this many organisations: a search that matches more says so.

@@ -5,6 +5,7 @@ between recording a change and writing its notice."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -249,6 +250,14 @@ def test_suspend_restore_withdraw_with_notices_and_illegal_changes_refused(tmp_p
     assert any(number in [str(v) for v in row] and "撤销" in [str(v) for v in row]
                for row in sheet.iter_rows(values_only=True))
 
+    # a ledger made again from the outbox keeps the certificate withdrawn, with its history
+    ws.ledger.unlink()
+    assert certpipe(ws, "ledger", "rebuild").returncode == 0
+    assert _json(ws, "certificates", "list")[0]["status"] == "withdrawn"
+    rebuilt = _json(ws, "certificates", "show", number)["history"]
+    assert [(h["action"], h["by"], h["reason"]) for h in rebuilt][-3:] == \
+        [("suspend", "甲", "未接受监督"), ("restore", "甲", "已整改"), ("withdraw", "甲", "严重违规")]
+
 
 def test_a_kill_between_recording_a_change_and_writing_its_notice_gives_one_change_and_one_notice(tmp_path):
     ws = make_ws(tmp_path)
@@ -288,3 +297,43 @@ def test_expiry_is_applied_the_day_after_validity_by_any_command(tmp_path):
     refused = certpipe(ws, "certificates", "suspend", issued["number"], "--by", "甲", "--reason", "x")
     assert refused.returncode == 2
     assert [e["action"] for e in _json(ws, "certificates", "show", issued["number"])["history"]] == ["issue", "expire"]
+
+
+@pytest.mark.parametrize("fixture", ["v1-demo-zh.sqlite", "v3-demo-zh.sqlite"])
+def test_a_ledger_of_an_earlier_release_knows_its_certificates_in_force_with_their_issue(tmp_path, fixture):
+    """v3 is the ledger `certpipe demo` made with the release before certificate states (7dc2e2c)."""
+    ws = make_ws(tmp_path)
+    ws.state.mkdir()
+    fixtures = Path(__file__).parent / "fixtures" / "ledgers"
+    shutil.copy(fixtures / fixture, ws.ledger)
+    listed = _json(ws, "certificates", "list")  # opened, and brought up to date
+    assert len(listed) >= 16 and {c["status"] for c in listed} == {"issued"}
+    assert all(c["level"] and c["issued_on"] and c["expires_on"] and c["surveillance_due"] for c in listed)
+    first = listed[0]
+    history = _json(ws, "certificates", "show", first["number"])["history"]
+    assert [(h["action"], h["by"]) for h in history] == [("issue", "migrated")]
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert _json(ws, "decisions") == []
+    suspended = certpipe(ws, "certificates", "suspend", first["number"], "--by", "甲", "--reason", "x")
+    assert suspended.returncode == 0, suspended.stderr
+
+
+def test_the_notice_templates_are_checked_like_the_others(tmp_path):
+    import zipfile
+
+    from pipeline.api import check_template, template_files
+
+    names = {p.name for p, _ in template_files()}
+    assert {"notice.zh.docx", "notice.en.docx"} <= names
+    builtin = next(p for p, _ in template_files() if p.name == "notice.zh.docx")
+    assert check_template(builtin) == []
+    broken = tmp_path / "notice.zh.docx"
+    with zipfile.ZipFile(builtin) as src, zipfile.ZipFile(broken, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"{{ notice.reason }}", b"{{ notice.reasn }}")
+            out.writestr(item, data)
+    (problem,) = check_template(broken, "en")
+    assert "reasn" in problem.message.render("en")

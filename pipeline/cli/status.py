@@ -41,7 +41,8 @@ def status(
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
                           "not_files": state.not_files, "ledger_lost": state.ledger_lost,
-                          "register_behind": state.register_behind,
+                          "register_behind": state.register_behind, "decisions_waiting": state.decisions,
+                          "due": state.due, "certificates": state.certificates,
                           "log": str(log_file) if log_file.exists() else None},
                          ensure_ascii=False, indent=2))
         raise typer.Exit(1 if config_error else 0)
@@ -55,6 +56,15 @@ def status(
         out.print(t("status.config_default", lang))
     out.print(t("status.inbox_waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
     out.print(t("status.today", lang, **counts))
+    comma = "，" if lang == "zh" else ", "
+    if state.certificates:
+        counts = comma.join(f"{t(f'cert.status.{k}', lang)} {v}" for k, v in sorted(state.certificates.items()))
+        out.print(t("status.certificates", lang, counts=counts))
+    if state.decisions:
+        out.print(f"[yellow]{t('status.decisions', lang, n=state.decisions)}[/]")
+    if state.due:
+        counts = comma.join(f"{t(f'due.kind.{k}', lang)} {v}" for k, v in sorted(state.due.items()))
+        out.print(f"[yellow]{escape(t('status.due', lang, counts=counts))}[/]")
     if state.ledger_lost:
         out.print(f"[bold red]{t('status.ledger_lost', lang, count=state.ledger_lost)}[/]")
     if state.register_behind:

@@ -324,7 +324,11 @@ class Processor:
             cert = job.certificate
             data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
                                    "expiry_date": cert.expiry_date.isoformat(),
-                                   "surveillance_due": cert.surveillance_due.isoformat()}
+                                   "surveillance_due": cert.surveillance_due.isoformat(), "status": "issued"}
+        if waiting or (job.plan is not None and job.plan.action == "maintain"):
+            # what the result means for a certificate (its status since: the folder's status.json)
+            data["decision"] = {"status": "pending" if waiting else "maintained", "kind": job.plan.kind,
+                                "certificate": job.plan.number}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         if job.plan is not None and job.plan.certificate_now:
             self._status_file(job, folder)

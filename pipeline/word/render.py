@@ -34,7 +34,7 @@ from pipeline.word.qr import payload, qr_png
 
 __all__ = ["Renderer", "find_template", "make_env", "template_dirs"]
 
-KINDS = ("report", "certificate")
+KINDS = ("report", "certificate", "notice")
 
 
 def make_env() -> jinja2.Environment:
