@@ -412,15 +412,20 @@ def rebuild_ledger(workspace: Path | str | Workspace | None = None):
     return rebuild(ws, config)
 
 
-def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None) -> list[InputRow]:
-    """Every input the ledger knows (of one ``status``), oldest first; none without a ledger."""
+def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None, *,
+                audit_id: str | None = None, organisation: str | None = None, standard: str | None = None,
+                since: str | None = None, until: str | None = None) -> list[InputRow]:
+    """Every input the ledger knows, oldest first; of one ``status``, ``audit_id``, ``standard``,
+    organisation (part of its name, or its credit code), received ``since`` / ``until`` (ISO dates).
+    A rejection a later submission made good is ``resolved``. None without a ledger."""
     from pipeline.flow.ledger import Ledger
 
     ws = _looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
-        return ledger.rows(status)
+        return ledger.rows(status, audit_id=audit_id, organisation=organisation, standard=standard, since=since,
+                           until=until)
 
 
 # ---- decisions and the life of certificates -----------------------------------------------------

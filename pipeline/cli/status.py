@@ -30,13 +30,13 @@ def status(
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
     # claims count as work in progress only while a driver holds the workspace (the next one clears them)
     in_progress = sum(1 for r in rows if r.status == "processing") if held else 0
-    errors = [r for r in rows if r.status == "rejected"][-5:]
+    errors = [r for r in rows if r.status == "rejected" and not r.resolved][-5:]  # a later submission made good
     log_file = ws.log_file
     config_error = s.config_error.render(lang) if s.config_error else None
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,
                           "in_progress": in_progress,
-                          "last_rejected": [{"file": r.name, "time": r.finished_at,
+                          "last_rejected": [{"file": r.name, "time": r.finished_at, "audit_id": r.audit_id,
                                              "problem": r.first_problem.format(lang) if r.first_problem else None}
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
@@ -80,6 +80,7 @@ def status(
         out.print(t("status.last_rejected", lang))
     for r in errors:
         problem = r.first_problem.format(lang) if r.first_problem else ""
-        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name}: {problem}"), highlight=False)
+        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name} {r.audit_id or ''}: {problem}"),
+                  highlight=False)
     if config_error:
         raise typer.Exit(1)

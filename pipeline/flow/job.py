@@ -62,6 +62,7 @@ class Job:
     certificate: object = None
     details: dict | None = None
     plan: object = None  # core.certify.Plan: what the result means for certificates
+    audit_id: str | None = None  # the audit id a rejected workbook names, when readable
     type_cell: object = None  # where the workbook's audit type is (a refusal by the records is marked there)
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
     folder: Path | None = None  # what is published, made in staging

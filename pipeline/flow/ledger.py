@@ -176,6 +176,7 @@ class InputRow:
     first_problem: Problem | None
     note: Message | None
     retryable: bool = False
+    resolved: bool = False  # a rejection a later accepted submission of its audit (or file name) made good
 
     @classmethod
     def from_db(cls, values: tuple) -> InputRow:
@@ -212,7 +213,8 @@ def _dump(value) -> str | None:
     return None if value is None else json.dumps(value.to_json(), ensure_ascii=False)
 
 
-_COLUMNS = ", ".join(InputRow.__dataclass_fields__)
+_STORED = tuple(f for f in InputRow.__dataclass_fields__ if f != "resolved")  # resolved is worked out
+_COLUMNS = ", ".join(_STORED)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION = 4
@@ -301,6 +303,7 @@ class Finished:
     retryable: bool = False
     plan: Plan | None = None  # an accepted result's consequences for certificates
     result: Result | None = None
+    audit_id: str | None = None  # a rejected workbook's audit id, when it could be read
 
 
 def _assign(db: sqlite3.Connection, r: Numbering) -> int:
@@ -523,9 +526,10 @@ class Ledger:
                 updated = db.execute(
                     "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, "
                     "problems = ?, first_problem = ?, note = ?, retryable = ?, finished_at = ?, "
-                    "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ? AND status = 'processing'",
+                    "revision = CASE WHEN ? = 'done' THEN revision END, audit_id = COALESCE(audit_id, ?) "
+                    "WHERE id = ? AND status = 'processing'",
                     (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, _dump(f.first_problem),
-                     _dump(f.note), int(f.retryable), stamp, f.status, f.row)).rowcount
+                     _dump(f.note), int(f.retryable), stamp, f.status, f.audit_id, f.row)).rowcount
                 if updated != 1:  # its claim was cleared meanwhile: the original must not leave the inbox
                     raise sqlite3.IntegrityError(f"input #{f.row} is no longer claimed")
                 if f.plan is not None and f.result is not None:
@@ -551,13 +555,39 @@ class Ledger:
         with self.transaction() as db:
             db.executemany("UPDATE inputs SET archived_to = ? WHERE id = ?", [(to, row) for row, to in moved])
 
-    def rows(self, status: str | None = None) -> list[InputRow]:
-        sql = f"SELECT {_COLUMNS} FROM inputs"
-        args: tuple = ()
-        if status:
-            sql += " WHERE status = ?"
-            args = (status,)
-        return [InputRow.from_db(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+    def rows(self, status: str | None = None, *, audit_id: str | None = None, organisation: str | None = None,
+             standard: str | None = None, since: str | None = None, until: str | None = None) -> list[InputRow]:
+        """Inputs, oldest first; of one ``status``, ``audit_id``, ``standard``, received from ``since``
+        to ``until`` (ISO dates, inclusive), or of an organisation whose name holds ``organisation`` (or
+        whose credit code it is). A rejection that a later accepted submission of the same audit (or,
+        without a readable audit id, of the same file name) made good is ``resolved``."""
+        where, args = [], []
+        for column, value in (("status", status), ("audit_id", audit_id), ("standard", standard)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if since:
+            where.append("received_at >= ?")
+            args.append(since)
+        if until:
+            where.append("substr(received_at, 1, 10) <= ?")
+            args.append(until)
+        if organisation:
+            where.append("audit_id IN (SELECT a.audit_id FROM audits a JOIN organisations o ON o.id = a.org_id "
+                         "WHERE o.name LIKE '%' || ? || '%' ESCAPE '\\' OR o.credit_code = ?)")
+            args += [organisation.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),
+                     organisation.strip().upper()]
+        sql = f"SELECT {_COLUMNS} FROM inputs" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = [InputRow.from_db(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        if any(r.status == "rejected" for r in rows):
+            made_good = self._made_good()
+            rows = [replace(r, resolved=True) if r.status == "rejected" and made_good(r) else r for r in rows]
+        return rows
+
+    def _made_good(self):
+        by_audit = dict(self.db.execute("SELECT audit_id, MAX(id) FROM inputs WHERE status = 'done' GROUP BY audit_id"))
+        by_name = dict(self.db.execute("SELECT name, MAX(id) FROM inputs WHERE status = 'done' GROUP BY name"))
+        return lambda r: (by_audit.get(r.audit_id, 0) if r.audit_id else by_name.get(r.name, 0)) > r.id
 
     def finished_since(self, stamp: str) -> list[InputRow]:
         """Inputs received at ``stamp`` (``now()``) or later whose outcome is recorded, oldest first."""
@@ -592,7 +622,7 @@ class Ledger:
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
-        cols = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)
+        cols = ", ".join(f"i.{c}" for c in _STORED)
         return [InputRow.from_db(r) for r in self.db.execute(
             f"SELECT {cols} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
             "WHERE status = 'done' GROUP BY audit_id) m ON i.audit_id = m.audit_id AND i.revision = m.newest "

@@ -53,6 +53,15 @@ from pipeline.workspace import Workspace
 RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard", "val.audit_unknown")
 
 
+def _readable_id(cell) -> str | None:
+    """The audit id a rejected workbook names, when it is one (shown beside the rejection)."""
+    from pipeline.core.ids import valid_audit_id
+
+    value = getattr(cell, "value", None)
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    return text if text and valid_audit_id(text) else None
+
+
 class Processor:
     """Everything one process needs to handle inputs; built once per worker."""
 
@@ -233,6 +242,7 @@ class Processor:
                 checked = validate_file(job.staged, workspace_root=self.ws.root, max_file_mb=limits.max_file_mb,
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
+                job.audit_id = _readable_id(checked.audit_cell)
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.problems = self._against_the_records(checked, job.card)
@@ -439,8 +449,9 @@ class Processor:
                 retryable = any(p.key in RETRYABLE_KEYS for p in job.problems)
                 records.append(Finished(job.row, "rejected", shown, problems=len(job.problems),
                                         first_problem=job.problems[0] if job.problems else None,
-                                        retryable=retryable))
-                outcomes.append(Outcome(job.name, "rejected", output=shown, problems=list(job.problems)))
+                                        retryable=retryable, audit_id=job.audit_id))
+                outcomes.append(Outcome(job.name, "rejected", audit_id=job.audit_id, output=shown,
+                                        problems=list(job.problems)))
         self.ledger.finish_many(records)
         crashpoint("finished")
         for job, outcome in zip(jobs, outcomes, strict=True):
