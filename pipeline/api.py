@@ -441,6 +441,17 @@ def _catch_up(ws: Workspace, config: Config) -> None:
         catch_up(ws, config, ledger)
 
 
+def _catch_up_if_possible(workspace: Path | str | Workspace | None) -> None:
+    """What the listing commands do first: ``_catch_up`` where the workspace can be written (a
+    read-only copy, a broken certpipe.toml or a lost ledger: they still list what the ledger holds)."""
+    try:
+        ws, config = open_workspace(workspace)
+        if ws.ledger.exists():
+            _catch_up(ws, config)
+    except (CertpipeError, OSError):
+        pass
+
+
 def decisions(workspace: Path | str | Workspace | None = None, *, status: str = "pending") -> list:
     """The certification decisions of ``status`` (default the queue: ``pending``), oldest first:
     ``Decision`` (``audit_id``, ``kind``: issue | revision | surveillance, ``level``, ``number``,
@@ -448,6 +459,7 @@ def decisions(workspace: Path | str | Workspace | None = None, *, status: str = 
     from pipeline.flow.decisions import queue
     from pipeline.flow.ledger import Ledger
 
+    _catch_up_if_possible(workspace)
     ws = _looked_at(workspace)
     if not ws.ledger.exists():
         return []
@@ -476,6 +488,7 @@ def certificates(workspace: Path | str | Workspace | None = None, *, status: str
     from pipeline.flow.certs import certificate_rows
     from pipeline.flow.ledger import Ledger
 
+    _catch_up_if_possible(workspace)
     ws = _looked_at(workspace)
     if not ws.ledger.exists():
         return []
@@ -491,6 +504,7 @@ def certificate(number: str, workspace: Path | str | Workspace | None = None) ->
     from pipeline.flow.certs import events
     from pipeline.flow.ledger import Ledger
 
+    _catch_up_if_possible(workspace)
     ws = _looked_at(workspace)
     if not ws.ledger.exists():
         raise CertpipeError("cert.unknown", {"number": number})
@@ -525,6 +539,7 @@ def due(within_days: int | None = None, workspace: Path | str | Workspace | None
     from pipeline.flow.ledger import Ledger
 
     ws, config = open_workspace(workspace)
+    _catch_up_if_possible(ws)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:

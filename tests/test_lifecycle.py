@@ -337,3 +337,26 @@ def test_the_notice_templates_are_checked_like_the_others(tmp_path):
             out.writestr(item, data)
     (problem,) = check_template(broken, "en")
     assert "reasn" in problem.message.render("en")
+
+
+def test_a_change_whose_files_cannot_be_written_is_kept_and_written_later_without_holding_others_up(tmp_path):
+    ws = make_ws(tmp_path)
+    blank = _blank(ws, "--org", "卯公司")
+    _fill(ws, blank, "卯公司", "92")
+    assert certpipe(ws, "run").returncode == 0
+    (issued,) = _json(ws, "certificates", "list")
+    surveillance = _blank(ws, "--type", "surveillance", "--certificate", issued["number"])
+    _fill(ws, surveillance, "卯公司", "82", audit_type="监督审核")
+    assert certpipe(ws, "run").returncode == 0
+    aside = tmp_path / "archive-aside"
+    ws.archive.rename(aside)  # the archived workbook the certificate document is made from is gone
+    approved = certpipe(ws, "decide", surveillance.stem, "--approve", "--by", "赵决定")
+    assert approved.returncode == 2 and "已记录" in approved.stderr
+    assert _json(ws, "certificates", "list")[0]["level"] != issued["level"]  # recorded, once
+    document = ws.outbox / surveillance.stem / f"{surveillance.stem}-certificate.docx"
+    assert not document.exists()
+    aside.rename(ws.archive)
+    assert certpipe(ws, "certificates", "list").returncode == 0  # any command writes it now
+    assert document.is_file()
+    history = _json(ws, "certificates", "show", issued["number"])["history"]
+    assert [e["action"] for e in history] == ["issue", "maintain"]

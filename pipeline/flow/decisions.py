@@ -103,7 +103,9 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
         _independent(decision, by)
         if approve and decision.level is None:
             raise CertpipeError("decide.no_level", {"audit_id": audit_id, "number": decision.number or ""})
-        _audit, std, card = _result(ws, config, ledger, decision)
+        std = card = None
+        if approve and decision.kind == "issue":  # its number needs the standard and the level reached
+            _audit, std, card = _result(ws, config, ledger, decision)
         stamp = now()
         with ledger.transaction(durable=True) as db:
             taken = db.execute("UPDATE decisions SET status = ?, decided_by = ?, decided_at = ?, reason = ? "
@@ -123,7 +125,7 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
         if approve and decision.kind == "issue":
             note_numbers(ws, [number])
         crashpoint("decided")
-        catch_up(ws, config, ledger)
+        _written(catch_up(ws, config, ledger), number)
         return _decision(ledger.db.execute(_DECISION_SQL + " WHERE d.id = ?", (decision.id,)).fetchone())
     finally:
         ledger.close()
@@ -209,41 +211,61 @@ def change_certificate(ws: Workspace, config: Config, number: str, action: str, 
             certs.expire_due(db, today, now())
             event = certs.transition(db, number, action, by=by, reason=reason, stamp=now(), today=today, until=until)
         crashpoint("changed")
-        catch_up(ws, config, ledger)
+        _written(catch_up(ws, config, ledger), number)
         return event
     finally:
         ledger.close()
 
 
 # ---- what a change writes outside the ledger ----------------------------------------------------
-def catch_up(ws: Workspace, config: Config, ledger: Ledger, *, today: date | None = None) -> int:
+def catch_up(ws: Workspace, config: Config, ledger: Ledger, *,
+             today: date | None = None) -> list[tuple[str, str]]:
     """Expiry applied as of ``today``, then every change not yet written outside the ledger written
-    (certificate documents of approvals, status files, notices), each marked done; returns how many."""
+    (certificate documents of approvals, notices, status files), each marked done. A change whose
+    files cannot be written now (its archived workbook gone, a disk full) stays to be written by a
+    later command and does not hold up the others: returns those, as (certificate number, why)."""
     with ledger.transaction() as db:
         certs.expire_due(db, today or date.today(), now())
     undone = ledger.db.execute("SELECT id, number, action, by, audit_id FROM certificate_events WHERE done = 0 "
                                "ORDER BY id").fetchall()
+    written, failed, touched = [], [], {}
     for event_id, number, action, by, audit_id in undone:
-        if action in ("issue", "revise", "maintain") and by not in (certs.AUTO, certs.SYSTEM) and audit_id:
-            _certificate_document(ws, config, ledger, number, audit_id)
-        if action in MANUAL:
-            from pipeline.flow.notices import write_notice
+        try:
+            if action in ("issue", "revise", "maintain") and by not in (certs.AUTO, certs.SYSTEM) and audit_id:
+                _certificate_document(ws, config, ledger, number, audit_id)
+            if action in MANUAL:
+                from pipeline.flow.notices import write_notice
 
-            write_notice(ws, config, ledger, event_id)
-    for number in dict.fromkeys(number for _, number, *_ in undone):
+                write_notice(ws, config, ledger, event_id)
+        except (CertpipeError, OSError) as exc:
+            why = exc.render(config.lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
+            log.warning("certificate %s, change %s: %s", number, event_id, why)
+            failed.append((number, why))
+            continue
+        written.append(event_id)
+        touched[number] = True
+    for number in touched:
         write_status(ws, ledger, number)
-    if undone:
+    if written:
         with ledger.transaction() as db:
-            db.execute("UPDATE certificate_events SET done = 1 WHERE done = 0 AND id <= ?", (undone[-1][0],))
-    return len(undone)
+            db.executemany("UPDATE certificate_events SET done = 1 WHERE id = ?", [(i,) for i in written])
+    return failed
+
+
+def _written(failed: list[tuple[str, str]], number: str | None) -> None:
+    """A change just made is recorded; when its files could not be written, say so (a later command
+    writes them)."""
+    mine = [why for failed_number, why in failed if failed_number == number]
+    if mine:
+        raise CertpipeError("cert.files_pending", {"number": number or "", "detail": mine[-1]})
 
 
 def catch_up_quietly(ws: Workspace, config: Config, ledger: Ledger, lang: str) -> None:
     """``catch_up`` for a driver after a batch: what cannot be written now is logged and written by
     the next command (the ledger keeps every change)."""
     try:
-        catch_up(ws, config, ledger)
-    except (CertpipeError, OSError) as exc:
+        catch_up(ws, config, ledger)  # what cannot be written is logged there
+    except (CertpipeError, OSError) as exc:  # the ledger itself: the next command tries again
         log.warning("%s", exc.render(lang) if isinstance(exc, CertpipeError) else exc)
 
 
