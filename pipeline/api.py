@@ -202,7 +202,7 @@ def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Pat
     if audit_type or certificate_no:
         info = certificate_audit(ws, key, info, audit_type or "initial", certificate_no, lang)
     with allocator(ws) as allocate:
-        return new(load_standard(key, ws), info, lambda std, i: allocate(std, i, certificate_no),
+        return new(load_standard(key, ws), info, lambda std, i, **kw: allocate(std, i, certificate_no, **kw),
                    output=Path(output) if output is not None else None, force=force, lang=lang)
 
 

@@ -245,3 +245,15 @@ def test_the_audit_type_is_one_of_the_list_and_a_schedule_maps_its_synonyms_with
     assert refused.returncode == 1 and "不是审核类型之一" in refused.stdout
     fill_audit(blank, ws.inbox / "a.xlsx", replace(audit, info=replace(audit.info, audit_type="Initial")))
     assert certpipe(ws, "validate", str(ws.inbox / "a.xlsx")).returncode == 0
+
+
+def test_new_refusing_to_overwrite_a_file_consumes_no_audit_id(tmp_path):
+    ws = make_ws(tmp_path)
+    assert certpipe(ws, "new", GBT, "--org", "甲公司", "-o", str(ws.root)).returncode == 0
+    (first,) = ws.root.glob("GBT27922-*.xlsx")
+    second = first.with_name(first.name.replace("-001", "-002"))
+    second.write_bytes(b"someone's file")  # where the next id's workbook would go
+    refused = certpipe(ws, "new", GBT, "--org", "乙公司", "-o", str(ws.root))
+    assert refused.returncode == 2 and second.read_bytes() == b"someone's file"
+    with sqlite3.connect(ws.ledger) as db:
+        assert [r[0] for r in db.execute("SELECT audit_id FROM audits ORDER BY audit_id")] == [first.stem]

@@ -69,7 +69,7 @@ def _taken(db: sqlite3.Connection, prefix: str, outbox: Path | None) -> int:
 
 def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Path | None = None,
                    audit_type: str = "", year: int | None = None, planned_once: bool = False,
-                   certificate_no: str | None = None) -> str:
+                   certificate_no: str | None = None, check: Callable[[str], None] | None = None) -> str:
     """Record a new audit of ``info``'s organisation and return its id: ``info.audit_id`` when given
     (refused when the workspace gave it to another organisation), else the next free one. With
     ``planned_once`` (a schedule's row), an audit of the same organisation and standard with the same
@@ -98,6 +98,8 @@ def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Pa
         else:
             prefix = f"{short_code(std)}-{year or date.today().year}-"
             audit_id = f"{prefix}{_taken(db, prefix, outbox) + 1:03d}"
+        if check is not None:  # the caller's last word (its file taken): raising leaves nothing recorded
+            check(audit_id)
         db.execute(
             "INSERT INTO audits (audit_id, org_id, standard, edition, fingerprint, audit_type, planned_start, "
             "planned_end, certificate_no, origin, created_by, created_at) "
@@ -178,9 +180,10 @@ def allocator(ws: Workspace, *, planned_once: bool = False) -> Iterator[Callable
     refuse_lost_ledger(ws)
     ledger = Ledger(ws.ledger)
 
-    def allocate(std: Standard, info: AuditInfo, certificate_no: str | None = None) -> str:
+    def allocate(std: Standard, info: AuditInfo, certificate_no: str | None = None,
+                 check: Callable[[str], None] | None = None) -> str:
         audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox, planned_once=planned_once,
-                                  certificate_no=certificate_no)
+                                  certificate_no=certificate_no, check=check)
         _journal(ws, std, replace(info, audit_id=audit_id), certificate_no)
         return audit_id
 
