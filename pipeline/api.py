@@ -392,3 +392,39 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
         return ledger.rows(status)
+
+
+# --- signed certificates: keys, verification, the public register ---
+__all__ += ["init_keys", "public_keys", "rotate_keys", "unsigned_certificates"]
+
+
+def init_keys(workspace: Path | str | Workspace | None = None):
+    """A new Ed25519 signing key for the workspace (``certpipe keys init``); ``CertpipeError`` when it
+    has one. Returns its ``PublicKey`` (``key_id``, ``public``, ``created``); the private key is
+    written owner-only to ``.certpipe/keys/signing.key`` and never returned."""
+    from pipeline.flow.keys import init_keys as make
+
+    return make(_looked_at(workspace))
+
+
+def rotate_keys(workspace: Path | str | Workspace | None = None):
+    """A new signing key replaces the current one (``certpipe keys rotate``); the old public key stays
+    trusted, marked retired. Returns ``(old, new)`` ``PublicKey``s."""
+    from pipeline.flow.keys import rotate_keys as rotate
+
+    return rotate(_looked_at(workspace))
+
+
+def public_keys(workspace: Path | str | Workspace | None = None) -> list:
+    """Every public key the workspace trusts, oldest first; the one it signs with now has
+    ``retired is None`` (``certpipe keys show``)."""
+    from pipeline.flow.keys import trusted_keys
+
+    return sorted(trusted_keys(_looked_at(workspace)).values(), key=lambda k: (k.retired is None, k.created))
+
+
+def unsigned_certificates(workspace: Path | str | Workspace | None = None) -> bool:
+    """Whether certificates have been issued while the workspace has no signing key (``status`` warns)."""
+    from pipeline.flow.keys import unsigned_warning
+
+    return unsigned_warning(_looked_at(workspace))
