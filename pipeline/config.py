@@ -69,7 +69,7 @@ class Issuer(_Section):
     name_en: str = "certpipe Service Certification Centre"
     address: str = "（请在 certpipe.toml 的 [issuer] 中填写认证机构地址）"
     signatory: str = ""
-    verify_url: str = Field("", description="prefix of the verification link put in the QR code")
+    verify_url: str = Field("", description="verify base: the QR code carries <verify_url>/c/<number>#<token>")
 
 
 class Certificates(_Section):
