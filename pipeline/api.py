@@ -395,7 +395,7 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
 
 
 # --- signed certificates: keys, verification, the public register ---
-__all__ += ["init_keys", "public_keys", "rotate_keys", "unsigned_certificates"]
+__all__ += ["init_keys", "public_keys", "rotate_keys", "unsigned_certificates", "verify_certificate"]
 
 
 def init_keys(workspace: Path | str | Workspace | None = None):
@@ -428,3 +428,14 @@ def unsigned_certificates(workspace: Path | str | Workspace | None = None) -> bo
     from pipeline.flow.keys import unsigned_warning
 
     return unsigned_warning(_looked_at(workspace))
+
+
+def verify_certificate(text: str, workspace: Path | str | Workspace | None = None):
+    """The verdict on a certificate (``certpipe verify``): ``text`` is a certificate number, a token, a
+    verify link, or the path of a photo (.png/.jpg), .pdf or .docx. Returns a ``Verdict``: ``result``
+    (``genuine``, ``not_in_force``, ``tampered``, ``forged``, ``unknown_key``, ``unsigned``,
+    ``not_found``, ``unreadable``), ``status``, the signed ``claims``, the ``fields`` that differ,
+    ``exit_code`` and ``to_json()``."""
+    from pipeline.flow.verify import verify
+
+    return verify(str(text), _looked_at(workspace))
