@@ -395,7 +395,14 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
 
 
 # --- signed certificates: keys, verification, the public register ---
-__all__ += ["init_keys", "public_keys", "rotate_keys", "unsigned_certificates", "verify_certificate"]
+__all__ += [
+    "init_keys",
+    "public_keys",
+    "publish_register",
+    "rotate_keys",
+    "unsigned_certificates",
+    "verify_certificate",
+]
 
 
 def init_keys(workspace: Path | str | Workspace | None = None):
@@ -439,3 +446,13 @@ def verify_certificate(text: str, workspace: Path | str | Workspace | None = Non
     from pipeline.flow.verify import verify
 
     return verify(str(text), _looked_at(workspace))
+
+
+def publish_register(dest: Path | str, workspace: Path | str | Workspace | None = None):
+    """The public register written to the folder ``dest`` (``certpipe publish DIR``): an index page
+    with search, a page and a JSON file per certificate, the public keys; only public fields. Returns
+    ``Published`` (``dest``, ``count``, ``written``: files changed, ``seconds``)."""
+    from pipeline.flow.site import publish_site
+
+    ws, config = open_workspace(workspace)
+    return publish_site(ws, config, Path(dest))

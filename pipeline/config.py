@@ -123,6 +123,13 @@ class Paths(_Section):
     archive: str = Field("archive", min_length=1)
 
 
+class Publish(_Section):
+    """The public register (``certpipe publish``): when ``dir`` is set, ``run`` and ``watch`` write it
+    there after every batch."""
+
+    dir: str = Field("", description="folder of the public register, relative to the workspace or absolute")
+
+
 class Config(_Section):
     lang: Literal["zh", "en"] = "zh"
     paths: Paths = Paths()
@@ -132,6 +139,7 @@ class Config(_Section):
     watch: Watch = Watch()
     run: Run = Run()
     intake: Intake = Intake()
+    publish: Publish = Publish()
 
 
 def sections() -> dict[str, type[BaseModel] | None]:
