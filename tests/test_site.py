@@ -71,7 +71,7 @@ def test_a_withdrawn_certificate_says_so_after_publish(issued, tmp_path, monkeyp
     ws, _, links = issued
     number, _ = split(links["S-2026-001"])
     monkeypatch.setattr(verify_module, "certificate_status",
-                        lambda ws, n: "withdrawn" if n == number else "issued")
+                        lambda ws, n, **kw: "withdrawn" if n == number else "issued")
     code, out, _ = cli("-W", ws.root, "verify", links["S-2026-001"], "--json")
     assert code == 1 and json.loads(out)["status"] == "withdrawn"
     code, out, _ = cli("-W", ws.root, "publish", tmp_path / "site", "--json")

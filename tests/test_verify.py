@@ -110,7 +110,7 @@ def test_an_edited_token_is_forged_and_a_strangers_is_unknown_key(issued, cli):
 
 def test_a_withdrawn_certificate_is_genuine_but_withdrawn(issued, cli, monkeypatch):
     ws, cert = issued
-    monkeypatch.setattr(verify_module, "certificate_status", lambda ws, number: "withdrawn")
+    monkeypatch.setattr(verify_module, "certificate_status", lambda ws, number, **kw: "withdrawn")
     code, data = run_verify(cli, ws, cert)
     assert (code, data["result"], data["status"]) == (1, "not_in_force", "withdrawn")
     code, out, _ = cli("-W", ws.root, "--lang", "en", "verify", qr_of(cert))

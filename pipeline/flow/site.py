@@ -18,6 +18,7 @@ words are the catalogue's (``site.*``), both languages in every page.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -48,6 +49,15 @@ class Published:
 
 def both(key: str, **params) -> str:
     """The catalogue's words in both languages, escaped, one shown at a time by the stylesheet."""
+    return _both(key) if not params else _both_now(key, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _both(key: str) -> str:
+    return _both_now(key, {})
+
+
+def _both_now(key: str, params: dict) -> str:
     return "".join(f'<span class="l-{lang}">{html.escape(t(key, lang, **params))}</span>' for lang in LANGS)
 
 
@@ -112,40 +122,40 @@ def _records(ws: Workspace, today: date) -> list[dict]:
     """Every certificate's public fields, from the ledger."""
     from pipeline.flow.ledger import Ledger
     from pipeline.flow.standards import all_standards
-    from pipeline.flow.verify import certificate_history, certificate_status, in_force_status
 
     if not ws.ledger.exists():
         return []
     standards = {std.key: std for std in all_standards(ws.root)}
     with Ledger(ws.ledger, readonly=True) as ledger:
-        rows = ledger.certificates()
-    out = []
-    for number, details in rows:
-        if not safe_number(number):
-            continue
-        std = standards.get(details.get("standard_key") or "")
-        level = next((lv for lv in std.levels if lv.key == details.get("level")), None) if std else None
-        try:
-            expiry = date.fromisoformat(details.get("expiry_date") or "")
-        except ValueError:
-            expiry = None
-        status = in_force_status(certificate_status(ws, number), expiry, today) or "issued"
-        out.append({
-            "number": number, "organisation": details.get("organisation", ""),
-            "credit_code": details.get("credit_code", ""),
-            "standard": details.get("standard_key", ""),
-            "standard_code": details.get("standard", ""),
-            "standard_title": {lang: std.title.get(lang) if std else "" for lang in LANGS},
-            "level": details.get("level", ""),
-            "level_words": {lang: std.describe_level(level, lang) if level else details.get("level", "")
-                            for lang in LANGS},
-            "issue_date": details.get("issue_date", ""), "expiry_date": details.get("expiry_date", ""),
-            "specimen": bool(details.get("provisional")),
-            "status": status, "status_words": _status_words(status),
-            "history": [{"when": w, "status": s, "by": b, "reason": r}
-                        for w, s, b, r in certificate_history(ws, number)],
-        })
-    return out
+        return [_record(ws, number, details, standards, today, ledger) for number, details in ledger.certificates()
+                if safe_number(number)]
+
+
+def _record(ws: Workspace, number: str, details: dict, standards: dict, today: date, ledger) -> dict:
+    from pipeline.flow.verify import certificate_history, certificate_status, in_force_status
+
+    std = standards.get(details.get("standard_key") or "")
+    level = next((lv for lv in std.levels if lv.key == details.get("level")), None) if std else None
+    try:
+        expiry = date.fromisoformat(details.get("expiry_date") or "")
+    except ValueError:
+        expiry = None
+    status = in_force_status(certificate_status(ws, number, ledger=ledger), expiry, today) or "issued"
+    return {
+        "number": number, "organisation": details.get("organisation", ""),
+        "credit_code": details.get("credit_code", ""),
+        "standard": details.get("standard_key", ""),
+        "standard_code": details.get("standard", ""),
+        "standard_title": {lang: std.title.get(lang) if std else "" for lang in LANGS},
+        "level": details.get("level", ""),
+        "level_words": {lang: std.describe_level(level, lang) if level else details.get("level", "")
+                        for lang in LANGS},
+        "issue_date": details.get("issue_date", ""), "expiry_date": details.get("expiry_date", ""),
+        "specimen": bool(details.get("provisional")),
+        "status": status, "status_words": _status_words(status),
+        "history": [{"when": w, "status": s, "by": b, "reason": r}
+                    for w, s, b, r in certificate_history(ws, number, ledger=ledger)],
+    }
 
 
 def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:

@@ -66,19 +66,22 @@ class Verdict:
 
 
 # ---- the ledger: status and history (one function each) ---------------------------------------
-def certificate_status(ws: Workspace, number: str) -> str | None:
+def certificate_status(ws: Workspace, number: str, *, ledger=None) -> str | None:
     """The certificate's status in the ledger: ``'issued'`` while it is in the ``certificates`` table,
-    ``None`` for a number the ledger does not know."""
+    ``None`` for a number the ledger does not know. ``ledger``: an open ``Ledger`` to read instead of
+    opening one (``publish`` asks for every certificate)."""
     from pipeline.flow.ledger import Ledger
 
+    if ledger is not None:
+        row = ledger.db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
+        return "issued" if row else None
     if not number or not ws.ledger.exists():
         return None
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        row = ledger.db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
-    return "issued" if row else None
+    with Ledger(ws.ledger, readonly=True) as opened:
+        return certificate_status(ws, number, ledger=opened)
 
 
-def certificate_history(ws: Workspace, number: str) -> list[tuple[str, str, str, str]]:
+def certificate_history(ws: Workspace, number: str, *, ledger=None) -> list[tuple[str, str, str, str]]:
     """The certificate's changes of status, oldest first: (when, status, by, reason). None recorded yet."""
     return []
 
