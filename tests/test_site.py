@@ -192,3 +192,28 @@ def test_the_site_assets_are_in_the_package():
 
     assert ASSETS.parent == Path(verify_module.__file__).resolve().parents[1]
     assert all((ASSETS / name).is_file() for name in ASSET_FILES)
+
+
+@pytest.mark.slow
+def test_watch_publishes_the_register_when_the_inbox_falls_idle(tmp_path):
+    import time
+
+    from pipeline.flow.watch import watch_inbox
+
+    ws = make_ws(tmp_path)
+    init_keys(ws)
+    workbook(ws, "w.xlsx", sample_audit(audit_id="W-2026-001", target="95"))
+    config = Config(issuer=Issuer(verify_url=BASE), publish=Publish(dir=str(tmp_path / "public")))
+    stop = threading.Event()
+    thread = threading.Thread(target=watch_inbox, args=(ws, config, stop), kwargs={"settle": 0, "poll": True},
+                              daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "public" / "c").glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(30)
+    (page,) = (tmp_path / "public" / "c").glob("*.json")
+    assert json.loads(page.read_text())["status"] == "issued"
