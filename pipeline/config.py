@@ -69,7 +69,7 @@ class Issuer(_Section):
     name_en: str = "certpipe Service Certification Centre"
     address: str = "（请在 certpipe.toml 的 [issuer] 中填写认证机构地址）"
     signatory: str = ""
-    verify_url: str = Field("", description="prefix of the verification link put in the QR code")
+    verify_url: str = Field("", description="verify base: the QR code carries <verify_url>/c/<number>#<token>")
 
 
 class Certificates(_Section):
@@ -134,6 +134,13 @@ class Paths(_Section):
     archive: str = Field("archive", min_length=1)
 
 
+class Publish(_Section):
+    """The public register (``certpipe publish``): when ``dir`` is set, ``run`` and ``watch`` write it
+    there after every batch."""
+
+    dir: str = Field("", description="folder of the public register, relative to the workspace or absolute")
+
+
 class Config(_Section):
     lang: Literal["zh", "en"] = "zh"
     paths: Paths = Paths()
@@ -144,6 +151,7 @@ class Config(_Section):
     run: Run = Run()
     intake: Intake = Intake()
     decision: Decision = Decision()
+    publish: Publish = Publish()
 
 
 def sections() -> dict[str, type[BaseModel] | None]:

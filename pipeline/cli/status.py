@@ -43,6 +43,7 @@ def status(
                           "not_files": state.not_files, "ledger_lost": state.ledger_lost,
                           "register_behind": state.register_behind, "decisions_waiting": state.decisions,
                           "due": state.due, "certificates": state.certificates,
+                          "unsigned_certificates": api.unsigned_certificates(ws),
                           "log": str(log_file) if log_file.exists() else None},
                          ensure_ascii=False, indent=2))
         raise typer.Exit(1 if config_error else 0)
@@ -69,6 +70,8 @@ def status(
         out.print(f"[bold red]{t('status.ledger_lost', lang, count=state.ledger_lost)}[/]")
     if state.register_behind:
         out.print(f"[yellow]{t('status.register_behind', lang, register=ws.shown(ws.register))}[/]")
+    if api.unsigned_certificates(ws):
+        out.print(t("status.unsigned", lang) + "; " + t("status.unsigned.hint", lang), style="yellow", markup=False)
     for name in state.not_files:
         out.print("  [magenta]![/] " + escape(f"{name}: {t('status.ignored', lang)}"), highlight=False)
     if in_progress:

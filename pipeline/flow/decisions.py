@@ -286,7 +286,9 @@ def _certificate_document(ws: Workspace, config: Config, ledger: Ledger, number:
                            surveillance_due=date.fromisoformat(held.surveillance_due or held.expires_on))
     target = ws.outbox / safe_name(audit_id)
     stage = staging_dir(ws.outbox)
-    renderer = Renderer(config, workspace_templates=ws.templates)
+    from pipeline.flow.keys import load_signer
+
+    renderer = Renderer(config, workspace_templates=ws.templates, signer=load_signer(ws))
     files = renderer.render(audit, std, card, stage, lang=config.lang, certificate=info, documents=("certificate",))
     if config.run.pdf:
         from pipeline.word.pdf import convert_to_pdf

@@ -97,7 +97,8 @@ def due_workbooks(ws: Workspace, items: list[DueItem], folder: Path, *, lang: st
             info = AuditInfo(audit_id="", org_name=item.organisation, org_credit_code=item.credit_code,
                              org_address=addresses.get(item.number, ""),
                              audit_type=t(f"wb.audit_type.{key}", lang))
-            path, _ = new_workbook(std, info, lambda s, i, n=item.number, **kw: allocate(s, i, n, **kw), output=folder, lang=lang)
+            path, _ = new_workbook(std, info, lambda s, i, n=item.number, **kw: allocate(s, i, n, **kw),
+                                   output=folder, lang=lang)
             made.append((replace(item, planned=path.stem), path))
     return made
 

@@ -78,9 +78,10 @@ class Processor:
     @property
     def renderer(self):
         if self._renderer is None:
+            from pipeline.flow.keys import load_signer
             from pipeline.word.render import Renderer
 
-            self._renderer = Renderer(self.config, workspace_templates=self.ws.templates)
+            self._renderer = Renderer(self.config, workspace_templates=self.ws.templates, signer=load_signer(self.ws))
         return self._renderer
 
     def close(self) -> None:

@@ -191,5 +191,9 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         except CertpipeError as exc:  # the outcomes stand; the next run or watch writes it
             log.warning("%s", exc.render(lang))
             result.register_error = exc.message
+        if config.publish.dir:  # the public register: a failure is logged, the outcomes stand
+            from pipeline.flow.site import publish_after_batch
+
+            publish_after_batch(ws, config, lang)
     result.seconds = time.perf_counter() - started
     return result

@@ -52,6 +52,10 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
                 log.warning("%s", exc.render(lang))
                 if on_error:
                     on_error(ws.register, exc)
+            if config.publish.dir:  # the public register: a failure is logged, written again next time
+                from pipeline.flow.site import publish_after_batch
+
+                publish_after_batch(ws, config, lang)
 
         if register_behind(ws, processor.ledger):  # a watcher stopped before it was rewritten
             register()
