@@ -477,7 +477,9 @@ def decide(audit_id: str, *, approve: bool, by: str, reason: str = "",
 
     ws, config = open_workspace(workspace)
     _catch_up(ws, config)
-    return take(ws, config, audit_id, approve=approve, by=by, reason=reason)
+    decision = take(ws, config, audit_id, approve=approve, by=by, reason=reason)
+    _after_change(ws, config)
+    return decision
 
 
 def certificates(workspace: Path | str | Workspace | None = None, *, status: str | None = None) -> list:
@@ -521,13 +523,23 @@ def change_certificate(number: str, action: str, *, by: str, reason: str, until=
     ``cancel`` a certificate, kept with who and why; an illegal change is refused naming the allowed
     ones. Its notice, ``status.json`` and the register follow. Returns the change (``Event``)."""
     from pipeline.flow.decisions import change_certificate as change
-    from pipeline.flow.register import refresh_register
 
     ws, config = open_workspace(workspace)
     _catch_up(ws, config)
     event = change(ws, config, number, action, by=by, reason=reason, until=until)
-    refresh_register(ws, config.lang)
+    _after_change(ws, config)
     return event
+
+
+def _after_change(ws: Workspace, config: Config) -> None:
+    """The register, and the public register when ``[publish] dir`` is set, after a certificate changed."""
+    from pipeline.flow.register import refresh_register
+
+    refresh_register(ws, config.lang)
+    if config.publish.dir:  # a failure is logged; the change stands
+        from pipeline.flow.site import publish_after_batch
+
+        publish_after_batch(ws, config, config.lang)
 
 
 def due(within_days: int | None = None, workspace: Path | str | Workspace | None = None, *, today=None) -> list:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, Issuer, Publish
-from pipeline.flow import verify as verify_module
 from pipeline.flow.keys import init_keys
 from pipeline.flow.run import run_inbox
 from pipeline.flow.site import publish_site
@@ -67,18 +66,30 @@ def test_run_publishes_the_register_with_public_fields_only(issued):
     assert [set(k) for k in keys] == [{"key_id", "algorithm", "public_key", "created", "retired"}]
 
 
-def test_a_withdrawn_certificate_says_so_after_publish(issued, tmp_path, monkeypatch, cli):
-    ws, _, links = issued
-    number, _ = split(links["S-2026-001"])
-    monkeypatch.setattr(verify_module, "certificate_status",
-                        lambda ws, n, **kw: "withdrawn" if n == number else "issued")
-    code, out, _ = cli("-W", ws.root, "verify", links["S-2026-001"], "--json")
+def test_a_withdrawn_certificate_is_genuine_but_withdrawn_and_its_public_page_says_so(tmp_path, cli):
+    """Withdrawn with the real command: verify says so, and the public register ([publish] dir) is
+    written again by the change itself."""
+    ws = make_ws(tmp_path)
+    init_keys(ws)
+    (ws.root / "certpipe.toml").write_text(f'[issuer]\nverify_url = "{BASE}"\n[publish]\ndir = "../public"\n',
+                                           encoding="utf-8")
+    workbook(ws, "a.xlsx", sample_audit(audit_id="W-2026-001", target="95", org=ORG))
+    code, _, err = cli("-W", ws.root, "run")
+    assert code == 0, err
+    (cert,) = ws.outbox.glob("*/*-certificate.docx")
+    link = qr_of(cert)
+    number, _ = split(link)
+    site = tmp_path / "public"
+    assert json.loads((site / "c" / f"{number}.json").read_text())["status"] == "issued"
+    code, _, err = cli("-W", ws.root, "certificates", "withdraw", number, "--by", "赵敏", "--reason", "严重违规")
+    assert code == 0, err
+    code, out, _ = cli("-W", ws.root, "verify", link, "--json")
     assert code == 1 and json.loads(out)["status"] == "withdrawn"
-    code, out, _ = cli("-W", ws.root, "publish", tmp_path / "site", "--json")
-    assert code == 0 and json.loads(out)["certificates"] == 2
-    page = (tmp_path / "site" / "c" / number / "index.html").read_text(encoding="utf-8")
+    page = (site / "c" / number / "index.html").read_text(encoding="utf-8")
     assert 'data-status="withdrawn"' in page and "撤销" in page and "withdrawn" in page
-    assert json.loads((tmp_path / "site" / "c" / f"{number}.json").read_text())["status"] == "withdrawn"
+    data = json.loads((site / "c" / f"{number}.json").read_text())
+    assert data["status"] == "withdrawn" and [h["status"] for h in data["history"]] == ["issued", "withdrawn"]
+    assert "赵敏" not in page and "严重违规" not in page  # who and why stay inside the body
 
 
 def test_publish_refuses_the_workspace_itself(issued, cli):
