@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, Issuer, Publish
+from pipeline.flow import verify as verify_module
 from pipeline.flow.keys import init_keys
 from pipeline.flow.run import run_inbox
 from pipeline.flow.site import publish_site
