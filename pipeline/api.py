@@ -346,6 +346,7 @@ class WorkspaceStatus:
     decisions: int = 0  # certification decisions waiting
     due: dict = field(default_factory=dict)  # what is due within [decision] due_within_days, by kind
     certificates: dict = field(default_factory=dict)  # certificates by status today
+    issuer: list = field(default_factory=list)  # what [issuer] lacks for certificates a body can sign (Message)
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
@@ -363,10 +364,13 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     from pipeline.lock import holder
 
     ws = _looked_at(workspace)
+    from pipeline.word.render import issuer_problems
+
     try:
-        within = open_workspace(ws)[1].decision.due_within_days
+        config = open_workspace(ws)[1]
     except CertpipeError:  # a broken certpipe.toml: status says so, and still counts
-        within = Config().decision.due_within_days
+        config = Config()
+    within = config.decision.due_within_days
     rows: list = []
     behind, waiting_decisions, due_by_kind, by_status = False, 0, {}, {}
     if ws.ledger.exists() and ws.ledger.stat().st_size:
@@ -381,7 +385,7 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     files, others = scan(ws)
     lost = 0 if rows else len(published_folders(ws.outbox))
     return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind,
-                           waiting_decisions, due_by_kind, by_status)
+                           waiting_decisions, due_by_kind, by_status, issuer_problems(ws.root, config.issuer))
 
 
 #: ``find`` gives at most this many organisations: a search that matches more says so.

@@ -66,7 +66,7 @@ W = {
         "issue_date": "发证日期", "expiry": "有效期至", "org_address": "组织地址",
         "surv_note": ("本证书有效期内，获证组织须每年接受监督审核，首次监督审核应于 ",
                       " 前完成；监督审核通过后本证书持续有效。扫描二维码可核验证书信息。"),
-        "signatory": "授权签字人：", "specimen_line": "样本 SPECIMEN — 依据暂定标准出具，不作为正式证书",
+        "signatory": "授权签字人：", "approval_no": "认证机构批准号",
         "cert_footer": "证书编号 ",
     },
     "en": {
@@ -99,8 +99,7 @@ W = {
         "expiry": "Valid until", "org_address": "Address",
         "surv_note": ("The certified organisation is audited every year while this certificate is valid; "
                       "the first surveillance audit is due by ", ". Scan the QR code to verify this certificate."),
-        "signatory": "Authorised signatory: ",
-        "specimen_line": "SPECIMEN — issued under a provisional standard, not a valid certificate",
+        "signatory": "Authorised signatory: ", "approval_no": "Approval No. of the body",
         "cert_footer": "Certificate No. ",
     },
 }
@@ -513,7 +512,7 @@ def build_certificate(lang: str) -> Document:
     _setup(doc, lang)
     doc.core_properties.title = w["cert_title"]
     sec = doc.sections[0]
-    sec.top_margin, sec.bottom_margin = Cm(2.3), Cm(1.8)
+    sec.top_margin, sec.bottom_margin = Cm(1.8), Cm(1.5)
     sec.left_margin = sec.right_margin = Cm(2.6)
     _page_border(doc)
     center = WD_ALIGN_PARAGRAPH.CENTER
@@ -527,12 +526,14 @@ def build_certificate(lang: str) -> Document:
     fp = sec.footer.paragraphs[0]
     fp.add_run(w["cert_footer"] + "{{ certificate.number }}")
 
-    _para(doc, "{{ issuer.name }}", "Subtitle").paragraph_format.space_before = Pt(6)
-    _para(doc, w["cert_title"], "Title").paragraph_format.space_before = Pt(10)
+    logo = _para(doc, "", align=center)
+    _picture(logo, _placeholder_png(240, 120), 2.0, 1.0, "logo")  # the body's logo ([issuer] logo), or nothing
+    _para(doc, "{{ issuer.name }}", "Subtitle").paragraph_format.space_before = Pt(2)
+    _para(doc, w["cert_title"], "Title").paragraph_format.space_before = Pt(8)
     p = _para(doc, "", "Subtitle")
     p.add_run(w["cert_no"] + "{{ certificate.number }}").font.size = Pt(12)
     _para(doc, "{%p if specimen %}")
-    _para(doc, w["specimen_line"], "Notice", align=center).runs[0].font.size = Pt(14)
+    _para(doc, "{{ specimen_reason }}", "Notice", align=center).runs[0].font.size = Pt(14)
     _para(doc, "{%p endif %}")
     _para(doc, w["hereby"], align=center, size=12).paragraph_format.space_before = Pt(14)
     _para(doc, "{{ org.name }}", align=center, bold=True, size=20, color=DARK).paragraph_format.space_before = Pt(6)
@@ -548,7 +549,8 @@ def build_certificate(lang: str) -> Document:
         (w["cert_level"], "{{ certificate.level }}"),
         (w["issue_date"], "{{ certificate.issue_date }}"),
         (w["expiry"], "{{ certificate.expiry_date }}"),
-    ], widths=(4.2, 11.6), style="Normal", height=0.75)
+        (w["approval_no"], "{{ issuer.approval_no }}"),
+    ], widths=(4.2, 11.6), style="Normal", height=0.62)
     before, after = w["surv_note"]
     p = _para(doc, before)
     p.add_run("{{ certificate.surveillance_due }}")
@@ -562,9 +564,14 @@ def build_certificate(lang: str) -> Document:
     _set_cell(right_cell, "{{ issuer.name }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(right_cell, "{{ issuer.address }}", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(right_cell, w["signatory"] + "{{ issuer.signatory }}", "Table Text",
-          align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_before = Pt(18)
+          align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_before = Pt(4)
+    seal = _para(right_cell, "", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _picture(seal, _placeholder_png(300, 300), 1.6, 1.6, "seal")  # the body's seal ([issuer] seal), or nothing
     _para(right_cell, "{{ certificate.issue_date }}", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _widths(table, (4.2, 11.6))
+    _para(doc, "{%p if verify_line %}")
+    _para(doc, "{{ verify_line }}", "Table Text", align=center, size=9)
+    _para(doc, "{%p endif %}")
     return doc
 
 

@@ -17,7 +17,8 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 - ``parts``: ``title max score rate level``
 - ``result``: ``total max subtotal level reached text reasons gaps``
 - ``surveillance_due``, ``certificate`` (``number issue_date expiry_date surveillance_due level``, or
-  none on a report without certificate), ``specimen`` (bool), ``specimen_text``
+  none on a report without certificate), ``specimen`` (bool: a provisional standard, or the issuer's
+  required fields not filled in), ``specimen_text``, ``specimen_reason``
 """
 
 from __future__ import annotations
@@ -104,6 +105,22 @@ def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
     }
 
 
+def issuer_words(issuer, lang: str) -> dict:
+    """The certification body as a document in ``lang`` prints it: the English name and address in
+    English documents (saying so where they are not set), a visible mark where a field is empty."""
+    def shown(value: str, key: str) -> str:
+        return clean(value) if value.strip() else t(f"render.issuer_unset.{key}", lang)
+
+    if lang == "en":
+        name = clean(issuer.name_en) if issuer.name_en.strip() else t("render.issuer_no_english", lang,
+                                                                       name=shown(issuer.name, "name"))
+        address = clean(issuer.address_en) if issuer.address_en.strip() else shown(issuer.address, "address")
+    else:
+        name, address = shown(issuer.name, "name"), shown(issuer.address, "address")
+    return {"name": name, "address": address, "signatory": shown(issuer.signatory, "signatory"),
+            "approval_no": shown(issuer.approval_no, "approval_no"), "verify_url": clean(issuer.verify_url)}
+
+
 def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
                   revision: int = 1, certificate=None, report_date: date | None = None,
                   decision_note: str = "") -> dict:
@@ -146,9 +163,7 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "revision": revision,
         "revision_text": t("render.revision", lang, n=revision) if revision > 1 else "",
         "report_date": fmt_date(report_date or date.today(), lang),
-        "issuer": {"name": clean(issuer.name_en if lang == "en" and issuer.name_en else issuer.name),
-                   "address": clean(issuer.address), "signatory": clean(issuer.signatory),
-                   "verify_url": clean(issuer.verify_url)},
+        "issuer": issuer_words(issuer, lang),
         "org": {"name": clean(info.org_name), "address": clean(info.org_address),
                 "credit_code": clean(info.org_credit_code), "scope": clean(info.scope)},
         "audit": {"id": clean(info.audit_id), "type": clean(info.audit_type), "start": start, "end": end,
@@ -176,7 +191,10 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "result": _result(std, card, lang),
         "surveillance_due": cert["surveillance_due"] if cert else t("render.no_certificate", lang),
         "certificate": cert,
-        "specimen": bool(cert) and std.provisional,
+        "specimen": bool(cert) and (std.provisional or bool(issuer.missing())),
         "specimen_text": t("render.specimen", lang),
+        "verify_line": t("render.verify_line", lang, url=clean(issuer.verify_url)) if issuer.verify_url else "",
+        "specimen_reason": t("render.specimen_provisional", lang) if std.provisional
+        else t("render.specimen_issuer", lang),
         "decision_note": clean(decision_note),
     }
