@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from pipeline.core.definition import DefinitionProblem, parse_definition
@@ -12,12 +13,20 @@ from pipeline.i18n import Message
 from pipeline.resources import builtin_dir
 
 
+def _read_problem(exc: OSError | UnicodeDecodeError) -> Message:
+    """Why a definition file could not be read, in words (never the exception's own text)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return Message("def.not_utf8")
+    reason = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+    return Message("def.read_error", {"reason": reason})
+
+
 def check_file(path: Path) -> list[DefinitionProblem]:
     """Every problem of one definition file (none: it can be used)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [DefinitionProblem(str(path), (), None, Message("def.read_error", {"detail": exc}))]
+        return [DefinitionProblem(str(path), (), None, _read_problem(exc))]
     return parse_definition(text, str(path))[1]
 
 
@@ -26,7 +35,8 @@ def load_file(path: Path) -> Standard:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError("def.read_error", {"detail": exc}) from exc
+        message = _read_problem(exc)
+        raise DefinitionError(message.key, message.params) from exc
     model, problems = parse_definition(text, str(path))
     if problems or model is None:
         raise DefinitionError("std.invalid", {"path": path, "count": len(problems)}, problems)
