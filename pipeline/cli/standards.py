@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from pipeline import api
 from pipeline.cli.app import Group, app, out, report_checks, settings
 from pipeline.core.numbers import plain
+from pipeline.core.provenance import Loc, Resolver, Source, summary
 from pipeline.core.standard import Indicator, Level, Standard
 from pipeline.i18n import t
 
@@ -43,11 +45,38 @@ def list_(ctx: typer.Context) -> None:
     out.print(table)
 
 
-def _add_indicator(node: Tree, ind: Indicator, lang: str) -> None:
+_MARK = {"inferred": "cyan", "placeholder": "yellow", "unstated": "dim"}
+
+
+def _mark(src: Source, lang: str) -> str:
+    """``[暂定]`` beside a value that is not given by the source (nothing for a given one)."""
+    return f" [{_MARK[src.kind]}]\\[{src.label(lang)}][/]" if src.kind in _MARK else ""
+
+
+def _add_indicator(node: Tree, ind: Indicator, loc: Loc, where: Resolver, lang: str) -> None:
     na = f" [dim]({t('cli.na_allowed', lang)})[/]" if ind.na_allowed else ""
-    branch = node.add(f"[bold]{ind.code}[/] {ind.title.get(lang)}  [cyan]{plain(ind.max)}[/]{na}")
-    for child in ind.children:
-        _add_indicator(branch, child, lang)
+    branch = node.add(f"[bold]{ind.code}[/] {ind.title.get(lang)}  [cyan]{plain(ind.max)}[/]"
+                      f"{_mark(where.source((*loc, 'max')), lang)}{na}")
+    for k, child in enumerate(ind.children):
+        _add_indicator(branch, child, (*loc, "children", k), where, lang)
+
+
+def _provenance(std: Standard, lang: str) -> None:
+    """What is given, inferred or certpipe's placeholder, with the reasoning of each entry not given."""
+    found = summary(std)
+    if not found.stated:
+        out.print(f"[dim]{t('prov.none_stated', lang)}[/]")
+        return
+    counts = ", ".join(f"{t(f'prov.kind.{kind}', lang)} {n}" for kind, n in found.counts.items())
+    out.print(f"{t('prov.title', lang)}: {counts}")
+    if found.notes:
+        table = Table(show_lines=True)
+        for col in ("kind", "what", "why"):
+            table.add_column(t(f"prov.col.{col}", lang), overflow="fold")
+        for src in found.notes:
+            table.add_row(f"[{_MARK[src.kind]}]{src.label(lang)}[/]", src.origin.what_text(lang, src.pattern),
+                          src.text(lang))
+        out.print(table)
 
 
 @standards_app.command("show", short_help="显示一个标准 / show a standard")
@@ -59,25 +88,27 @@ def show(
     s = settings(ctx)
     lang = s.lang
     std = api.load_standard(key, s.workspace)
-    out.print(f"[bold]{std.code}[/] {std.title.get(lang)}  ({t('cli.edition', lang)} {std.edition})")
+    out.print(f"[bold]{std.code}[/] {std.title.get(lang)}  ({t('cli.edition', lang)} {std.edition_label(lang)})")
     out.print(f"{t('cli.col.status', lang)}: {_status(std, lang)}")
     if std.provisional:
         out.print(f"  [yellow]{std.status.reason.get(lang)}[/]")
     mode = t(f"cli.mode.{std.input.mode}", lang)
     out.print(f"{t('cli.input', lang)}: {mode}, {t('cli.step', lang)} {plain(std.input.step)}")
-    tree = Tree(f"{t('cli.col.max', lang)} {plain(std.max)}")
-    for part in std.parts:
+    where = Resolver(std)
+    tree = Tree(f"{t('cli.col.max', lang)} {plain(std.max)}{_mark(where.source(('max',)), lang)}")
+    for i, part in enumerate(std.parts):
         levels = f"  [dim]{_levels_text(part.levels, lang)}[/]" if part.levels else ""
         branch = tree.add(f"[bold magenta]{part.title.get(lang)}[/]  [cyan]{plain(part.max)}[/]{levels}")
-        for ind in part.indicators:
-            _add_indicator(branch, ind, lang)
+        for j, ind in enumerate(part.indicators):
+            _add_indicator(branch, ind, ("parts", i, "indicators", j), where, lang)
     out.print(tree)
     if std.input.bands:
         bands = Table(title=t("cli.bands", lang), show_lines=True)
         bands.add_column(t("cli.band", lang), no_wrap=True)
         bands.add_column(t("cli.band_rule", lang))
-        for band in std.input.bands:
-            bands.add_row(band.label, band.description.get(lang))
+        for i, band in enumerate(std.input.bands):
+            src = where.source(("input", "bands", i, "description", lang))
+            bands.add_row(band.label + _mark(src, lang), band.description.get(lang))
         out.print(bands)
     out.print(f"{t('cli.levels', lang)}: {_levels_text(std.levels, lang)}")
     rules = std.rules
@@ -89,7 +120,9 @@ def show(
         sb = rules.special_bonus
         out.print(t("cli.rule_bonus", lang, points=plain(sb.points), count=sb.max_count))
     for erratum in std.errata:
-        out.print(f"[dim]{t('cli.erratum', lang)} {erratum.where}: {erratum.says} → {erratum.reading}[/]")
+        said = escape(f"{t('cli.erratum', lang)} {erratum.where}: {erratum.says} → {erratum.reading}")
+        out.print(f"[dim]{said}[/]")
+    _provenance(std, lang)
 
 
 @standards_app.command("check", short_help="检查标准定义 / check definitions")

@@ -142,9 +142,12 @@ def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard]) -> tuple
     except UnknownStandard:
         out.add("unknown_standard", key=meta["standard_key"])
         return out.problems, None
-    if meta.get("edition") != std.edition:
+    found = meta.get("fingerprint")
+    if found == std.legacy_fingerprint(meta.get("edition", "")) and found != _fingerprint(std):
+        pass  # made before the scoring hash: valid while points, levels, rules and texts are unchanged
+    elif meta.get("edition", "") != std.edition:
         out.add("other_edition", key=std.key, found=meta.get("edition", ""), expected=std.edition)
-    elif meta.get("fingerprint") != _fingerprint(std):
+    elif found != _fingerprint(std):  # the scoring hash: text edits leave it unchanged
         out.add("definition_changed", key=std.key)
     return out.problems, std
 
