@@ -392,3 +392,50 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
         return ledger.rows(status)
+
+
+# --- standards: provenance, edits that keep field work ----------------------------------------------
+__all__ += ["migrate_workbook", "standard_overrides"]
+
+
+def migrate_workbook(path: Path | str, output: Path | str | None = None, *, lang: str = "zh",
+                     workspace: Path | str | Workspace | None = None):
+    """Carry every entry of a workbook made from an earlier definition (cover, scores, notes,
+    not-applicable marks, special counts) into a new workbook of the current definition, for the
+    same audit. ``output`` defaults to ``<name>-migrated.xlsx`` beside it and is never overwritten.
+    Returns a ``Migrated`` (``path``, ``standard``, ``carried.counts``, ``carried.left``: what could
+    not be carried, each with its old ``sheet!cell`` and why; ``carried.new_codes``: indicators to
+    score)."""
+    from pipeline.excel.intake import read_workbook
+    from pipeline.excel.migrate_entries import Migrated, carry, write_migrated
+    from pipeline.flow.standards import load_standard as load
+
+    ws, config = open_workspace(workspace)
+    source = Path(path)
+    dest = Path(output) if output is not None else source.with_name(f"{source.stem}-migrated.xlsx")
+    if dest.resolve() == source.resolve():
+        raise CertpipeError("mig.same_file", {"path": source})
+    if dest.exists():
+        raise CertpipeError("mig.output_exists", {"path": dest})
+    filled = read_workbook(source, max_file_mb=config.limits.max_file_mb, max_member_mb=config.limits.max_member_mb)
+    key = filled.meta.get("standard_key", "")
+    if not filled.has_meta or not key:
+        raise CertpipeError("val.meta_missing")
+    std = load(key, ws.root)
+    carried = carry(filled, std, lang=lang)
+    write_migrated(std, carried, dest, lang=lang)
+    return Migrated(dest, std.key, carried)
+
+
+def standard_overrides(workspace: Path | str | Workspace | None = None):
+    """The workspace's definitions that override a built-in of the same key, each an ``Override``
+    (``key``, ``path``, ``outstanding``: workbooks generated and not yet returned accepted, by the
+    ledger; ``affected``: how many of them its scoring hash would reject)."""
+    from pipeline.flow.ledger import Ledger
+    from pipeline.flow.standards import overrides
+
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return overrides(ws.root, lambda key: [])
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return overrides(ws.root, ledger.outstanding_audits)

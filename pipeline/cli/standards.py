@@ -138,4 +138,11 @@ def check(
     lang = s.lang
     files = list(paths) if paths else list(api.definition_files(s.workspace).values())
     failed = report_checks(((path, [p.format(lang) for p in api.check_definition(path)]) for path in files), lang)
+    checked = {Path(path).resolve() for path in files}
+    for found in api.standard_overrides(s.workspace):
+        if found.path.resolve() in checked:  # a warning: the file is sound, but workbooks in the field may suffer
+            said = t("std.override", lang, path=found.path, key=found.key, outstanding=found.outstanding,
+                     affected=found.affected)
+            out.print(f"[yellow]⚠ {escape(said)}[/]")
+            out.print(f"  {escape(t('std.override.hint', lang))}")
     raise typer.Exit(1 if failed else 0)

@@ -236,6 +236,12 @@ class Standard(_Model):
         data["edition"] = self.edition if edition is None else edition
         return _hash(data)
 
+    def takes(self, edition: str, fingerprint: str) -> bool:
+        """Whether a workbook made for ``edition`` with hash ``fingerprint`` is scored by this
+        definition as when it was made (the rule of ``excel/checks.check_meta``)."""
+        return fingerprint == self.legacy_fingerprint(edition) or (
+            edition == self.edition and fingerprint == self.fingerprint())
+
     def scoring_data(self) -> dict:
         def tree(ind: Indicator) -> dict:
             return {"code": ind.code, "max": _n(ind.max), "na": ind.na_allowed,

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.definition import DefinitionProblem, parse_definition
@@ -83,3 +85,35 @@ def level_words(standard: str | None, level: str, lang: str = "zh", workspace: P
         std = None
     found = next((lv for lv in std.levels if lv.key == level), None) if std else None
     return std.describe_level(found, lang) if found else level
+
+
+@dataclass(frozen=True)
+class Override:
+    """A workspace definition that replaces a built-in of the same key, and what it does to the
+    workbooks sent out and not yet returned: ``outstanding`` of them, ``affected`` of which its
+    scoring hash would reject (all, when the file cannot be loaded)."""
+
+    key: str
+    path: Path
+    builtin: Path
+    outstanding: int
+    affected: int
+
+
+def overrides(workspace: Path, outstanding: Callable[[str], list[tuple[str, str, str]]]) -> list[Override]:
+    """Every workspace definition overriding a built-in, with the outstanding workbooks it affects:
+    ``outstanding(key)`` lists them as (audit id, edition, hash) (``Ledger.outstanding_audits``)."""
+    builtins = {path.stem: path for path in sorted(builtin_dir("standards").glob("*.yaml"))}
+    found = []
+    for key, path in definition_paths(workspace).items():
+        if key not in builtins or path == builtins[key]:
+            continue
+        rows = outstanding(key)
+        try:
+            std = load_standard(key, workspace)
+        except CertpipeError:
+            affected = len(rows)
+        else:
+            affected = sum(1 for _, edition, fp in rows if not std.takes(edition, fp))
+        found.append(Override(key, path, builtins[key], len(rows), affected))
+    return found
