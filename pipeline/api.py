@@ -395,7 +395,7 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
 
 
 # --- standards: provenance, edits that keep field work ----------------------------------------------
-__all__ += ["migrate_workbook", "standard_overrides"]
+__all__ += ["export_standard", "import_standard", "migrate_workbook", "standard_overrides"]
 
 
 def migrate_workbook(path: Path | str, output: Path | str | None = None, *, lang: str = "zh",
@@ -439,3 +439,39 @@ def standard_overrides(workspace: Path | str | Workspace | None = None):
         return overrides(ws.root, lambda key: [])
     with Ledger(ws.ledger, readonly=True) as ledger:
         return overrides(ws.root, ledger.outstanding_audits)
+
+
+def export_standard(key: str, output: Path | str, *, lang: str = "zh", force: bool = False,
+                    workspace: Path | str | Workspace | None = None) -> Path:
+    """A standard definition as an Excel workbook for authoring (``certpipe standards export``): a
+    sheet each for the fields, parts, indicators, levels, bands, rules, errata and provenance, with
+    dropdowns and number checks. ``output`` is not overwritten unless ``force``."""
+    from pipeline.excel.standard_book import write_book
+
+    dest = Path(output)
+    if dest.exists() and not force:
+        raise CertpipeError("book.output_exists", {"path": dest})
+    return write_book(load_standard(key, workspace), dest, lang=lang)
+
+
+def import_standard(path: Path | str, output: Path | str | None = None, *, force: bool = False,
+                    workspace: Path | str | Workspace | None = None):
+    """A definition workbook (made by ``export_standard``, edited in Excel) checked by the same
+    checker as a YAML file and, when it has no problem, written as ``standards/<key>.yaml`` of the
+    workspace (or ``output``; not overwritten unless ``force``). Returns an ``Imported``: ``path``
+    (None when nothing was written), ``key`` and ``problems`` (each with ``sheet``, ``cell`` and
+    ``format(lang)``)."""
+    from pipeline.excel.standard_book import Imported, check_book
+
+    ws = _looked_at(workspace)
+    found = check_book(Path(path))
+    if found.problems or found.text is None:
+        return Imported(None, found.key, found.problems)
+    dest = Path(output) if output is not None else ws.root / "standards" / f"{found.key}.yaml"
+    if dest.exists() and not force:
+        raise CertpipeError("book.output_exists", {"path": dest})
+    from pipeline.atomic import write_bytes
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(dest, found.text.encode("utf-8"))
+    return Imported(dest, found.key, [])

@@ -1,4 +1,4 @@
-"""``certpipe standards list | show | check``."""
+"""``certpipe standards list | show | check | export | import``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from pipeline.core.standard import Indicator, Level, Standard
 from pipeline.i18n import t
 
 standards_app = typer.Typer(
-    cls=Group, help="标准定义：列出、查看、检查 / standard definitions: list, show, check", no_args_is_help=True
+    cls=Group, no_args_is_help=True,
+    help="标准定义：列出、查看、检查、导出与导入 Excel / standard definitions: list, show, check, export, import",
 )
 app.add_typer(standards_app, name="standards")
 
@@ -146,3 +147,50 @@ def check(
             out.print(f"[yellow]⚠ {escape(said)}[/]")
             out.print(f"  {escape(t('std.override.hint', lang))}")
     raise typer.Exit(1 if failed else 0)
+
+
+@standards_app.command("export", short_help="把标准导出为 Excel / a standard as an Excel workbook")
+def export(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="标准键 / standard key")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Excel 文件 / the workbook to write")],
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
+) -> None:
+    """把标准定义导出为 Excel 工作簿，供在 Excel 中编写：标准、部分、指标、等级、评分档次、规则、勘误、来源各一张表，
+    带下拉列表与数值检查。
+
+    Export a definition as an Excel workbook to author in Excel: a sheet each for the standard, parts,
+    indicators, levels, bands, rules, errata and provenance, with dropdowns and number checks."""
+    s = settings(ctx)
+    path = api.export_standard(key, output, lang=s.lang, force=force, workspace=s.workspace)
+    out.print(t("bookcli.exported", s.lang, key=key, path=escape(str(path))))
+
+
+@standards_app.command("import", short_help="从 Excel 导入标准 / a standard from an Excel workbook")
+def import_(
+    ctx: typer.Context,
+    book: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Excel 文件 / the workbook")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="写出的定义（默认：工作区 standards/<键>.yaml）/ "
+                               "the definition to write (default standards/<key>.yaml)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
+) -> None:
+    """读取在 Excel 中编写的标准定义，按与 YAML 相同的规则检查，问题按「工作表!单元格」列出（退出码 1）；
+    没有问题时写出 YAML 定义。
+
+    Read a definition authored in Excel, check it as a YAML file is checked, list problems by
+    sheet!cell (exit 1); with none, write the YAML definition."""
+    s = settings(ctx)
+    lang = s.lang
+    done = api.import_standard(book, output, force=force, workspace=s.workspace)
+    if done.problems:
+        out.print(f"[red]✗[/] {escape(t('book.invalid', lang, path=book, count=len(done.problems)))}")
+        for problem in done.problems:
+            out.print(f"  {problem.format(lang)}", markup=False)
+        raise typer.Exit(1)
+    out.print(t("bookcli.imported", lang, key=done.key, path=escape(str(done.path))))
+    for found in api.standard_overrides(s.workspace):
+        if done.path is not None and found.path.resolve() == done.path.resolve():
+            said = t("std.override", lang, path=found.path, key=found.key, outstanding=found.outstanding,
+                     affected=found.affected)
+            out.print(f"[yellow]⚠ {escape(said)}[/]")

@@ -141,3 +141,22 @@ def parse_definition(text: str, file: str) -> tuple[Standard | None, list[Defini
                                   Message("def.file_key_mismatch", {"name": Path(file).name, "key": model.key}))
             )
     return model, problems
+
+
+class _DecimalDumper(yaml.SafeDumper):
+    """Writes ``Decimal("0.5")`` as the YAML number ``0.5``, exactly as read back by ``_DecimalLoader``."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", f"{value.normalize():f}")
+
+
+_DecimalDumper.add_representer(Decimal, _represent_decimal)
+
+
+def definition_text(data: dict, header: str = "") -> str:
+    """Definition data (what ``parse_definition`` reads) as YAML text, numbers exact, Chinese as is."""
+    body = yaml.dump(data, Dumper=_DecimalDumper, allow_unicode=True, sort_keys=False, width=120)
+    return (f"# {header}\n" if header else "") + body
