@@ -395,14 +395,15 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
 
 
 # --- standards: provenance, edits that keep field work ----------------------------------------------
-__all__ += ["export_standard", "import_standard", "migrate_workbook", "standard_overrides"]
+__all__ += ["diff_standards", "export_standard", "import_standard", "migrate_workbook", "standard_overrides"]
 
 
 def migrate_workbook(path: Path | str, output: Path | str | None = None, *, lang: str = "zh",
-                     workspace: Path | str | Workspace | None = None):
+                     to: str | None = None, workspace: Path | str | Workspace | None = None):
     """Carry every entry of a workbook made from an earlier definition (cover, scores, notes,
     not-applicable marks, special counts) into a new workbook of the current definition, for the
-    same audit. ``output`` defaults to ``<name>-migrated.xlsx`` beside it and is never overwritten.
+    same audit; ``to`` names another standard (a new edition's key) instead of the workbook's own.
+    ``output`` defaults to ``<name>-migrated.xlsx`` beside it and is never overwritten.
     Returns a ``Migrated`` (``path``, ``standard``, ``carried.counts``, ``carried.left``: what could
     not be carried, each with its old ``sheet!cell`` and why; ``carried.new_codes``: indicators to
     score)."""
@@ -421,7 +422,7 @@ def migrate_workbook(path: Path | str, output: Path | str | None = None, *, lang
     key = filled.meta.get("standard_key", "")
     if not filled.has_meta or not key:
         raise CertpipeError("val.meta_missing")
-    std = load(key, ws.root)
+    std = load(to or key, ws.root)
     carried = carry(filled, std, lang=lang)
     write_migrated(std, carried, dest, lang=lang)
     return Migrated(dest, std.key, carried)
@@ -475,3 +476,19 @@ def import_standard(path: Path | str, output: Path | str | None = None, *, force
     dest.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(dest, found.text.encode("utf-8"))
     return Imported(dest, found.key, [])
+
+
+def diff_standards(a: str | Path, b: str | Path, *, workspace: Path | str | Workspace | None = None):
+    """What changed from definition ``a`` to ``b`` (``certpipe standards diff``); each is a key or a
+    definition file. Returns (standard a, standard b, changes): each change a ``Change`` with ``area``,
+    ``where``, ``field``, ``kind``, ``old``, ``new`` and whether it touches ``scoring``."""
+    from pipeline.core.standard_diff import diff
+    from pipeline.flow.standards import load_file
+
+    def one(ref: str | Path) -> Standard:
+        path = Path(ref)
+        return load_file(path) if path.suffix in (".yaml", ".yml") and path.is_file() else load_standard(
+            str(ref), workspace)
+
+    first, second = one(a), one(b)
+    return first, second, diff(first, second)

@@ -22,17 +22,19 @@ def migrate(
                                         "a filled workbook of an earlier definition")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="新评分表（默认：<原名>-migrated.xlsx）/ "
                                                 "the new workbook (default <name>-migrated.xlsx)")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="转到另一个标准（如新版本的键）/ "
+                                           "another standard to carry it into (a new edition's key)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
 ) -> None:
     """把按旧定义生成的评分表中的全部填写内容（封面、得分、证据/说明、不适用、专项扣分/加分）转入按当前定义
-    生成的新评分表，并列出无法转入的内容；有无法转入的内容时退出码为 1。
+    （或 --to 指定的标准，如新版本）生成的新评分表，并列出无法转入的内容；有无法转入的内容时退出码为 1。
 
     Carry every entry of a workbook of an earlier definition (cover, scores, notes, not-applicable
-    marks, special counts) into a new workbook of the current definition, listing what could not be
-    carried; exit 1 when something could not."""
+    marks, special counts) into a new workbook of the current definition (or of --to KEY, a new
+    edition), listing what could not be carried; exit 1 when something could not."""
     s = settings(ctx)
     lang = s.lang
-    done = api.migrate_workbook(old, output, lang=lang, workspace=s.workspace)
+    done = api.migrate_workbook(old, output, lang=lang, to=to, workspace=s.workspace)
     carried = done.carried
     if as_json:
         out.print_json(json.dumps({"path": str(done.path), "standard": done.standard, "audit_id": carried.audit_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -194,3 +195,38 @@ def import_(
             said = t("std.override", lang, path=found.path, key=found.key, outstanding=found.outstanding,
                      affected=found.affected)
             out.print(f"[yellow]⚠ {escape(said)}[/]")
+
+
+@standards_app.command("diff", short_help="比较两个标准定义 / what changed between two definitions")
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="旧定义：标准键或 YAML 文件 / the old definition: a key or a file")],
+    b: Annotated[str, typer.Argument(help="新定义：标准键或 YAML 文件 / the new definition: a key or a file")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON")] = False,
+) -> None:
+    """列出两个定义（如同一标准的两个版本）之间的变化：指标、分值、等级、档次、规则与文字，并指出哪些影响计分。
+
+    List what changed between two definitions (two editions of a standard, say): indicators, points,
+    levels, bands, rules and texts, and which changes touch scoring."""
+    s = settings(ctx)
+    lang = s.lang
+    first, second, changes = api.diff_standards(a, b, workspace=s.workspace)
+    scoring = sum(1 for c in changes if c.scoring)
+    same = first.key == second.key and first.fingerprint() == second.fingerprint()
+    if as_json:
+        out.print_json(json.dumps({"a": first.key, "b": second.key, "a_edition": first.edition,
+                                   "b_edition": second.edition, "workbooks_carry_over": same,
+                                   "changes": [c.to_json() for c in changes]}, ensure_ascii=False))
+        return
+    out.print(escape(t("diff.title", lang, a=f"{first.code} ({first.edition_label(lang)})",
+                       b=f"{second.code} ({second.edition_label(lang)})")))
+    if changes:
+        table = Table(show_lines=False)
+        for col in ("area", "where", "field", "kind", "old", "new", "scoring"):
+            table.add_column(t(f"diff.col.{col}", lang), overflow="fold")
+        for c in changes:
+            table.add_row(t(f"diff.area.{c.area}", lang), escape(c.where), c.field, t(f"diff.kind.{c.kind}", lang),
+                          escape(c.old), escape(c.new), "[yellow]●[/]" if c.scoring else "")
+        out.print(table)
+    key = "diff.none" if not changes else ("diff.text_only" if same else "diff.scoring")
+    out.print(t(key, lang, count=len(changes), scoring=scoring, a=first.key, b=second.key))
