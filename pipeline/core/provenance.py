@@ -172,7 +172,21 @@ class Summary:
                            "path": s.pattern, "text": s.text(lang)} for s in self.notes if s.origin is not None]}
 
 
+_SUMMARIES: dict[int, tuple[Standard, Summary]] = {}
+
+
 def summary(std: Standard) -> Summary:
+    """The provenance of ``std`` summarised, once per loaded definition (a few ms: every value resolved);
+    each audit's scorecard and report ask for it."""
+    cached = _SUMMARIES.get(id(std))
+    if cached is None or cached[0] is not std:
+        if len(_SUMMARIES) > 64:
+            _SUMMARIES.clear()
+        cached = _SUMMARIES[id(std)] = (std, _summarise(std))
+    return cached[1]
+
+
+def _summarise(std: Standard) -> Summary:
     resolver = Resolver(std)
     counts: Counter[str] = Counter()
     used: dict[str, Source] = {}

@@ -142,12 +142,14 @@ def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard]) -> tuple
     except UnknownStandard:
         out.add("unknown_standard", key=meta["standard_key"])
         return out.problems, None
-    found = meta.get("fingerprint")
-    if found == std.legacy_fingerprint(meta.get("edition", "")) and found != _fingerprint(std):
+    found, edition = meta.get("fingerprint"), meta.get("edition", "")
+    if found == _fingerprint(std) and edition == std.edition:
+        pass  # the scoring hash: text edits leave it unchanged
+    elif found == std.legacy_fingerprint(edition):
         pass  # made before the scoring hash: valid while points, levels, rules and texts are unchanged
-    elif meta.get("edition", "") != std.edition:
-        out.add("other_edition", key=std.key, found=meta.get("edition", ""), expected=std.edition)
-    elif found != _fingerprint(std):  # the scoring hash: text edits leave it unchanged
+    elif edition != std.edition:
+        out.add("other_edition", key=std.key, found=edition, expected=std.edition)
+    else:
         out.add("definition_changed", key=std.key)
     return out.problems, std
 
