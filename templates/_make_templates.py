@@ -57,6 +57,8 @@ W = {
         "s6": "6  薄弱指标与等级差距", "weak_intro": "失分最多的指标：", "weak_none": "各指标均得满分。",
         "s7": "7  评价结论", "total": "总分", "subtotal": "指标得分合计", "result": "评价结论",
         "s9": "9  签署", "role": "角色", "name": "姓名", "signature": "签名", "date": "日期",
+        "prov_title": "附录  评价标准的来源说明", "prov_intro": "评价标准中以下内容并非标准原文给定（推断或暂定）：",
+        "prov_kind": "来源", "prov_what": "内容", "prov_why": "出处、理由或说明",
         "reviewer": "技术复核", "approver": "批准",
         "s8": "8  监督审核", "next_surv": "下次监督审核日期：",
         "page": ("第 ", " 页 / 共 ", " 页"),
@@ -89,6 +91,9 @@ W = {
         "weak_none": "Every indicator earned its maximum.",
         "s7": "7  Result", "total": "Total", "subtotal": "Sum of indicator scores", "result": "Result",
         "s9": "9  Sign-off", "role": "Role", "name": "Name", "signature": "Signature", "date": "Date",
+        "prov_title": "Appendix  Provenance of the standard",
+        "prov_intro": "These parts of the standard applied are not given by its text (inferred or placeholders):",
+        "prov_kind": "Kind", "prov_what": "What", "prov_why": "Reference, reasoning or note",
         "reviewer": "Technical review", "approver": "Approval",
         "s8": "8  Surveillance", "next_surv": "Next surveillance audit due: ",
         "page": ("Page ", " of ", ""),
@@ -473,6 +478,14 @@ def build_report(lang: str) -> Document:
         _set_cell(cells[1], name)
         sign.rows[-1].height = Cm(1.1)
     _widths(sign, (3.6, 4.4, 4.6, 4.0))
+
+    # appendix: where the standard's values come from, when some are not given by its text
+    _para(doc, "{%p if provenance.notes %}")
+    doc.add_heading(w["prov_title"], level=1)
+    _para(doc, w["prov_intro"])
+    _loop_table(doc, [w["prov_kind"], w["prov_what"], w["prov_why"]], (2.0, 4.6, 10.0), "r in provenance.notes",
+                ["{{ r.kind }}", "{{ r.what }}", "{{ r.text }}"], [None, None, None], shaded=False)
+    _para(doc, "{%p endif %}")
 
     return doc
 

@@ -8,7 +8,9 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 - ``issuer``: ``name address signatory verify_url``
 - ``org``: ``name address credit_code scope``
 - ``audit``: ``id type start end dates lead_auditor auditors``
-- ``standard``: ``key code title edition max provisional status_note``
+- ``standard``: ``key code title edition max provisional status_note`` (``edition``: 版本未注明 when the
+  source names none)
+- ``provenance``: ``notes``, each ``kind what text``: the standard's values not given by its text
 - ``summary``: rows per part and first-level indicator: ``code title max points rate bg kind``
 - ``indicators``: every indicator: ``code title max points rate evidence bg na``
 - ``exclusions``: not-applicable indicators: ``code title max``
@@ -29,6 +31,7 @@ from decimal import Decimal
 from pipeline.config import Config
 from pipeline.core.audit import Audit
 from pipeline.core.numbers import plain
+from pipeline.core.provenance import summary
 from pipeline.core.scoring import IndicatorScore, ScoreCard
 from pipeline.core.standard import Standard
 from pipeline.core.text import clean
@@ -119,6 +122,10 @@ def issuer_words(issuer, lang: str) -> dict:
         name, address = shown(issuer.name, "name"), shown(issuer.address, "address")
     return {"name": name, "address": address, "signatory": shown(issuer.signatory, "signatory"),
             "approval_no": shown(issuer.approval_no, "approval_no"), "verify_url": clean(issuer.verify_url)}
+def _provenance(std: Standard, lang: str) -> dict:
+    """``provenance``: the entries of the definition that are not given by the standard's text."""
+    notes = summary(std).to_json(lang)["notes"]
+    return {"notes": [{"kind": clean(n["label"]), "what": clean(n["what"]), "text": clean(n["text"])} for n in notes]}
 
 
 def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
@@ -171,10 +178,12 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
                   else (start or end),
                   "lead_auditor": clean(info.lead_auditor), "auditors": clean(info.auditors)},
         "standard": {"key": std.key, "code": clean(std.code), "title": clean(std.title.get(lang)),
-                     "edition": clean(std.edition), "max": fmt_num(std.max), "provisional": std.provisional,
+                     "edition": clean(std.edition_label(lang)), "max": fmt_num(std.max),
+                     "provisional": std.provisional,
                      "status_note": t("render.provisional_note", lang, reason=std.status.reason.get(lang))
                      if std.provisional else ""},
         "summary": summary,
+        "provenance": _provenance(std, lang),
         "indicators": [_indicator_row(i, std, audit, lang) for i in card.indicators],
         "exclusions": [{"code": i.code, "title": clean(i.title.get(lang)), "max": fmt_num(i.max)}
                        for i in card.not_applicable],
