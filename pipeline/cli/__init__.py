@@ -25,6 +25,8 @@ from pipeline.cli import find as _find  # noqa: F401  isort: skip
 from pipeline.cli import status as _status  # noqa: F401  isort: skip
 from pipeline.cli import templates as _templates  # noqa: F401  isort: skip
 from pipeline.cli import workbooks as _workbooks  # noqa: F401  isort: skip
+from pipeline.cli import serve as _serve  # noqa: F401  isort: skip
+from pipeline.cli import users as _users  # noqa: F401  isort: skip
 
 EXIT_BUG = 70  # EX_SOFTWARE: an internal error
 

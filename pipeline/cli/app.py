@@ -49,7 +49,8 @@ class _App(typer.Typer):
             raise
 
 
-ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates")
+ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates",
+         "serve", "users")
 
 
 HELP_OPTION = "显示此帮助并退出 / show this help and exit"

@@ -97,7 +97,12 @@ CREATE TABLE IF NOT EXISTS certificates (
     details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL
+""" + RECORDS_SQL + """
+CREATE INDEX IF NOT EXISTS inputs_status ON inputs(status, id);
+CREATE INDEX IF NOT EXISTS inputs_finished ON inputs(finished_at);
+CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
+CREATE INDEX IF NOT EXISTS audits_standard ON audits(standard, audit_id);
+"""
 
 
 @dataclass(frozen=True)
