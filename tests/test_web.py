@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import pytest
 
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not packaged yet; httpx works the same
+with warnings.catch_warnings():  # starlette's test client warns that its httpx backend is deprecated
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 

@@ -154,8 +154,9 @@ def search(ws: Workspace, query: AuditQuery, after: str | None = None, limit: in
 
         args += [f"%{_like(query.organisation.strip())}%", f"%{_like(name_key(query.organisation))}%"]
     if query.credit_code.strip():
-        where.append("o.credit_code LIKE ? ESCAPE '\\'")
-        args.append(f"{_like(query.credit_code.strip().upper())}%")
+        text = query.credit_code.strip().upper()
+        where.append("o.credit_code >= ? AND o.credit_code < ?")
+        args += [text, text + "\U0010ffff"]
     if query.audit_id.strip():
         text = query.audit_id.strip()
         where.append("a.audit_id >= ? AND a.audit_id < ?")

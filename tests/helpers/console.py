@@ -32,7 +32,8 @@ def synthesise_audits(ws: Workspace, count: int, *, standard: str = "gbt27922-20
     with Ledger(ws.ledger) as ledger, ledger.transaction() as db:
         stamp = f"{year}-06-01T10:00:00+08:00"
         db.executemany(
-            "INSERT INTO organisations (id, credit_code, name_key, name, address, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO organisations (id, credit_code, name_key, name, address, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [(i, f"91{i:016d}", f"测试组织{i}号有限公司", f"测试组织{i}号有限公司", "某市某路", stamp)
              for i in range(1, count + 1)])
         db.executemany(
@@ -49,6 +50,7 @@ def synthesise_audits(ws: Workspace, count: int, *, standard: str = "gbt27922-20
             "INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details) VALUES "
             "(?, ?, ?, ?, ?, ?, ?)",
             [(f"CP-{year}-SYN-{i:06d}", f"SYN-{year}-{i:06d}", standard, year, i, stamp,
-              json.dumps({"organisation": f"测试组织{i}号有限公司", "standard": "GB/T 27922-2011", "level": LEVELS[i % 4],
-                          "issue_date": f"{year}-06-01", "expiry_date": f"{year + 3}-05-31"}, ensure_ascii=False))
+              json.dumps({"organisation": f"测试组织{i}号有限公司", "standard": "GB/T 27922-2011",
+                          "level": LEVELS[i % 4], "issue_date": f"{year}-06-01", "expiry_date": f"{year + 3}-05-31"},
+                         ensure_ascii=False))
              for i in range(1, count + 1)])
