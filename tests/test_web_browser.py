@@ -82,9 +82,16 @@ def browser(tmp_path):
 
 
 def _wait(condition, timeout: float = 30.0, what: str = ""):
+    """``condition()`` once it is true; an element replaced meanwhile (the poll rewrites the list) is
+    looked up again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -130,12 +137,14 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     assert "概览" in driver.title
 
     driver.find_element(By.LINK_TEXT, "上传评分表").click()
+    _wait(lambda: driver.current_url.endswith("/upload"), what="the upload page")
     driver.find_element(By.ID, "file").send_keys(f"{good}\n{bad}")
     driver.find_element(By.ID, "send").click()
-    _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]"), what="the upload list")
-    rows = driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]")
-    assert {r.get_attribute("data-name") for r in rows} == {good.name, bad.name}
-    assert all("等待处理" in r.text for r in rows)
+    rows = _wait(lambda: [(r.get_attribute("data-name"), r.text)
+                          for r in driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]")],
+                 what="the upload list")
+    assert {name for name, _ in rows} == {good.name, bad.name}
+    assert all("等待处理" in text for _, text in rows)
     assert sorted(p.name for p in ws.inbox.iterdir()) == sorted([good.name, bad.name])
 
     result = run(ws)  # the watcher's work, done here
@@ -144,6 +153,7 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     # the page polls: both outcomes appear without a reload
     _wait(lambda: driver.find_element(By.ID, "outcomes").get_attribute("data-pending") == "0", 30,
           "the outcomes to appear")
+    time.sleep(0.5)  # the poll has stopped (nothing pending): the rows stay as they are
     done = driver.find_element(By.CSS_SELECTOR, f'#outcomes tr[data-name="{good.name}"]')
     rejected = driver.find_element(By.CSS_SELECTOR, f'#outcomes tr[data-name="{bad.name}"]')
     assert "已出报告" in done.text and "B-2026-001" in done.text
@@ -163,23 +173,27 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     assert load_workbook(annotated).sheetnames  # a workbook that opens
 
     driver.find_element(By.LINK_TEXT, "概览").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
     assert "B-2026-002.xlsx" in driver.find_element(By.ID, "rejections").text
     _shot(driver, "dashboard")
 
     driver.find_element(By.LINK_TEXT, "审核查询").click()
+    _wait(lambda: driver.current_url.endswith("/audits"), what="the audit search")
     driver.find_element(By.NAME, "organisation").send_keys("明远")
     driver.find_element(By.ID, "search").click()
+    _wait(lambda: "organisation=" in driver.current_url, what="the search's results")
     table = driver.find_element(By.ID, "audits")
     assert "B-2026-001" in table.text and "CP-2026-" in table.text
     _shot(driver, "audits")
 
     table.find_element(By.LINK_TEXT, "B-2026-001").click()
+    _wait(lambda: driver.current_url.endswith("/audits/B-2026-001"), what="the audit's page")
     assert "88" in driver.find_element(By.ID, "total").text
     _shot(driver, "audit")
     number = driver.find_element(By.CSS_SELECTOR, "#certificate a").text
 
     driver.find_element(By.ID, "lang-switch").click()
-    assert "Scorecard" in driver.page_source
+    _wait(lambda: "Scorecard" in driver.page_source, what="the page in English")
 
     driver.find_element(By.ID, "logout").click()
     _wait(lambda: "/login" in driver.current_url, what="the login page after logging out")
@@ -188,3 +202,33 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     assert "明远物业服务有限公司" in driver.find_element(By.ID, "cert").text
     driver.set_window_size(412, 860)  # a phone
     _shot(driver, "public")
+
+
+def test_a_workbook_dropped_on_the_page_reaches_the_inbox(server, browser, tmp_path):
+    """The drag-and-drop path (console.js): a file dropped on the box is sent with the form's token and
+    the page lists it as waiting."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    ws, base = server
+    good, _ = _made(tmp_path, ws)
+    driver = browser
+    driver.get(f"{base}/login")
+    driver.find_element(By.ID, "name").send_keys("clerk")
+    driver.find_element(By.ID, "password").send_keys("clerk-pass-1")
+    driver.find_element(By.ID, "login").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
+    driver.get(f"{base}/upload")
+    driver.execute_script("""
+        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], arguments[1]));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true,
+                                                                             cancelable: true}));
+    """, base64.b64encode(good.read_bytes()).decode(), "拖放的评分表.xlsx")
+    rows = _wait(lambda: [(r.get_attribute("data-name"), r.text)
+                          for r in driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]")],
+                 what="the dropped file's row")
+    assert rows[0][0] == "拖放的评分表.xlsx" and "等待处理" in rows[0][1]
+    assert (ws.inbox / "拖放的评分表.xlsx").read_bytes() == good.read_bytes()
