@@ -424,3 +424,62 @@ def test_the_console_never_writes_the_ledger(ws):
     for url in ("/", "/audits", "/audits/W-2026-001", "/standards", "/trail"):
         assert c.get(url).status_code == 200
     assert Path(ws.ledger).stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_the_console_runs_beside_watch(tmp_path):
+    """``certpipe watch`` holds the workspace; the console still shows it, takes an upload into the inbox
+    and shows the outcome watch records (the ledger read while watch writes it)."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers.workspace import QUICK
+
+    ws = make_ws(tmp_path)
+    api.add_user("clerk", "clerk", PASSWORDS["clerk"], ws)
+    source = workbook(ws, "made.xlsx", sample_audit(audit_id="V-2026-001", target="90"))
+    content = source.read_bytes()
+    source.unlink()
+    watch = subprocess.Popen([sys.executable, "-m", "pipeline", "-W", str(ws.root), "watch", "--poll"],
+                             env={**QUICK, "CERTPIPE_WATCH_SETTLE_SECONDS": "0.3"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        c = client(ws, "clerk")
+        deadline = time.monotonic() + 60
+        while "watch" not in c.get("/").text.split('id="watcher"', 1)[1][:200]:
+            assert time.monotonic() < deadline, "the dashboard never saw watch"
+            time.sleep(0.2)
+        csrf = csrf_of(c.get("/upload").text)
+        response = c.post("/upload", data={"csrf": csrf}, files={"file": ("V-2026-001.xlsx", content)},
+                          follow_redirects=False)
+        assert response.status_code == 303
+        status_url = response.headers["location"].replace("/upload?", "/upload/status?")
+        while 'data-pending="0"' not in (page := c.get(status_url).text):
+            assert time.monotonic() < deadline + 60, "the outcome never appeared"
+            time.sleep(0.3)
+        assert "已出报告" in page and "V-2026-001-report.docx" in page
+    finally:
+        watch.terminate()
+        watch.wait(30)
+    assert watch.returncode == 0
+
+
+def test_an_older_revision_downloads_from_its_history_folder(tmp_path):
+    ws = make_ws(tmp_path)
+    api.add_user("reviewer", "reviewer", PASSWORDS["reviewer"], ws)
+    workbook(ws, "r1.xlsx", sample_audit(audit_id="R-2026-001", target="82"))
+    run(ws)
+    workbook(ws, "r2.xlsx", sample_audit(audit_id="R-2026-001", target="92"))
+    run(ws)
+    details = api.audit_details("R-2026-001", ws)
+    first, second = sorted((r for r in details.inputs if r.status == "done"), key=lambda r: r.revision)
+    assert (first.revision, second.revision) == (1, 2) and details.scorecard["total"] == 92
+    old = api.download_path(first.id, "R-2026-001-report.docx", ws)
+    new = api.download_path(second.id, "R-2026-001-report.docx", ws)
+    assert old == ws.outbox / "R-2026-001" / "history" / "r1" / "R-2026-001-report.docx"
+    assert new == ws.outbox / "R-2026-001" / "R-2026-001-report.docx"
+    c = client(ws, "reviewer")
+    page = c.get("/audits/R-2026-001").text
+    assert f"/files/{first.id}/R-2026-001-report.docx" in page and f"/files/{second.id}/R-2026-001-report.docx" in page
+    assert c.get(f"/files/{first.id}/R-2026-001-report.docx").content == old.read_bytes() != new.read_bytes()
