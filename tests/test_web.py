@@ -259,6 +259,7 @@ def test_an_upload_under_the_cap_arrives_whole_under_a_safe_name(small_ws):
     assert len(stored) == 1 and stored[0].read_bytes() == content
     assert stored[0].suffix == ".xlsx" and "/" not in stored[0].name and "?" not in stored[0].name
     assert "notes.txt" in response.text and ".xlsx" in response.text
+    assert f'data-name="{stored[0].name}"' in response.text  # the file taken waits for its outcome
     again = c.post("/upload", data={"csrf": csrf}, files={"file": ("../../evil name?.XLSX", b"other")},
                    follow_redirects=False)
     assert again.status_code == 303

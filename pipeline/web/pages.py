@@ -135,13 +135,16 @@ def _outcomes(request: Request, names: list[str], since: str) -> list[tuple[str,
 
 
 async def upload_form(request: Request, status: int = 200, error: CertpipeError | None = None,
-                      refused: list | None = None) -> Response:
+                      refused: list | None = None, stored: tuple[list[str], str] | None = None) -> Response:
+    """The upload page; with the outcomes of the files named in the query (``f``, received ``since``),
+    or of those just ``stored`` when the upload also refused some."""
     console = _console(request)
-    names, since = _upload_query(request)
+    names, since = stored or _upload_query(request)
     outcomes = _outcomes(request, names, since)
+    query = urlencode([("since", since), *[("f", n) for n in names]]) if names else ""
     return console.render.page(request, "upload.html", status=status, outcomes=outcomes, words=_words(request),
                                pending=sum(1 for _, o, _ in outcomes if o is None), error=error,
-                               refused=refused or [], query=request.url.query,
+                               refused=refused or [], query=query,
                                max_mb=f"{console.config.limits.max_file_mb:g}")
 
 
@@ -157,11 +160,10 @@ async def upload(request: Request) -> Response:
     user = request.state.session.user.name
     for name in received.stored:
         console.users.record(user, "upload", name)
-    if received.refused and not received.stored:
-        return await upload_form(request, 400, refused=[(n, e) for n, e in received.refused])
+    if received.refused:  # said on the page, beside the outcomes of the files that were taken
+        return await upload_form(request, 200 if received.stored else 400, refused=list(received.refused),
+                                 stored=(received.stored, since))
     query = urlencode([("since", since), *[("f", n) for n in received.stored]])
-    if received.refused:
-        return await upload_form(request, 200, refused=list(received.refused))
     return RedirectResponse(f"/upload?{query}", status_code=303)
 
 
