@@ -407,6 +407,9 @@ def test_search_finds_by_every_field(ws, facts):
     assert ids("audit_id=W-2026-00") == ["W-2026-002", "W-2026-001"]
     assert ids("standard=gbt27922-2011&level=" + facts["good"].level) == ["W-2026-001"]
     assert ids("organisation=nobody-at-all") == []
+    waiting = c.get("/audits?audit_id=W-2026-002").text  # its only workbook was rejected
+    assert '<tr class="waiting">' in waiting and "尚无通过的评分表" in waiting
+    assert '<tr class="done">' in c.get("/audits?audit_id=W-2026-001").text
 
 
 def test_serve_binds_to_this_computer_unless_told():

@@ -69,6 +69,8 @@ class AuditSummary:
     level: str | None
     certificate_no: str | None
     finished_at: str | None
+    state: str | None = None  # the newest input's status recorded under this audit id; None: none yet
+    # (a rejected workbook is recorded without its audit id when it was rejected before it could be read)
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,8 @@ def search(ws: Workspace, query: AuditQuery, after: str | None = None, limit: in
         where.append("a.audit_id < ?")
         args.append(after)
     sql = ("SELECT a.audit_id, o.name, o.credit_code, a.standard, a.audit_type, i.revision, i.total, i.level, "
-           "c.number, i.finished_at FROM audits a "
+           "c.number, i.finished_at, (SELECT status FROM inputs WHERE audit_id = a.audit_id ORDER BY id DESC LIMIT 1) "
+           "FROM audits a "
            "LEFT JOIN organisations o ON o.id = a.org_id "
            "LEFT JOIN inputs i ON i.id = (SELECT id FROM inputs WHERE audit_id = a.audit_id AND status = 'done' "
            "ORDER BY revision DESC LIMIT 1) "
