@@ -32,8 +32,10 @@ def test_add_list_passwd_disable_through_the_command(tmp_path):
     assert certpipe(ws, "users", "disable", "li.ming").returncode == 0
     with api.open_users(ws) as users:
         assert users.verify("li.ming", "second-pass-2") is None
-        actions = [(e.action, e.target) for e in users.trail()]
-    assert actions == [("user.disable", "li.ming"), ("user.passwd", "li.ming"), ("user.add", "li.ming")]
+        trail = users.trail()
+    assert [(e.action, e.target) for e in trail] == [("user.disable", "li.ming"), ("user.passwd", "li.ming"),
+                                                    ("user.add", "li.ming")]
+    assert all(e.user.startswith("cli") and e.at for e in trail)  # who, from the command line, and when
     english = certpipe(ws, "--lang", "en", "users", "list")
     assert "disabled" in english.stdout and "clerk" in english.stdout
 

@@ -22,6 +22,16 @@ app.add_typer(users_app, name="users")
 STDIN_HELP = "从标准输入读取密码（一行）/ read the password from standard input (one line)"
 
 
+def _who() -> str:
+    """Who ran the command, for the audit trail (``cli:<login name>``)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError, ImportError):
+        return "cli"
+
+
 def _password(lang: str, from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
@@ -48,7 +58,7 @@ def add(
     s = settings(ctx)
     if role not in ("clerk", "reviewer", "admin"):
         raise CertpipeError("users.bad_role", {"role": role, "roles": "clerk | reviewer | admin"})
-    user = api.add_user(name, role, _password(s.lang, password_stdin), s.workspace, by="cli")
+    user = api.add_user(name, role, _password(s.lang, password_stdin), s.workspace, by=_who())
     out.print(t("users.added", s.lang, name=user.name, role=t(f"web.role.{user.role}", s.lang)), markup=False)
 
 
@@ -62,7 +72,7 @@ def passwd(
 
     Change a user's password; their open sessions end."""
     s = settings(ctx)
-    api.set_password(name, _password(s.lang, password_stdin), s.workspace, by="cli")
+    api.set_password(name, _password(s.lang, password_stdin), s.workspace, by=_who())
     out.print(t("users.passwd_done", s.lang, name=name), markup=False)
 
 
@@ -72,7 +82,7 @@ def disable(ctx: typer.Context, name: Annotated[str, typer.Argument(help="用户
 
     Disable a user: no more logins, their open sessions end (the audit trail keeps them)."""
     s = settings(ctx)
-    api.disable_user(name, s.workspace, by="cli")
+    api.disable_user(name, s.workspace, by=_who())
     out.print(t("users.disabled_done", s.lang, name=name), markup=False)
 
 
