@@ -487,3 +487,24 @@ def test_an_older_revision_downloads_from_its_history_folder(tmp_path):
     page = c.get("/audits/R-2026-001").text
     assert f"/files/{first.id}/R-2026-001-report.docx" in page and f"/files/{second.id}/R-2026-001-report.docx" in page
     assert c.get(f"/files/{first.id}/R-2026-001-report.docx").content == old.read_bytes() != new.read_bytes()
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_console(tmp_path):
+    """Templates, the stylesheet and the script ship inside the package: nothing is fetched from a CDN."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from tests.helpers.paths import ROOT
+
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    (wheel,) = tmp_path.glob("certpipe-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    web = ROOT / "pipeline" / "web"
+    for path in [*web.glob("templates/*.html"), *web.glob("static/*")]:
+        assert f"pipeline/web/{path.relative_to(web).as_posix()}" in names
+        text = path.read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text, f"{path.name} refers to another site"
