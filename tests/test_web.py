@@ -508,3 +508,48 @@ def test_the_wheel_carries_the_console(tmp_path):
         assert f"pipeline/web/{path.relative_to(web).as_posix()}" in names
         text = path.read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text, f"{path.name} refers to another site"
+
+
+@pytest.mark.slow
+def test_certpipe_serve_answers_on_this_computer_and_stops_on_sigterm(ws, facts):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.helpers.workspace import QUICK
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "pipeline", "-W", str(ws.root), "serve", "--port", str(port)],
+                              env=QUICK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/c/{facts['good'].certificate_no}", timeout=5)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "certpipe serve did not start"
+                time.sleep(0.2)
+        assert page.status == 200 and "有效" in page.read().decode("utf-8")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_serve_on_a_taken_port_says_so_and_exits_2(cli, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = cli("-W", str(make_ws(tmp_path).root), "--lang", "en", "serve", "--port", str(port))
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from typing import Annotated
 
 import typer
 
 from pipeline.cli.app import app, out, settings
+from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 
 
@@ -31,9 +35,57 @@ def serve(
 
     s = settings(ctx)
     console = create_app(s.workspace)
+    _check_address(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         out.print(t("serve.exposed", s.lang, host=host), markup=False)
     shown = f"[{host}]" if ":" in host else host
     out.print(t("serve.listening", s.lang, url=f"http://{shown}:{port}/"), markup=False)
-    uvicorn.run(console, host=host, port=port, log_level="warning" if s.verbosity <= 0 else "info",
-                proxy_headers=False, server_header=False)
+    config = uvicorn.Config(console, host=host, port=port, log_level="warning" if s.verbosity <= 0 else "info",
+                            proxy_headers=False, server_header=False)
+    server = _server_class()(config)
+    try:
+        server.run()
+    except SystemExit:
+        if server.started:
+            raise
+    if not server.started:  # the address is taken, or not this computer's: uvicorn said why in its log line
+        raise CertpipeError("serve.cannot_listen", {"host": host, "port": port})
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse, in the user's words, an address that cannot be listened on (taken, or not this computer's)
+    before uvicorn tries it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does, on POSIX
+            probe.bind(address)
+    except OSError as exc:
+        raise CertpipeError("serve.cannot_listen", {"host": host, "port": port}) from exc
+
+
+def _server_class():
+    """Made when first needed: uvicorn loads only for ``serve``."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, stopped by Ctrl-C or SIGTERM with exit code 0 like ``watch`` (uvicorn's own
+        handling raises the signal again once it has stopped, so the process would die of it)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
