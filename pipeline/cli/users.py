@@ -12,11 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline import api
-from pipeline.cli.app import app, out, settings
+from pipeline.cli.app import Group, app, out, settings
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 
-users_app = typer.Typer(help="控制台用户 / the web console's users", no_args_is_help=True)
+users_app = typer.Typer(cls=Group, help="控制台用户：添加、改密码、停用、列出 / the web console's users: add, passwd, "
+                        "disable, list", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 STDIN_HELP = "从标准输入读取密码（一行）/ read the password from standard input (one line)"
