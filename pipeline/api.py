@@ -29,7 +29,6 @@ from pipeline.workspace import Workspace
 if TYPE_CHECKING:
     from pipeline.excel.checks import Checked, Problem
     from pipeline.excel.generate import ScheduleResult
-    from pipeline.flow.console_queries import AuditQuery
     from pipeline.flow.demo import Demo
     from pipeline.flow.job import Outcome
     from pipeline.flow.ledger import InputRow, Ledger
@@ -39,8 +38,7 @@ if TYPE_CHECKING:
 #: first named, so ``import pipeline.api`` stays cheap and loads everywhere.
 _LAZY = {"Checked": "pipeline.excel.checks", "Problem": "pipeline.excel.checks",
          "ScheduleResult": "pipeline.excel.generate", "Demo": "pipeline.flow.demo", "Outcome": "pipeline.flow.job",
-         "InputRow": "pipeline.flow.ledger", "Ledger": "pipeline.flow.ledger", "BatchResult": "pipeline.flow.run",
-         "AuditQuery": "pipeline.flow.console_queries"}
+         "InputRow": "pipeline.flow.ledger", "Ledger": "pipeline.flow.ledger", "BatchResult": "pipeline.flow.run"}
 
 
 def __getattr__(name: str):
@@ -53,8 +51,6 @@ def __getattr__(name: str):
 __all__ = [
     "Audit",
     "AuditInfo",
-    # --- the web console ---
-    "AuditQuery",
     "BatchResult",
     "CertificateInfo",
     "CertpipeError",
@@ -74,40 +70,28 @@ __all__ = [
     "Standard",
     "Workspace",
     "WorkspaceStatus",
-    "add_user",
-    "audit_details",
     "build_workbook",
     "check_definition",
     "check_template",
-    "console_dashboard",
     "definition_files",
-    "disable_user",
-    "download_path",
     "find",
     "generate_schedule",
-    "inbox_upload",
     "init_workspace",
     "ledger_rows",
     "level_words",
     "list_standards",
-    "list_users",
     "load_standard",
     "make_demo",
     "new_workbook",
     "open_ledger",
-    "open_users",
     "open_workspace",
-    "public_certificate",
     "rebuild_ledger",
     "render_documents",
     "run_inbox",
     "score",
     "score_file",
-    "search_audits",
-    "set_password",
     "stop_on_signals",
     "template_files",
-    "upload_outcomes",
     "validate_file",
     "watch_inbox",
     "workspace_status",
@@ -411,6 +395,27 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
 
 
 # --- the web console ---
+if TYPE_CHECKING:
+    from pipeline.flow.console_queries import AuditQuery
+
+_LAZY["AuditQuery"] = "pipeline.flow.console_queries"
+__all__ += [
+    "AuditQuery",
+    "add_user",
+    "audit_details",
+    "console_dashboard",
+    "disable_user",
+    "download_path",
+    "inbox_upload",
+    "list_users",
+    "open_users",
+    "public_certificate",
+    "search_audits",
+    "set_password",
+    "upload_outcomes",
+]
+
+
 def open_users(workspace: Path | str | Workspace | None = None):
     """The workspace's console users, sessions and audit trail (``.certpipe/users.sqlite``, made on
     first use): a ``UserStore``; close it, or use ``with``."""
