@@ -286,6 +286,9 @@ def test_the_outcome_of_an_upload_appears_once_processed(tmp_path):
     assert "U-2026-001-report.docx" in status.text
     trail = [(e.user, e.action, e.target) for e in api.open_users(ws).trail()]
     assert ("clerk", "upload", "U-2026-001.xlsx") in trail
+    api.add_user("admin", "admin", PASSWORDS["admin"], ws)
+    page = client(ws, "admin").get("/trail").text
+    assert "上传" in page and "U-2026-001.xlsx" in page and "添加用户" in page
 
 
 # ---- logging in ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from pipeline.i18n import LANGS, t
+from pipeline.i18n import LANGS, catalogue, t
 from pipeline.web.security import LANG_COOKIE
 
 
@@ -42,8 +42,12 @@ class Renderer:
         def words(key: str, **params) -> str:
             return t(key, lang, **params)
 
+        def words_or(key: str, fallback: str) -> str:
+            """The catalogue's words for ``key``, else ``fallback`` as it is (a code not named yet)."""
+            return t(key, lang) if key in catalogue() else fallback
+
         return self.env.get_template(template).render(
-            t=words, lang=lang, session=session, user=session.user if session else None,
+            t=words, t_or=words_or, lang=lang, session=session, user=session.user if session else None,
             csrf=session.csrf if session else "", path=request.url.path,
             other_lang=_other_lang_url(request, lang), **context)
 
