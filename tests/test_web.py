@@ -556,3 +556,13 @@ def test_serve_on_a_taken_port_says_so_and_exits_2(cli, tmp_path):
         code, _, err = cli("-W", str(make_ws(tmp_path).root), "--lang", "en", "serve", "--port", str(port))
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+
+
+def test_serve_says_when_nobody_could_log_in(cli, tmp_path):
+    import socket
+
+    with socket.socket() as taken:  # stops it right after the start-up words
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, out, _ = cli("-W", str(make_ws(tmp_path).root), "serve", "--port", str(taken.getsockname()[1]))
+    assert code == 2 and "certpipe users add" in out

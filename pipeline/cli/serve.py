@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline import api
 from pipeline.cli.app import app, out, settings
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
@@ -35,6 +36,8 @@ def serve(
 
     s = settings(ctx)
     console = create_app(s.workspace)
+    if not api.list_users(s.workspace):  # nobody could log in
+        out.print(t("users.none", s.lang), markup=False)
     _check_address(host, port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         out.print(t("serve.exposed", s.lang, host=host), markup=False)
