@@ -410,8 +410,10 @@ def test_search_finds_by_every_field(ws, facts):
     assert ids("audit_id=W-2026-00") == ["W-2026-002", "W-2026-001"]
     assert ids("standard=gbt27922-2011&level=" + facts["good"].level) == ["W-2026-001"]
     assert ids("organisation=nobody-at-all") == []
-    waiting = c.get("/audits?audit_id=W-2026-002").text  # its only workbook was rejected
-    assert '<tr class="waiting">' in waiting and "尚无通过的评分表" in waiting
+    # its only workbook was rejected: "rejected" where the ledger keeps a rejection's audit id, else "no
+    # accepted workbook yet"; never done
+    state = re.search(r'<tr class="(\w+)"><td><a href="/audits/W-2026-002"', c.get("/audits?audit_id=W-2026-002").text)
+    assert state and state.group(1) in ("rejected", "waiting")
     assert '<tr class="done">' in c.get("/audits?audit_id=W-2026-001").text
 
 
@@ -566,3 +568,41 @@ def test_serve_says_when_nobody_could_log_in(cli, tmp_path):
         taken.listen()
         code, out, _ = cli("-W", str(make_ws(tmp_path).root), "serve", "--port", str(taken.getsockname()[1]))
     assert code == 2 and "certpipe users add" in out
+
+
+@pytest.mark.parametrize(("status", "shown", "found"), [
+    ("suspended", "暂停", True), ("withdrawn", "撤销", True), ("cancelled", "注销", True),
+    ("pending", None, False), ("refused", None, False)])
+def test_the_public_page_shows_the_current_status_the_ledger_keeps(tmp_path, status, shown, found):
+    """Where the ledger keeps a certificate's status, the public page says it; one not (yet) issued is
+    nobody's business."""
+    import shutil
+    import sqlite3
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "good.xlsx", sample_audit(audit_id="P-2026-001", target="88"))
+    run(ws)
+    (number,) = sqlite3.connect(ws.ledger).execute("SELECT number FROM certificates").fetchone()
+    db = sqlite3.connect(ws.ledger)
+    if "status" not in {r[1] for r in db.execute("PRAGMA table_info(certificates)")}:
+        db.execute("ALTER TABLE certificates ADD COLUMN status TEXT NOT NULL DEFAULT 'issued'")
+    db.execute("UPDATE certificates SET status = ? WHERE number = ?", (status, number))
+    db.commit()
+    db.close()
+    page = client(ws).get(f"/c/{number}")
+    if found:
+        assert page.status_code == 200 and f'class="state-{status}">{shown}<' in page.text
+    else:
+        assert page.status_code == 404 and "测试服务有限公司" not in page.text
+    shutil.rmtree(ws.root)
+
+
+def test_a_certificate_past_its_expiry_shows_expired(ws, facts):
+    from datetime import date
+
+    cert = api.public_certificate(facts["good"].certificate_no, ws)
+    assert cert.status == "issued"
+    from pipeline.flow.console_queries import public_certificate
+
+    later = date.fromisoformat(cert.expiry_date).replace(year=date.fromisoformat(cert.expiry_date).year + 1)
+    assert public_certificate(ws, cert.number, today=later).status == "expired"

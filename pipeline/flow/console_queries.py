@@ -21,7 +21,13 @@ from pipeline.workspace import Workspace
 #: The most audits one search page shows.
 PAGE_LIMIT = 200
 
-_ROW = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)
+
+
+def _row_sql(ledger: Ledger) -> str:
+    """The columns ``InputRow.from_db`` reads, in its order: its fields that the ``inputs`` table stores
+    (a field worked out from other rows is not a column)."""
+    stored = {name for _, name, *_ in ledger.db.execute("PRAGMA table_info(inputs)")}
+    return ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__ if c in stored)
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class PublicCertificate:
     level: str | None
     issue_date: str | None
     expiry_date: str | None
-    status: str  # issued
+    status: str  # issued, suspended, withdrawn, cancelled, expired, superseded
 
 
 def _like(text: str) -> str:
@@ -136,7 +142,8 @@ def dashboard(ws: Workspace, today: date | None = None, rejections: int = 10) ->
             "SELECT status, count(*) FROM inputs WHERE finished_at >= ? AND finished_at < ? GROUP BY status",
             (day, day + "~")))
         rejected = [InputRow.from_db(r) for r in ledger.db.execute(
-            f"SELECT {_ROW} FROM inputs i WHERE i.status = 'rejected' ORDER BY i.id DESC LIMIT ?", (rejections,))]
+            f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.status = 'rejected' ORDER BY i.id DESC LIMIT ?",
+            (rejections,))]
         last = ledger.last_finished()
     files = {r.id: [DownloadFile(r.id, n, size) for n, size in _listing(_folder_of(ws, r, None)).items()]
              for r in rejected}
@@ -285,7 +292,7 @@ def download_path(ws: Workspace, input_id: int, name: str) -> Path | None:
     if not ws.ledger.is_file() or not ws.ledger.stat().st_size:
         return None
     with Ledger(ws.ledger, readonly=True) as ledger:
-        found = ledger.db.execute(f"SELECT {_ROW} FROM inputs i WHERE i.id = ?", (input_id,)).fetchone()
+        found = ledger.db.execute(f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.id = ?", (input_id,)).fetchone()
         if found is None:
             return None
         row = InputRow.from_db(found)
@@ -313,7 +320,7 @@ def upload_outcomes(ws: Workspace, names: list[str], since: str) -> dict[str, Up
     with Ledger(ws.ledger, readonly=True) as ledger:
         for name in names[:50]:
             hit = ledger.db.execute(
-                f"SELECT {_ROW} FROM inputs i WHERE i.name = ? AND i.received_at >= ? "
+                f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.name = ? AND i.received_at >= ? "
                 "AND i.status IN ('done', 'rejected', 'duplicate') ORDER BY i.id DESC LIMIT 1",
                 (name, since)).fetchone()
             if hit:
@@ -325,15 +332,31 @@ def upload_outcomes(ws: Workspace, names: list[str], since: str) -> dict[str, Up
 
 
 # ---- verification -------------------------------------------------------------------------------
-def public_certificate(ws: Workspace, number: str) -> PublicCertificate | None:
+#: States a certificate may be in (the ledger's ``certificates.status`` where it keeps one); those
+#: before or instead of issue are nobody's business: the public page knows no such certificate.
+NOT_PUBLIC = ("pending", "refused")
+
+
+def public_certificate(ws: Workspace, number: str, today: date | None = None) -> PublicCertificate | None:
+    """A certificate's public fields and its current status: the ledger's ``status`` (expired once past
+    its expiry date) where the ledger keeps one, else ``issued``."""
     if not number or len(number) > 64 or not ws.ledger.is_file() or not ws.ledger.stat().st_size:
         return None
     with Ledger(ws.ledger, readonly=True) as ledger:
-        row = ledger.db.execute("SELECT number, standard, issued_at, details FROM certificates WHERE number = ?",
-                                (number,)).fetchone()
+        columns = {name for _, name, *_ in ledger.db.execute("PRAGMA table_info(certificates)")}
+        extra = [c for c in ("status", "expires_on", "issued_on", "level") if c in columns]
+        row = ledger.db.execute(f"SELECT {', '.join(['number', 'standard', 'issued_at', 'details', *extra])} "
+                                "FROM certificates WHERE number = ?", (number,)).fetchone()
     if row is None:
         return None
     details = json.loads(row[3] or "{}")
+    kept = dict(zip(extra, row[4:], strict=True))
+    status = kept.get("status") or "issued"
+    if status in NOT_PUBLIC:
+        return None
+    expires = kept.get("expires_on") or details.get("expiry_date")
+    if status in ("issued", "suspended") and expires and expires < (today or date.today()).isoformat():
+        status = "expired"
     return PublicCertificate(row[0], str(details.get("organisation") or ""), str(details.get("standard") or row[1]),
-                             row[1], details.get("level"), details.get("issue_date") or row[2][:10],
-                             details.get("expiry_date"), "issued")
+                             row[1], kept.get("level") or details.get("level"),
+                             kept.get("issued_on") or details.get("issue_date") or row[2][:10], expires, status)
