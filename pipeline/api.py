@@ -71,9 +71,16 @@ __all__ = [
     "Workspace",
     "WorkspaceStatus",
     "build_workbook",
+    "certificate",
+    "certificates",
+    "change_certificate",
     "check_definition",
     "check_template",
+    "decide",
+    "decisions",
     "definition_files",
+    "due",
+    "due_workbooks",
     "find",
     "generate_schedule",
     "init_workspace",
@@ -181,18 +188,22 @@ def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: st
 
 def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Path | str | None = None,
                  force: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
-                 credit_code: str = "") -> tuple[Path, str]:
+                 credit_code: str = "", audit_type: str = "", certificate_no: str | None = None) -> tuple[Path, str]:
     """The blank workbook of one audit of standard ``key``: returns (path, audit id). The audit is
     recorded in the workspace's ledger with its organisation, and its id allocated there (the next
-    free one, or ``audit_id`` unless the workspace gave it to another organisation)."""
+    free one, or ``audit_id`` unless the workspace gave it to another organisation). ``audit_type``:
+    ``initial``, ``surveillance`` or ``recert``; the last two belong to ``certificate_no`` (whose
+    organisation and standard they must have; ``org`` may then be empty)."""
     from pipeline.excel.generate import new_workbook as new
-    from pipeline.flow.records import allocator
+    from pipeline.flow.records import allocator, certificate_audit
 
     ws, _ = open_workspace(workspace)
     info = AuditInfo(audit_id=audit_id or "", org_name=org, org_credit_code=credit_code)
+    if audit_type or certificate_no:
+        info = certificate_audit(ws, key, info, audit_type or "initial", certificate_no, lang)
     with allocator(ws) as allocate:
-        return new(load_standard(key, ws), info, allocate, output=Path(output) if output is not None else None,
-                   force=force, lang=lang)
+        return new(load_standard(key, ws), info, lambda std, i, **kw: allocate(std, i, certificate_no, **kw),
+                   output=Path(output) if output is not None else None, force=force, lang=lang)
 
 
 def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
@@ -332,11 +343,19 @@ class WorkspaceStatus:
     not_files: list[str] = field(default_factory=list)  # entries named like workbooks that are no files
     ledger_lost: int = 0  # published audits beside a missing or empty ledger (run and watch refuse)
     register_behind: bool = False
+    decisions: int = 0  # certification decisions waiting
+    due: dict = field(default_factory=dict)  # what is due within [decision] due_within_days, by kind
+    certificates: dict = field(default_factory=dict)  # certificates by status today
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
     """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
     missing inbox or ledger)."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate_rows
+    from pipeline.flow.decisions import queue
+    from pipeline.flow.due import due as what_is_due
     from pipeline.flow.guard import published_folders
     from pipeline.flow.inbox import scan
     from pipeline.flow.ledger import Ledger
@@ -344,15 +363,25 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     from pipeline.lock import holder
 
     ws = _looked_at(workspace)
+    try:
+        within = open_workspace(ws)[1].decision.due_within_days
+    except CertpipeError:  # a broken certpipe.toml: status says so, and still counts
+        within = Config().decision.due_within_days
     rows: list = []
-    behind = False
+    behind, waiting_decisions, due_by_kind, by_status = False, 0, {}, {}
     if ws.ledger.exists() and ws.ledger.stat().st_size:
         with Ledger(ws.ledger, readonly=True) as ledger:
             rows = ledger.rows()
             behind = register_behind(ws, ledger)
+            waiting_decisions = len(queue(ledger))
+            for item in what_is_due(ledger, within=within, today=date.today()):
+                due_by_kind[item.kind] = due_by_kind.get(item.kind, 0) + 1
+            for cert in certificate_rows(ledger.db, today=date.today()):
+                by_status[cert.status] = by_status.get(cert.status, 0) + 1
     files, others = scan(ws)
     lost = 0 if rows else len(published_folders(ws.outbox))
-    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind)
+    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind,
+                           waiting_decisions, due_by_kind, by_status)
 
 
 #: ``find`` gives at most this many organisations: a search that matches more says so.
@@ -383,15 +412,225 @@ def rebuild_ledger(workspace: Path | str | Workspace | None = None):
     return rebuild(ws, config)
 
 
-def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None) -> list[InputRow]:
-    """Every input the ledger knows (of one ``status``), oldest first; none without a ledger."""
+def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None, *,
+                audit_id: str | None = None, organisation: str | None = None, standard: str | None = None,
+                since: str | None = None, until: str | None = None) -> list[InputRow]:
+    """Every input the ledger knows, oldest first; of one ``status``, ``audit_id``, ``standard``,
+    organisation (part of its name, or its credit code), received ``since`` / ``until`` (ISO dates).
+    A rejection a later submission made good is ``resolved``. None without a ledger."""
     from pipeline.flow.ledger import Ledger
 
     ws = _looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
-        return ledger.rows(status)
+        return ledger.rows(status, audit_id=audit_id, organisation=organisation, standard=standard, since=since,
+                           until=until)
+
+
+# ---- decisions and the life of certificates -----------------------------------------------------
+def _catch_up(ws: Workspace, config: Config) -> None:
+    """What every command that changes certificates does first: expiry applied, and the changes a
+    crash left unwritten outside the ledger written (``flow/decisions.catch_up``)."""
+    from pipeline.flow.decisions import catch_up
+    from pipeline.flow.guard import refuse_lost_ledger
+    from pipeline.flow.ledger import Ledger
+
+    refuse_lost_ledger(ws)
+    with Ledger(ws.ledger) as ledger:
+        catch_up(ws, config, ledger)
+
+
+def _catch_up_if_possible(workspace: Path | str | Workspace | None) -> None:
+    """What the listing commands do first: ``_catch_up`` where the workspace can be written (a
+    read-only copy, a broken certpipe.toml or a lost ledger: they still list what the ledger holds)."""
+    try:
+        ws, config = open_workspace(workspace)
+        if ws.ledger.exists():
+            _catch_up(ws, config)
+    except (CertpipeError, OSError):
+        pass
+
+
+def decisions(workspace: Path | str | Workspace | None = None, *, status: str = "pending") -> list:
+    """The certification decisions of ``status`` (default the queue: ``pending``), oldest first:
+    ``Decision`` (``audit_id``, ``kind``: issue | revision | surveillance, ``level``, ``number``,
+    ``auditors`` who may not decide). None without a ledger."""
+    from pipeline.flow.decisions import queue
+    from pipeline.flow.ledger import Ledger
+
+    _catch_up_if_possible(workspace)
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return queue(ledger, status=status)
+
+
+def decide(audit_id: str, *, approve: bool, by: str, reason: str = "",
+           workspace: Path | str | Workspace | None = None):
+    """Take the audit's waiting certification decision (``certpipe decide``). ``by`` may not be the
+    lead auditor or an auditor of the audit. Approving a new certificate issues it today (its
+    document is written beside the report); approving a level change gives the certificate the new
+    level; refusing leaves every certificate as it was. Returns the ``Decision``."""
+    from pipeline.flow.decisions import decide as take
+
+    ws, config = open_workspace(workspace)
+    _catch_up(ws, config)
+    decision = take(ws, config, audit_id, approve=approve, by=by, reason=reason)
+    _after_change(ws, config)
+    return decision
+
+
+def certificates(workspace: Path | str | Workspace | None = None, *, status: str | None = None) -> list:
+    """Every certificate the workspace issued (or those of ``status``), oldest first, each a
+    ``CertificateRow`` with its status as of today (``core.lifecycle.STATUSES``)."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate_rows
+    from pipeline.flow.ledger import Ledger
+
+    _catch_up_if_possible(workspace)
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return certificate_rows(ledger.db, status=status, today=date.today())
+
+
+def certificate(number: str, workspace: Path | str | Workspace | None = None) -> tuple:
+    """One certificate and its history: (``CertificateRow``, [``Event``]). ``CertpipeError`` when unknown."""
+    from datetime import date
+
+    from pipeline.flow.certs import certificate as held
+    from pipeline.flow.certs import events
+    from pipeline.flow.ledger import Ledger
+
+    _catch_up_if_possible(workspace)
+    ws = _looked_at(workspace)
+    if not ws.ledger.exists():
+        raise CertpipeError("cert.unknown", {"number": number})
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        row = held(ledger.db, number, today=date.today())
+        if row is None:
+            raise CertpipeError("cert.unknown", {"number": number})
+        return row, events(ledger.db, number)
+
+
+def change_certificate(number: str, action: str, *, by: str, reason: str, until=None,
+                       workspace: Path | str | Workspace | None = None):
+    """``suspend`` (until ``until``, a date, default six months), ``restore``, ``withdraw`` or
+    ``cancel`` a certificate, kept with who and why; an illegal change is refused naming the allowed
+    ones. Its notice, ``status.json`` and the register follow. Returns the change (``Event``)."""
+    from pipeline.flow.decisions import change_certificate as change
+
+    ws, config = open_workspace(workspace)
+    _catch_up(ws, config)
+    event = change(ws, config, number, action, by=by, reason=reason, until=until)
+    _after_change(ws, config)
+    return event
+
+
+def _after_change(ws: Workspace, config: Config) -> None:
+    """The register, and the public register when ``[publish] dir`` is set, after a certificate changed."""
+    from pipeline.flow.register import refresh_register
+
+    refresh_register(ws, config.lang)
+    if config.publish.dir:  # a failure is logged; the change stands
+        from pipeline.flow.site import publish_after_batch
+
+        publish_after_batch(ws, config, config.lang)
+
+
+def due(within_days: int | None = None, workspace: Path | str | Workspace | None = None, *, today=None) -> list:
+    """What is due within ``within_days`` (default ``[decision] due_within_days``) and overdue, most
+    urgent first: ``DueItem`` (``kind``: surveillance | recertification | suspension_overdue)."""
+    from datetime import date
+
+    from pipeline.flow.due import due as what_is_due
+    from pipeline.flow.ledger import Ledger
+
+    ws, config = open_workspace(workspace)
+    _catch_up_if_possible(ws)
+    if not ws.ledger.exists():
+        return []
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return what_is_due(ledger, within=within_days or config.decision.due_within_days,
+                           today=today or date.today())
+
+
+def due_workbooks(folder: Path | str, within_days: int | None = None,
+                  workspace: Path | str | Workspace | None = None, *, lang: str = "zh") -> list:
+    """The workbooks of the surveillance and recertification audits due (``due``) that have none
+    generated yet, into ``folder``, each recorded with its certificate: [(``DueItem``, path)]."""
+    from pipeline.flow.due import due_workbooks as make
+
+    ws, _ = open_workspace(workspace)
+    return make(ws, due(within_days, ws), Path(folder), lang=lang)
+
+
+# --- signed certificates: keys, verification, the public register ---
+__all__ += [
+    "init_keys",
+    "public_keys",
+    "publish_register",
+    "rotate_keys",
+    "unsigned_certificates",
+    "verify_certificate",
+]
+
+
+def init_keys(workspace: Path | str | Workspace | None = None):
+    """A new Ed25519 signing key for the workspace (``certpipe keys init``); ``CertpipeError`` when it
+    has one. Returns its ``PublicKey`` (``key_id``, ``public``, ``created``); the private key is
+    written owner-only to ``.certpipe/keys/signing.key`` and never returned."""
+    from pipeline.flow.keys import init_keys as make
+
+    return make(_looked_at(workspace))
+
+
+def rotate_keys(workspace: Path | str | Workspace | None = None):
+    """A new signing key replaces the current one (``certpipe keys rotate``); the old public key stays
+    trusted, marked retired. Returns ``(old, new)`` ``PublicKey``s."""
+    from pipeline.flow.keys import rotate_keys as rotate
+
+    return rotate(_looked_at(workspace))
+
+
+def public_keys(workspace: Path | str | Workspace | None = None) -> list:
+    """Every public key the workspace trusts, oldest first; the one it signs with now has
+    ``retired is None`` (``certpipe keys show``)."""
+    from pipeline.flow.keys import trusted_keys
+
+    return sorted(trusted_keys(_looked_at(workspace)).values(), key=lambda k: (k.retired is None, k.created))
+
+
+def unsigned_certificates(workspace: Path | str | Workspace | None = None) -> bool:
+    """Whether certificates have been issued while the workspace has no signing key (``status`` warns)."""
+    from pipeline.flow.keys import unsigned_warning
+
+    return unsigned_warning(_looked_at(workspace))
+
+
+def verify_certificate(text: str, workspace: Path | str | Workspace | None = None):
+    """The verdict on a certificate (``certpipe verify``): ``text`` is a certificate number, a token, a
+    verify link, or the path of a photo (.png/.jpg), .pdf or .docx. Returns a ``Verdict``: ``result``
+    (``genuine``, ``not_in_force``, ``tampered``, ``forged``, ``unknown_key``, ``unsigned``,
+    ``not_found``, ``unreadable``), ``status``, the signed ``claims``, the ``fields`` that differ,
+    ``exit_code`` and ``to_json()``."""
+    from pipeline.flow.verify import verify
+
+    return verify(str(text), _looked_at(workspace))
+
+
+def publish_register(dest: Path | str, workspace: Path | str | Workspace | None = None):
+    """The public register written to the folder ``dest`` (``certpipe publish DIR``): an index page
+    with search, a page and a JSON file per certificate, the public keys; only public fields. Returns
+    ``Published`` (``dest``, ``count``, ``written``: files changed, ``seconds``)."""
+    from pipeline.flow.site import publish_site
+
+    ws, config = open_workspace(workspace)
+    return publish_site(ws, config, Path(dest))
 
 
 # --- the web console ---

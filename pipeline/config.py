@@ -69,7 +69,7 @@ class Issuer(_Section):
     name_en: str = "certpipe Service Certification Centre"
     address: str = "（请在 certpipe.toml 的 [issuer] 中填写认证机构地址）"
     signatory: str = ""
-    verify_url: str = Field("", description="prefix of the verification link put in the QR code")
+    verify_url: str = Field("", description="verify base: the QR code carries <verify_url>/c/<number>#<token>")
 
 
 class Certificates(_Section):
@@ -110,6 +110,17 @@ class Run(_Section):
     pdf: bool = False
 
 
+class Decision(_Section):
+    """``auto``: a result that reaches a level issues its certificate at once (recorded as an
+    automatic decision). ``review``: the report is published at once and the certificate waits for
+    ``certpipe decide``. Level changes that lower a certificate wait in both modes."""
+
+    mode: Literal["auto", "review"] = "auto"
+    #: months from issue (or the last surveillance) to the next surveillance audit is ``[certificates]``;
+    #: how far ahead ``certpipe due`` looks by default:
+    due_within_days: int = Field(60, ge=1, le=3650)
+
+
 class Intake(_Section):
     accept_unknown_audits: bool = Field(False, description="process workbooks this workspace did not generate")
 
@@ -128,6 +139,13 @@ class Paths(_Section):
     archive: str = Field("archive", min_length=1)
 
 
+class Publish(_Section):
+    """The public register (``certpipe publish``): when ``dir`` is set, ``run`` and ``watch`` write it
+    there after every batch."""
+
+    dir: str = Field("", description="folder of the public register, relative to the workspace or absolute")
+
+
 class Config(_Section):
     lang: Literal["zh", "en"] = "zh"
     paths: Paths = Paths()
@@ -137,6 +155,8 @@ class Config(_Section):
     watch: Watch = Watch()
     run: Run = Run()
     intake: Intake = Intake()
+    decision: Decision = Decision()
+    publish: Publish = Publish()
     serve: Serve = Serve()
 
 

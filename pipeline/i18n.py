@@ -99,6 +99,17 @@ class Words:
         return (self.en if lang == "en" else self.zh) or self.zh or self.en
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Several parameters shown as one: each in the language asked, joined as that language lists."""
+
+    items: tuple
+
+    def render(self, lang: str = "zh") -> str:
+        return ("、" if lang == "zh" else ", ").join(
+            i.render(lang) if hasattr(i, "render") else str(i) for i in self.items) or "—"
+
+
 def _unplain(value: object) -> object:
     if isinstance(value, dict) and "$msg" in value:
         return Message.from_json(value["$msg"])

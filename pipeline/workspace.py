@@ -81,6 +81,20 @@ class Workspace:
         return self.state / "numbers.txt"
 
     @property
+    def keys(self) -> Path:
+        """The signing keys: ``signing.key`` (the private key, owner-only) and ``public/<key id>.json``
+        (every public key the workspace ever signed with, kept after rotation)."""
+        return self.state / "keys"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.keys / "signing.key"
+
+    @property
+    def public_keys(self) -> Path:
+        return self.keys / "public"
+
+    @property
     def users(self) -> Path:
         """The web console's users, sessions and audit trail of console actions (SQLite, apart from the
         ledger: the console never writes the ledger)."""

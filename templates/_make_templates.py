@@ -363,6 +363,9 @@ def build_report(lang: str) -> Document:
     p.add_run(f"⚠ {w['provisional']}：" if lang == "zh" else f"⚠ {w['provisional']}: ")
     p.add_run("{{ standard.status_note }}")
     _para(doc, "{%p endif %}")
+    _para(doc, "{%p if decision_note %}")
+    _para(doc, "{{ decision_note }}", "Notice", align=center)
+    _para(doc, "{%p endif %}")
     _para(doc).paragraph_format.space_before = Pt(60)
     _kv_table(doc, [
         (w["org"], "{{ org.name }}"),
@@ -565,6 +568,61 @@ def build_certificate(lang: str) -> Document:
     return doc
 
 
+NOTICE_WORDS = {
+    "zh": {"title": "认证证书状态变更通知书", "to": "致：", "body": "贵组织持有的服务认证证书（编号 ",
+           "body2": "）现已", "effective": "。生效日期：", "until": "暂停期限至：", "reason": "原因：",
+           "cert": "证书", "org": "获证组织", "credit_code": "统一社会信用代码", "standard": "认证依据",
+           "level": "认证等级", "status": "现在状态", "what": "暂停期间不得使用证书及认证标志；撤销或注销后应停止使用并交回证书。",
+           "verify": "证书状态可在认证机构的证书查询处核实。", "signatory": "授权签字人："},
+    "en": {"title": "Notice of change of certificate status", "to": "To: ", "body": "Your service certificate (No. ",
+           "body2": ") has been ", "effective": ". Effective: ", "until": "Suspended until: ", "reason": "Reason: ",
+           "cert": "Certificate", "org": "Certified organisation", "credit_code": "Unified social credit code",
+           "standard": "Standard", "level": "Level", "status": "Status now",
+           "what": "While suspended, neither the certificate nor the certification mark may be used; after "
+                   "withdrawal or cancellation, stop using them and return the certificate.",
+           "verify": "The certificate's status can be verified with the certification body.",
+           "signatory": "Authorised signatory: "},
+}
+
+
+def build_notice(lang: str) -> Document:
+    """The notice to a certificate's holder of a suspension, restoration, withdrawal or cancellation."""
+    w = NOTICE_WORDS[lang]
+    doc = Document()
+    _setup(doc, lang)
+    doc.core_properties.title = w["title"]
+    sec = doc.sections[0]
+    sec.top_margin, sec.bottom_margin = Cm(2.5), Cm(2.0)
+    sec.left_margin = sec.right_margin = Cm(2.6)
+    _para(doc, "{{ issuer.name }}", "Subtitle")
+    _para(doc, w["title"], "Title")
+    _para(doc, "{{ notice.reference }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, w["to"] + "{{ org.name }}").paragraph_format.space_before = Pt(12)
+    p = _para(doc, w["body"])
+    p.add_run("{{ certificate.number }}")
+    p.add_run(w["body2"])
+    p.add_run("{{ notice.action }}").bold = True
+    p.add_run(w["effective"] + "{{ notice.date }}")
+    _para(doc, "{%p if notice.until %}")
+    _para(doc, w["until"] + "{{ notice.until }}")
+    _para(doc, "{%p endif %}")
+    _para(doc, w["reason"] + "{{ notice.reason }}")
+    _kv_table(doc, [
+        (w["cert"], "{{ certificate.number }}"),
+        (w["org"], "{{ org.name }}"),
+        (w["credit_code"], "{{ org.credit_code }}"),
+        (w["standard"], "{{ certificate.standard }}"),
+        (w["level"], "{{ certificate.level }}"),
+        (w["status"], "{{ notice.status }}"),
+    ])
+    _para(doc, w["what"]).paragraph_format.space_before = Pt(12)
+    _para(doc, w["verify"])
+    _para(doc, "{{ issuer.name }}", align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_before = Pt(24)
+    _para(doc, w["signatory"] + "{{ issuer.signatory }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, "{{ notice.date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    return doc
+
+
 # ---------------------------------------------------------------------------------------------
 # Font table: the CJK fonts named, with 宋体/黑体 as Word's alternatives where Noto is absent.
 _FONT_ENTRY = ('<w:font w:name="{name}"><w:altName w:val="{alt}"/><w:charset w:val="86"/>'
@@ -629,7 +687,8 @@ def main() -> None:
     for lang in ("zh", "en"):
         _finish(build_report(lang), HERE / f"report.{lang}.docx")
         _finish(build_certificate(lang), HERE / f"certificate.{lang}.docx")
-        print(f"wrote report.{lang}.docx, certificate.{lang}.docx")
+        _finish(build_notice(lang), HERE / f"notice.{lang}.docx")
+        print(f"wrote report.{lang}.docx, certificate.{lang}.docx, notice.{lang}.docx")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from PIL import Image
 
 from pipeline.errors import RenderError
 from pipeline.word.charts import RateChart, _shorten
-from pipeline.word.qr import BORDER, parse, payload, qr_png, verify_link
+from pipeline.word.qr import BORDER, UNSIGNED_PREFIX, qr_png, qr_text, split, verify_link
 
 ROWS = [("A 售后服务体系", Decimal("95.71")), ("B 商品服务", Decimal("55")), ("C 顾客服务", Decimal("100"))]
 
@@ -86,19 +86,15 @@ def read_qr(img: Image.Image) -> zxingcpp.Barcode:
     return found
 
 
-def test_qr_payload_carries_the_verification_data():
-    text = payload(number="CP-2025-GBT-00001", org='R&D <北京> "分公司"', credit_code="91110108MA01ABCD2X",
-                   standard="GB/T 27922-2011 (2011)", level="★★★★★ 五星", issued="2025-04-01",
-                   expires="2028-03-31", surveillance="2026-03-31", verify_url="https://v.example.cn/c/",
-                   specimen=True)
-    fields = parse(text)
-    assert fields["NO"] == "CP-2025-GBT-00001" and fields["ORG"] == 'R&D <北京> "分公司"'
-    assert fields["USCC"] == "91110108MA01ABCD2X" and fields["LEVEL"] == "★★★★★ 五星"
-    assert fields["EXPIRES"] == "2028-03-31" and fields["URL"] == "https://v.example.cn/c/CP-2025-GBT-00001"
-    assert text.splitlines()[0] == "CERTPIPE-CERT SPECIMEN"
-    assert verify_link("https://v.example.cn/?no={number}", "CP 1") == "https://v.example.cn/?no=CP%201"
-    assert "URL" not in parse(payload(number="1", org="o", credit_code="c", standard="s", level="l",
-                                      issued="i", expires="e", surveillance="s"))
+def test_qr_text_is_the_verify_link_with_the_token():
+    token = "AQABAgMEBQYHCAkK-_x"
+    text = qr_text("CP-2025-GBT-00001", token, "https://v.example.cn/")
+    assert text == f"https://v.example.cn/c/CP-2025-GBT-00001#{token}"
+    assert split(text) == ("CP-2025-GBT-00001", token)
+    assert verify_link("https://v.example.cn", "CP 1") == "https://v.example.cn/c/CP%201"
+    assert split(verify_link("https://v.example.cn", "CP 1")) == ("CP 1", None)  # unsigned: the link alone
+    assert qr_text("N-1", token, "") == token and split(token) == (None, token)  # no verify base: the token
+    assert qr_text("N-1", "", "") == UNSIGNED_PREFIX + "N-1" and split(UNSIGNED_PREFIX + "N-1") == ("N-1", None)
     img = Image.open(io.BytesIO(qr_png(text)))
     assert img.mode == "1" and img.width == img.height and img.width % 8 == 0
     assert read_qr(img).text == text  # what a phone scanning the certificate gets
@@ -106,9 +102,7 @@ def test_qr_payload_carries_the_verification_data():
 
 @pytest.mark.parametrize("scale", [8, 3, 1, 16])
 def test_qr_png_reads_back_as_the_payload(scale):
-    text = payload(number="ISI-2026-00012", org="北京某某信息技术服务有限公司", credit_code="91110000MA01ABCD2X",
-                   standard="信息系统集成服务规范 2026", level="★★★ 一级", issued="2026-11-01",
-                   expires="2029-10-31", surveillance="2027-11-01", verify_url="https://verify.example.cn/cert/")
+    text = "北京某某信息技术服务有限公司 " + qr_text("ISI-2026-00012", "x" * 240, "https://verify.example.cn/")
     png = qr_png(text, scale=scale)
     img = Image.open(io.BytesIO(png))
     img.load()  # decodes the image data: a valid PNG for PIL
@@ -124,7 +118,7 @@ def test_qr_png_reads_back_as_the_payload(scale):
     assert grey.getpixel((quiet, quiet)) == 0  # the finder pattern's corner is black
     found = read_qr(img)
     assert found.text == text and found.bytes == text.encode("utf-8")
-    assert parse(found.text)["LEVEL"] == "★★★ 一级"
+    assert split(found.text) == ("ISI-2026-00012", "x" * 240)
 
 
 def test_qr_png_rejects_a_scale_below_one():
@@ -138,8 +132,7 @@ def test_qr_code_is_utf8_bytes_whatever_the_text(org):
     """Always UTF-8 in byte mode, no ECI: what scanners in China expect. (An encoder that picks
     Kanji mode for Shift-JIS-encodable names or adds ECI headers would fail here: the raw bytes
     differ although zxing-cpp's own text decoding hides it.)"""
-    text = payload(number="N-1", org=org, credit_code="X", standard="S", level="L", issued="2026-01-01",
-                   expires="2029-01-01", surveillance="2027-01-01")
+    text = f"{UNSIGNED_PREFIX}N-1 {org}"
     found = read_qr(Image.open(io.BytesIO(qr_png(text))))
     assert found.bytes == text.encode("utf-8") and found.text == text
     assert found.symbology_identifier == "]Q1"  # model 2, no ECI

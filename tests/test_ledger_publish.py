@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -45,6 +45,9 @@ def test_ledger_claims_content_once_and_clears_stale_claims(tmp_path: Path):
     assert ledger.claim("abc", "a.xlsx", 10, 0) is not None
 
 
+RANKS = {"pass": 0, "grade1": 1, "five-star": 2}
+
+
 def test_revisions_and_certificate_numbers(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     fmt = "CP-{year}-{standard}-{seq:05d}"
@@ -52,8 +55,8 @@ def test_revisions_and_certificate_numbers(tmp_path: Path):
     def number(audit_id: str, short: str = "GBT27922", number_format: str = fmt, level: str = "pass",
                certified: bool = True) -> tuple[int, str | None]:
         row = ledger.claim(f"h{len(ledger.rows())}", "a.xlsx", 1, 0)
-        ((revision, cert),) = ledger.number([Numbering(row, audit_id, "gbt", (short, number_format, 2026, level)
-                                                       if certified else None)])
+        ((revision, _plan, cert),) = ledger.number([Numbering(
+            row, audit_id, "gbt", (short, number_format, 2026, level) if certified else None, ranks=RANKS)])
         ledger.finish(row, status="done", output="x")
         assert cert is None or cert[1] == date.today()
         return revision, cert[0] if cert else None
@@ -72,7 +75,7 @@ def test_revisions_and_certificate_numbers(tmp_path: Path):
     got = ledger.number([Numbering(rows[0], "AUD-5", "gbt", ("X", fmt, 2026, "pass")),
                          Numbering(rows[1], "AUD-5", "gbt", ("X", fmt, 2026, "pass")),
                          Numbering(rows[2], "AUD-6", "gbt")])
-    assert [(rev, cert and cert[0]) for rev, cert in got] == [(1, "CP-2026-X-00005"), (2, "CP-2026-X-00005"),
+    assert [(rev, cert and cert[0]) for rev, _plan, cert in got] == [(1, "CP-2026-X-00005"), (2, "CP-2026-X-00005"),
                                                               (1, None)]
 
 
@@ -148,21 +151,40 @@ def _accepted(ledger: Ledger, audit_id: str, *, certified: bool, details: dict |
               finish: bool = True) -> int:
     """Record an accepted revision of ``audit_id`` as the pipeline does; returns its row."""
     row = ledger.claim(f"{audit_id}-{len(ledger.rows())}", f"{audit_id}.xlsx", 1, 0)
-    ((_, cert),) = ledger.number([Numbering(row, audit_id, "gbt", ("GBT", "N-{seq}", 2026, "pass") if certified
-                                            else None)])
+    ((_, _plan, cert),) = ledger.number([Numbering(row, audit_id, "gbt", ("GBT", "N-{seq}", 2026, "pass")
+                                                   if certified else None)])
     if finish:
         ledger.finish(row, status="done", output="x", certificate_no=cert[0] if cert else None, details=details)
     return row
 
 
-def test_register_lists_only_certificates_in_force(tmp_path: Path):
+def test_register_lists_every_certificate_with_its_status_typed_and_printable(tmp_path: Path):
     ledger = Ledger(tmp_path / "l.sqlite")
     for audit_id in ("KEEP", "LOSE"):
-        _accepted(ledger, audit_id, certified=True, details={"organisation": audit_id, "audit_id": audit_id})
-    _accepted(ledger, "LOSE", certified=False)  # revision 2 reaches no level
+        _accepted(ledger, audit_id, certified=True, details={"organisation": audit_id, "audit_id": audit_id,
+                                                             "total": "88.5", "issue_date": "2026-01-02"})
+    _accepted(ledger, "LOSE", certified=False)  # revision 2 reaches no level: the certificate stays as issued
+    with ledger.transaction() as db:
+        db.execute("UPDATE certificates SET status = 'withdrawn', expires_on = '2029-01-01' WHERE audit_id = 'KEEP'")
+        db.execute("INSERT INTO certificate_events (number, at, action, status, by, reason) "
+                   "SELECT number, '2026-03-04T10:00:00+08:00', 'withdraw', 'withdrawn', '张三', '违规' "
+                   "FROM certificates WHERE audit_id = 'KEEP'")
     path = tmp_path / "register.xlsx"
-    assert write_register(ledger, path) == 1
-    assert load_workbook(path).active.cell(2, 2).value == "KEEP"
+    assert write_register(ledger, path, today=date(2026, 6, 1)) == 2
+    wb = load_workbook(path)
+    sheet, history = wb.worksheets
+    head = [c.value for c in sheet[1]]
+    rows = [dict(zip(head, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert [(r["组织名称"], r["状态"]) for r in rows] == [("KEEP", "撤销"), ("LOSE", "有效")]
+    assert rows[0]["得分"] == 88.5 and isinstance(rows[0]["得分"], float)
+    assert rows[0]["有效期至"] == datetime(2029, 1, 1) and sheet.cell(2, head.index("有效期至") + 1).is_date
+    assert {"认证范围", "审核类型", "最近审核", "监督审核到期"} <= set(head)
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(head)).column_letter}3"
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    changes = [[c.value for c in row] for row in history.iter_rows(min_row=2)]
+    assert [changes[0][1], changes[0][3]] == ["KEEP", "撤销"] and changes[0][6] == "张三" and changes[0][7] == "违规"
+    assert history.cell(2, 3).is_date
 
 
 def test_register_details_come_from_the_newest_revision_whatever_order_they_finish_in(tmp_path: Path):

@@ -46,23 +46,23 @@ def test_report_and_certificate_to_pdf_with_text_extracted(tmp_path):
         else:
             assert CERT.number in text and "服务认证证书" in text
             assert text.count("\f") == 1  # one page, also with the specimen line
-            assert _scanned(made, tmp_path)["NO"] == CERT.number  # the printed QR code reads back
+            assert _scanned(made, tmp_path)[0] == CERT.number  # the printed QR code reads back
     assert not list(tmp_path.rglob(".~pdf-*"))  # scratch folders removed
 
 
-def _scanned(made, tmp_path) -> dict[str, str]:
+def _scanned(made, tmp_path) -> tuple[str | None, str | None]:
     """The QR code on the PDF's first page, rendered at 150 dpi as a printer would, read by zxing-cpp."""
     import zxingcpp
     from PIL import Image
 
-    from pipeline.word.qr import parse
+    from pipeline.word.qr import split
 
     stem = tmp_path / f"{made.stem}-page"
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", str(made), str(stem)], check=True)
     (page,) = tmp_path.glob(f"{made.stem}-page*.png")
     found = zxingcpp.read_barcode(Image.open(page).convert("L"))
     assert found is not None, f"no QR code found on {made.name}"
-    return parse(found.text)
+    return split(found.text)
 
 
 def test_missing_libreoffice_is_a_clear_error_before_any_work(monkeypatch, tmp_path):

@@ -228,23 +228,6 @@ def test_a_rebuilt_ledger_still_knows_a_schedules_planned_audits(tmp_path):
     assert certpipe(ws, "find", "100%_公司").returncode == 1  # % and _ are characters, not wildcards
 
 
-def test_a_revision_that_would_lower_or_remove_an_issued_certificate_is_rejected(tmp_path):
-    ws = make_ws(tmp_path)
-    assert certpipe(ws, "new", GBT, "--org", "戊公司", "-o", str(ws.root)).returncode == 0
-    (blank,) = ws.root.glob("GBT27922-*.xlsx")
-    fill(ws, blank, blank.stem, "戊公司", target="92")
-    assert certpipe(ws, "run").returncode == 0
-    before = (ws.outbox / blank.stem / "scorecard.json").read_bytes()
-    for target in ("82", "40"):  # a lower level; no level at all
-        fill(ws, blank, blank.stem, "戊公司", target=target)
-        refused = certpipe(ws, "--lang", "en", "run")
-        assert refused.returncode == 1 and "never lowered or removed silently" in refused.stdout.replace("\n", " ")
-        assert (ws.outbox / blank.stem / "scorecard.json").read_bytes() == before
-    fill(ws, blank, blank.stem, "戊公司", target="97")  # a higher level is a revision as before
-    assert certpipe(ws, "run").returncode == 0
-    assert json.loads((ws.outbox / blank.stem / "scorecard.json").read_text(encoding="utf-8"))["revision"] == 2
-
-
 def test_the_audit_type_is_one_of_the_list_and_a_schedule_maps_its_synonyms_with_a_note(tmp_path):
     ws = make_ws(tmp_path)
     schedule = tmp_path / "plan.csv"
@@ -262,3 +245,15 @@ def test_the_audit_type_is_one_of_the_list_and_a_schedule_maps_its_synonyms_with
     assert refused.returncode == 1 and "不是审核类型之一" in refused.stdout
     fill_audit(blank, ws.inbox / "a.xlsx", replace(audit, info=replace(audit.info, audit_type="Initial")))
     assert certpipe(ws, "validate", str(ws.inbox / "a.xlsx")).returncode == 0
+
+
+def test_new_refusing_to_overwrite_a_file_consumes_no_audit_id(tmp_path):
+    ws = make_ws(tmp_path)
+    assert certpipe(ws, "new", GBT, "--org", "甲公司", "-o", str(ws.root)).returncode == 0
+    (first,) = ws.root.glob("GBT27922-*.xlsx")
+    second = first.with_name(first.name.replace("-001", "-002"))
+    second.write_bytes(b"someone's file")  # where the next id's workbook would go
+    refused = certpipe(ws, "new", GBT, "--org", "乙公司", "-o", str(ws.root))
+    assert refused.returncode == 2 and second.read_bytes() == b"someone's file"
+    with sqlite3.connect(ws.ledger) as db:
+        assert [r[0] for r in db.execute("SELECT audit_id FROM audits ORDER BY audit_id")] == [first.stem]

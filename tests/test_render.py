@@ -14,6 +14,8 @@ from pathlib import Path
 import docx
 import pytest
 import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from docxtpl import DocxTemplate
 from PIL import Image
 
@@ -21,22 +23,28 @@ from pipeline.config import Config, Issuer
 from pipeline.core.audit import Audit, Entries
 from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
+from pipeline.core.token import check, decode
 from pipeline.errors import TemplateError
+from pipeline.flow.keys import Signer, verifier
 from pipeline.flow.standards import all_standards, load_standard
 from pipeline.word.context import fmt_num, report_number
-from pipeline.word.qr import parse
+from pipeline.word.qr import split
 from pipeline.word.render import Renderer, find_template, make_env
 from pipeline.word.template_check import sample_audit
 
 HOSTILE = 'R&D <北京> "分公司" {{ x }} & Co.'
 CERT = CertificateInfo("CP-2025-TEST-00042", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
+_PRIVATE = Ed25519PrivateKey.generate()
+SIGNER = Signer(_PRIVATE)
+PUBLIC = _PRIVATE.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 STANDARDS = {std.key: std for std in all_standards()}
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return Renderer(Config(issuer=Issuer(name="测试认证中心", verify_url="https://verify.example.cn/c/")))
+    return Renderer(Config(issuer=Issuer(name="测试认证中心", verify_url="https://verify.example.cn/")),
+                    signer=SIGNER)
 
 
 def hostile_audit(std, **entries_changes) -> Audit:
@@ -214,11 +222,14 @@ def test_certificate_qr_scans_to_the_certificate_data(renderer, tmp_path):
         img = Image.open(io.BytesIO(zf.read(holder.member)))
     found = zxingcpp.read_barcode(img.convert("L"), try_invert=False)
     assert found is not None and found.format == zxingcpp.BarcodeFormat.QRCode
-    fields = parse(found.text)
-    assert found.text.splitlines()[0] == "CERTPIPE-CERT"
-    assert fields["NO"] == CERT.number and fields["ORG"] == audit.info.org_name == HOSTILE
-    assert fields["URL"] == "https://verify.example.cn/c/" + CERT.number
-    assert (fields["ISSUED"], fields["EXPIRES"], fields["SURV"]) == ("2025-04-01", "2028-03-31", "2026-03-31")
+    number, token = split(found.text)
+    assert found.text.startswith(f"https://verify.example.cn/c/{CERT.number}#")
+    decoded = decode(token)
+    assert number == decoded.claims.number == CERT.number
+    assert decoded.claims.organisation == audit.info.org_name == HOSTILE
+    assert (decoded.claims.standard, decoded.claims.level) == (std.key, card.level.key)
+    assert (decoded.claims.issue_date, decoded.claims.expiry_date) == (CERT.issue_date, CERT.expiry_date)
+    assert check(decoded, {SIGNER.key_id: verifier(PUBLIC)}) == "genuine"
 
 
 def test_same_text_as_docxtpl_itself(renderer, tmp_path):

@@ -25,6 +25,10 @@ from pipeline.cli import find as _find  # noqa: F401  isort: skip
 from pipeline.cli import status as _status  # noqa: F401  isort: skip
 from pipeline.cli import templates as _templates  # noqa: F401  isort: skip
 from pipeline.cli import workbooks as _workbooks  # noqa: F401  isort: skip
+from pipeline.cli import certificates as _certificates  # noqa: F401  isort: skip
+from pipeline.cli import keys as _keys  # noqa: F401  isort: skip
+from pipeline.cli import verify as _verify  # noqa: F401  isort: skip
+from pipeline.cli import publish as _publish  # noqa: F401  isort: skip
 from pipeline.cli import serve as _serve  # noqa: F401  isort: skip
 from pipeline.cli import users as _users  # noqa: F401  isort: skip
 

@@ -54,7 +54,7 @@ def find(
                       + t(f"find.origin.{audit.origin}", lang), highlight=False)
             cert = audit.certificate
             if cert is not None:
-                state = t("find.in_force" if cert.in_force else "find.not_in_force", lang)
+                state = t(f"cert.status.{cert.status}", lang)
                 out.print("    " + escape(t("find.certificate", lang, number=cert.number,
                                                 level=words(cert.standard, cert.level) if cert.level else "—",
                                                 issued=cert.issue_date or "—", expires=cert.expiry_date or "—",

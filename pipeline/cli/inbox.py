@@ -41,6 +41,8 @@ def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: s
         if o.status == "done":
             level = words(o.standard, o.level) or t("run.no_level", lang)
             result = f"{o.total} {level}" + (f" r{o.revision}" if o.revision else "")
+            if o.note is not None:  # what it means for a certificate: maintained, awaiting a decision
+                result += f" · {o.note.render(lang)}"
         else:
             result = reason(o.problems, o.note, lang)
         style = STATUS_STYLE.get(o.status, "")
@@ -52,6 +54,9 @@ def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: s
         out.print(t("run.summary_cut", lang, count=len(outcomes) - len(shown)))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_STYLE}
     out.print(t("run.counts", lang, **counts))
+    waiting = sum(1 for o in outcomes if o.note is not None and o.note.key.startswith("cert.awaiting"))
+    if waiting:
+        out.print(f"[yellow]{t('run.awaiting', lang, n=waiting)}[/]")
 
 
 def _progress():
@@ -148,7 +153,10 @@ def watch(
 
     def outcome(o: api.Outcome) -> None:
         style = STATUS_STYLE.get(o.status, "")
-        detail = reason(o.problems, o.note, lang) or words(o.standard, o.level)
+        if o.status == "done":  # its level, and what it means for a certificate (awaiting a decision ...)
+            detail = " · ".join(x for x in (words(o.standard, o.level), o.note.render(lang) if o.note else "") if x)
+        else:
+            detail = reason(o.problems, o.note, lang)
         out.print(f"[{style}]{t(f'status.{o.status}', lang)}[/] "
                   + escape(f"{o.name} {o.audit_id or ''} {o.total or ''} {detail}"), highlight=False)
 

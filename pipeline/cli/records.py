@@ -4,6 +4,7 @@ again from the outbox and the archive."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -37,6 +38,12 @@ def ledger(
     ctx: typer.Context,
     status: Annotated[LedgerStatus | None, typer.Option(
         "--status", help="只列出此结果 / only this outcome: done | rejected | duplicate | processing")] = None,
+    audit: Annotated[str | None, typer.Option("--audit", help="只列出此审核编号 / only this audit id")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="组织名称的一部分或信用代码 / part of an organisation's "
+                                            "name, or its credit code")] = None,
+    standard: Annotated[str | None, typer.Option("--standard", help="只列出此标准键 / only this standard")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="收到不早于 YYYY-MM-DD / received on or after")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="收到不晚于 YYYY-MM-DD / received on or before")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
     lang: LangOption = None,
 ) -> None:
@@ -50,7 +57,14 @@ def ledger(
         raise typer.BadParameter("zh | en", param_hint="--lang")
     s = settings(ctx)
     lang = use_lang(ctx, lang)
-    rows = api.ledger_rows(s.workspace, status.value if status else None)
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise typer.BadParameter(t("cert.bad_date", lang, value=value), param_hint=option) from None
+    rows = api.ledger_rows(s.workspace, status.value if status else None, audit_id=audit, organisation=org,
+                           standard=standard, since=since, until=until)
     words = LevelWords(s.workspace, lang)
     if as_json:
         data = [r.to_json(lang) | {"level_words": words(r.standard, r.level) or None} for r in rows]
@@ -64,6 +78,8 @@ def ledger(
             result = f"{r.total} {words(r.standard, r.level)}"
         else:
             result = reason([r.first_problem] if r.first_problem else [], r.note, lang)
+            if r.resolved:
+                result = f"{t('ledger.resolved', lang)} {result}"
         table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", lang), escape(r.audit_id or ""),
                       str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
     out.print(table)

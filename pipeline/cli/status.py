@@ -30,18 +30,20 @@ def status(
     counts = {st: sum(1 for r in done_today if r.status == st) for st in ("done", "rejected", "duplicate")}
     # claims count as work in progress only while a driver holds the workspace (the next one clears them)
     in_progress = sum(1 for r in rows if r.status == "processing") if held else 0
-    errors = [r for r in rows if r.status == "rejected"][-5:]
+    errors = [r for r in rows if r.status == "rejected" and not r.resolved][-5:]  # a later submission made good
     log_file = ws.log_file
     config_error = s.config_error.render(lang) if s.config_error else None
     if as_json:
         print(json.dumps({"workspace": str(ws.root), "waiting": waiting, "today": counts,
                           "in_progress": in_progress,
-                          "last_rejected": [{"file": r.name, "time": r.finished_at,
+                          "last_rejected": [{"file": r.name, "time": r.finished_at, "audit_id": r.audit_id,
                                              "problem": r.first_problem.format(lang) if r.first_problem else None}
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
                           "not_files": state.not_files, "ledger_lost": state.ledger_lost,
-                          "register_behind": state.register_behind,
+                          "register_behind": state.register_behind, "decisions_waiting": state.decisions,
+                          "due": state.due, "certificates": state.certificates,
+                          "unsigned_certificates": api.unsigned_certificates(ws),
                           "log": str(log_file) if log_file.exists() else None},
                          ensure_ascii=False, indent=2))
         raise typer.Exit(1 if config_error else 0)
@@ -55,10 +57,21 @@ def status(
         out.print(t("status.config_default", lang))
     out.print(t("status.inbox_waiting", lang, count=len(waiting)) + (": " + ", ".join(waiting[:10]) if waiting else ""))
     out.print(t("status.today", lang, **counts))
+    comma = "，" if lang == "zh" else ", "
+    if state.certificates:
+        counts = comma.join(f"{t(f'cert.status.{k}', lang)} {v}" for k, v in sorted(state.certificates.items()))
+        out.print(t("status.certificates", lang, counts=counts))
+    if state.decisions:
+        out.print(f"[yellow]{t('status.decisions', lang, n=state.decisions)}[/]")
+    if state.due:
+        counts = comma.join(f"{t(f'due.kind.{k}', lang)} {v}" for k, v in sorted(state.due.items()))
+        out.print(f"[yellow]{escape(t('status.due', lang, counts=counts))}[/]")
     if state.ledger_lost:
         out.print(f"[bold red]{t('status.ledger_lost', lang, count=state.ledger_lost)}[/]")
     if state.register_behind:
         out.print(f"[yellow]{t('status.register_behind', lang, register=ws.shown(ws.register))}[/]")
+    if api.unsigned_certificates(ws):
+        out.print(t("status.unsigned", lang) + "; " + t("status.unsigned.hint", lang), style="yellow", markup=False)
     for name in state.not_files:
         out.print("  [magenta]![/] " + escape(f"{name}: {t('status.ignored', lang)}"), highlight=False)
     if in_progress:
@@ -70,6 +83,7 @@ def status(
         out.print(t("status.last_rejected", lang))
     for r in errors:
         problem = r.first_problem.format(lang) if r.first_problem else ""
-        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name}: {problem}"), highlight=False)
+        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name} {r.audit_id or ''}: {problem}"),
+                  highlight=False)
     if config_error:
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.app import app, out, settings, use_lang
+from pipeline.core.audit import AUDIT_TYPES
 from pipeline.core.numbers import plain
 from pipeline.core.scorecard_json import scorecard_json
 from pipeline.core.scoring import score as score_audit
@@ -35,6 +37,9 @@ def _num(value) -> str:
     return plain(value) if value is not None else "—"
 
 
+AuditType = StrEnum("AuditType", {k: k for k in AUDIT_TYPES})
+
+
 @app.command(short_help="生成空白评分表 / make blank scoring workbooks")
 def new(
     ctx: typer.Context,
@@ -48,6 +53,10 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
     again: Annotated[bool, typer.Option("--again", help="计划中已生成过的审核也重新生成（新编号）/ "
                                                        "make planned audits generated before again (new ids)")] = False,
+    audit_type: Annotated[AuditType | None, typer.Option("--type", help="审核类型 / audit type: initial | "
+                                                         "surveillance | recert")] = None,
+    certificate: Annotated[str | None, typer.Option("--certificate", help="监督或再认证审核所属的证书编号 / the "
+                                                    "certificate a surveillance or recertification belongs to")] = None,
     lang: LangOption = None,
 ) -> None:
     """生成空白评分表：单份（KEY --org）或按审核计划批量（--schedule）。
@@ -59,10 +68,11 @@ def new(
         if key or org or audit_id:
             raise CertpipeError(key="wbcli.schedule_exclusive")
         raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, again, lang))
-    if not key or not org:
+    if not key or not (org or certificate):
         raise CertpipeError(key="wbcli.need_key_org")
-    path, audit_id = api.new_workbook(key, org, audit_id=audit_id, output=output, force=force, lang=lang,
-                                      workspace=s.workspace)
+    path, audit_id = api.new_workbook(key, org or "", audit_id=audit_id, output=output, force=force, lang=lang,
+                                      workspace=s.workspace, audit_type=audit_type.value if audit_type else "",
+                                      certificate_no=certificate)
     std = api.load_standard(key, s.workspace)
     out.print(t("wbcli.created", lang, path=path, audit_id=audit_id, code=std.code))
     if std.provisional:

@@ -61,7 +61,7 @@ def issue(number: str, issued: date, audit: Audit, std: Standard, card: ScoreCar
         "standard": std.code, "standard_key": std.key, "edition": std.edition, "level": card.level.key,
         "total": str(card.total), "issue_date": issued.isoformat(), "expiry_date": info.expiry_date.isoformat(),
         "surveillance_due": info.surveillance_due.isoformat(), "audit_id": audit.info.audit_id,
-        "provisional": std.provisional,
+        "provisional": std.provisional, "scope": clean(audit.info.scope), "audit_type": clean(audit.info.audit_type),
     }
 
 

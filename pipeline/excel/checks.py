@@ -95,6 +95,7 @@ class Checked:
     audit: Audit | None = None
     standard: Standard | None = None
     audit_cell: CellValue | None = None  # where the audit id is (a problem with it is marked there)
+    type_cell: CellValue | None = None  # where the audit type is
 
     @property
     def ok(self) -> bool:

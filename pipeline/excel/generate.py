@@ -15,7 +15,7 @@ from pipeline.excel.build import build_workbook
 from pipeline.excel.schedule import read_schedule
 from pipeline.i18n import Message, msg
 
-Allocate = Callable[[Standard, AuditInfo], str]
+Allocate = Callable[..., str]  # (standard, cover, *, check=None) -> audit id: check(id) may refuse it first
 
 
 
@@ -28,10 +28,15 @@ def new_workbook(std: Standard, info: AuditInfo, allocate: Allocate, *, output: 
     folder = output if into_folder else (output.parent if output is not None else (cwd or Path.cwd()))
     if output is not None and not into_folder and output.exists() and not force:
         raise CertpipeError("wbcli.exists", {"path": output})
-    audit_id = allocate(std, info)
-    path = folder / f"{audit_id}.xlsx" if into_folder or output is None else output
-    if path.exists() and not force:
-        raise CertpipeError("wbcli.exists", {"path": path})
+    def path_of(audit_id: str) -> Path:
+        return folder / f"{audit_id}.xlsx" if into_folder or output is None else output
+
+    def refuse_taken(audit_id: str) -> None:  # before the id is recorded: a refusal consumes no id
+        if path_of(audit_id).exists() and not force:
+            raise CertpipeError("wbcli.exists", {"path": path_of(audit_id)})
+
+    audit_id = allocate(std, info, check=refuse_taken)
+    path = path_of(audit_id)
     build_workbook(std, replace(info, audit_id=audit_id), path, lang=lang)
     return path, audit_id
 

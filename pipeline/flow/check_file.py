@@ -27,4 +27,4 @@ def validate_file(path: Path, *, workspace_root: Path | None = None, max_file_mb
     if problems or std is None:
         return Checked(path, problems, None, std)
     problems, audit = check(filled, std)
-    return Checked(path, problems, audit, std, filled.cell("audit_id"))
+    return Checked(path, problems, audit, std, filled.cell("audit_id"), filled.cell("audit_type"))

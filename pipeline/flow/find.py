@@ -5,9 +5,10 @@ Read-only; indexed look-ups and one scan of organisation names."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
+from pipeline.flow.certs import certificate
 from pipeline.flow.ledger import InputRow, Ledger
 from pipeline.flow.orgs import name_key
 
@@ -23,6 +24,7 @@ class FoundCertificate:
     issue_date: str | None
     expiry_date: str | None
     in_force: bool
+    status: str = "issued"  # core.lifecycle.STATUSES, as of today
 
 
 @dataclass
@@ -78,10 +80,9 @@ def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
                                 "AND org_id IS NOT NULL", tuple(audit_ids)):
         if org_id not in org_ids:
             org_ids.append(org_id)
-    current = {r.audit_id: r.certificate_no for r in ledger.latest_done()} if (org_ids or audit_ids) else {}
-    found = [_organisation(db, org_id, current, ledger.audit_rows) for org_id in org_ids[:LIMIT]]
+    found = [_organisation(db, org_id, ledger.audit_rows) for org_id in org_ids[:LIMIT]]
     listed = {a.audit_id for org in found for a in org.audits}
-    orphans = [_audit(db, audit_id, current, ledger.audit_rows) for audit_id in sorted(audit_ids - listed)]
+    orphans = [_audit(db, audit_id, ledger.audit_rows) for audit_id in sorted(audit_ids - listed)]
     if orphans:  # audits known without their organisation (a ledger migrated from an older release)
         found.append(FoundOrganisation(None, "", None, audits=[a for a in orphans if a is not None]))
     return found
@@ -96,16 +97,16 @@ def _marks(values) -> str:
     return ", ".join("?" for _ in values) or "NULL"
 
 
-def _organisation(db, org_id: int, current: dict, rows_of) -> FoundOrganisation:
+def _organisation(db, org_id: int, rows_of) -> FoundOrganisation:
     name, code = db.execute("SELECT name, credit_code FROM organisations WHERE id = ?", (org_id,)).fetchone()
     former = [r[0] for r in db.execute("SELECT DISTINCT name FROM organisation_names WHERE org_id = ? AND name != ? "
                                        "ORDER BY since", (org_id, name))]
-    audits = [_audit(db, r[0], current, rows_of) for r in db.execute(
+    audits = [_audit(db, r[0], rows_of) for r in db.execute(
         "SELECT audit_id FROM audits WHERE org_id = ? ORDER BY created_at DESC, audit_id DESC", (org_id,))]
     return FoundOrganisation(org_id, name, code, former, [a for a in audits if a is not None])
 
 
-def _audit(db, audit_id: str, current: dict, rows_of) -> FoundAudit | None:
+def _audit(db, audit_id: str, rows_of) -> FoundAudit | None:
     row = db.execute("SELECT audit_id, standard, origin, created_at FROM audits WHERE audit_id = ?",
                      (audit_id,)).fetchone()
     if row is None:
@@ -114,10 +115,10 @@ def _audit(db, audit_id: str, current: dict, rows_of) -> FoundAudit | None:
         if row is None or row[0] is None:
             return None
     audit = FoundAudit(*row)
-    cert = db.execute("SELECT number, standard, details FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
-    if cert is not None:
-        details = json.loads(cert[2] or "{}")
-        audit.certificate = FoundCertificate(cert[0], details.get("level"), cert[1], details.get("issue_date"),
-                                             details.get("expiry_date"), current.get(audit_id) == cert[0])
+    number = db.execute("SELECT number FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+    held = certificate(db, number[0], today=date.today()) if number else None
+    if held is not None:
+        audit.certificate = FoundCertificate(held.number, held.level, held.standard, held.issued_on, held.expires_on,
+                                             held.status == "issued", held.status)
     audit.inputs = rows_of(audit_id)
     return audit

@@ -61,6 +61,9 @@ class Job:
     revision: int = 0
     certificate: object = None
     details: dict | None = None
+    plan: object = None  # core.certify.Plan: what the result means for certificates
+    audit_id: str | None = None  # the audit id a rejected workbook names, when readable
+    type_cell: object = None  # where the workbook's audit type is (a refusal by the records is marked there)
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
     folder: Path | None = None  # what is published, made in staging
     dest: Path | None = None  # where it was published

@@ -16,13 +16,15 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.core.certificates import safe_number
+from pipeline.core.certify import Plan
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.excel.checks import Problem
+from pipeline.flow.certs import Result, plan_for, record_result
 from pipeline.flow.timelimit import deferred
 from pipeline.i18n import Message
 
@@ -60,6 +62,55 @@ CREATE TABLE IF NOT EXISTS audits (
 CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
 """
 
+#: The certificate's life (schema 4): its current state beside the certificate, every change of it
+#: (append-only: ``certificate_events``), and the certification decisions, waiting or taken.
+CERTIFICATE_COLUMNS = (
+    "    org_id INTEGER REFERENCES organisations(id)",
+    "    level TEXT",  # the level's key, as now in force
+    "    status TEXT NOT NULL DEFAULT 'issued'",  # core.lifecycle.STATUSES
+    "    issued_on TEXT",  # ISO dates
+    "    expires_on TEXT",
+    "    surveillance_due TEXT",
+    "    suspended_until TEXT",
+    "    renews TEXT",  # the certificate a recertification's new one supersedes
+)
+LIFE_SQL = """
+CREATE INDEX IF NOT EXISTS certificates_status ON certificates(status, expires_on);
+CREATE INDEX IF NOT EXISTS certificates_org ON certificates(org_id);
+CREATE TABLE IF NOT EXISTS certificate_events (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,  -- issue, revise, maintain, or an action of core.lifecycle.CHANGES
+    status TEXT NOT NULL,  -- the status after it
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    level TEXT,
+    audit_id TEXT,
+    until TEXT,
+    done INTEGER NOT NULL DEFAULT 0  -- what it changes outside the ledger (status.json, notice, register) is written
+);
+CREATE INDEX IF NOT EXISTS certificate_events_number ON certificate_events(number, id);
+CREATE INDEX IF NOT EXISTS certificate_events_undone ON certificate_events(done) WHERE done = 0;
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    audit_id TEXT NOT NULL,
+    input_id INTEGER NOT NULL,
+    revision INTEGER,
+    kind TEXT NOT NULL CHECK (kind IN ('issue', 'revision', 'surveillance')),
+    level TEXT,  -- the level the result reached (its key), NULL for none
+    number TEXT,  -- the certificate concerned (a revision, a surveillance), NULL for a new one
+    renews TEXT,
+    auditors TEXT NOT NULL DEFAULT '[]',  -- JSON: the lead auditor and the auditors, who may not decide
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'refused', 'replaced')),
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS decisions_audit ON decisions(audit_id, status);
+"""
+
 #: A new ledger (the newest schema).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -89,15 +140,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS inputs_revision ON inputs(audit_id, revision) 
 CREATE INDEX IF NOT EXISTS inputs_audit ON inputs(audit_id, status, revision);
 CREATE TABLE IF NOT EXISTS certificates (
     number TEXT PRIMARY KEY,
-    audit_id TEXT NOT NULL UNIQUE,
+    audit_id TEXT NOT NULL UNIQUE,  -- the audit that issued it
     standard TEXT NOT NULL,
     year INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     issued_at TEXT NOT NULL,
-    details TEXT NOT NULL DEFAULT '{}'  -- JSON: what the register shows, from the newest revision
+    details TEXT NOT NULL DEFAULT '{}',  -- JSON: what the register shows, from the newest revision
+""" + ",\n".join(CERTIFICATE_COLUMNS) + """
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL + """
+""" + RECORDS_SQL + LIFE_SQL + """
 CREATE INDEX IF NOT EXISTS inputs_status ON inputs(status, id);
 CREATE INDEX IF NOT EXISTS inputs_finished ON inputs(finished_at);
 CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
@@ -129,6 +181,7 @@ class InputRow:
     first_problem: Problem | None
     note: Message | None
     retryable: bool = False
+    resolved: bool = False  # a rejection a later accepted submission of its audit (or file name) made good
 
     @classmethod
     def from_db(cls, values: tuple) -> InputRow:
@@ -165,10 +218,11 @@ def _dump(value) -> str | None:
     return None if value is None else json.dumps(value.to_json(), ensure_ascii=False)
 
 
-_COLUMNS = ", ".join(InputRow.__dataclass_fields__)
+_STORED = tuple(f for f in InputRow.__dataclass_fields__ if f != "resolved")  # resolved is worked out
+_COLUMNS = ", ".join(_STORED)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _statements(db: sqlite3.Connection, sql: str) -> None:
@@ -193,10 +247,20 @@ def _to_v3(db: sqlite3.Connection, path: Path) -> None:
     migrate_audits(db)
 
 
+def _to_v4(db: sqlite3.Connection, path: Path) -> None:
+    """Version 4 knows the life of a certificate: its state and its changes (``migrate.certificate_life``)."""
+    from pipeline.flow.migrate import certificate_life
+
+    for column in CERTIFICATE_COLUMNS:
+        db.execute(f"ALTER TABLE certificates ADD COLUMN {column.strip()}")
+    _statements(db, LIFE_SQL)
+    certificate_life(db)
+
+
 #: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
 #: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
 #: Applied in order, in one transaction.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
@@ -219,6 +283,12 @@ class Numbering:
     certificate: tuple[str, str, int, str] | None = None
     published: int | None = None
     highest: int = 0
+    ranks: dict[str, int] = field(default_factory=dict)  # the standard's level keys → rank
+    audit_type: str = ""  # as the workbook writes it
+
+    @property
+    def level(self) -> str | None:
+        return self.certificate[3] if self.certificate else None
 
 
 @dataclass(frozen=True)
@@ -236,6 +306,9 @@ class Finished:
     note: Message | None = None
     details: dict | None = None
     retryable: bool = False
+    plan: Plan | None = None  # an accepted result's consequences for certificates
+    result: Result | None = None
+    audit_id: str | None = None  # a rejected workbook's audit id, when it could be read
 
 
 def _assign(db: sqlite3.Connection, r: Numbering) -> int:
@@ -254,9 +327,18 @@ def _assign(db: sqlite3.Connection, r: Numbering) -> int:
 
 def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
                         year: int, level: str) -> tuple[str, date]:
-    row = db.execute("SELECT number, issued_at FROM certificates WHERE audit_id = ?", (audit_id,)).fetchone()
+    row = db.execute("SELECT number, COALESCE(issued_on, issued_at) FROM certificates WHERE audit_id = ?",
+                     (audit_id,)).fetchone()
     if row:
         return row[0], date.fromisoformat(row[1][:10])
+    stamp = now()
+    number = allocate_number(db, audit_id, standard, short, number_format, year, level, stamp)
+    return number, date.fromisoformat(stamp[:10])
+
+
+def allocate_number(db: sqlite3.Connection, audit_id: str, standard: str, short: str, number_format: str,
+                    year: int, level: str, stamp: str) -> str:
+    """A new certificate number for the audit, from the year's counter: never one the ledger holds."""
     scope = f"{year}"
     db.execute("INSERT INTO counters(scope, value) VALUES (?, 0) ON CONFLICT(scope) DO NOTHING", (scope,))
     while True:
@@ -267,10 +349,9 @@ def _certificate_number(db: sqlite3.Connection, audit_id: str, standard: str, sh
             raise CertpipeError("err.unsafe_number", {"number": repr(number)})
         if not db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone():
             break
-    stamp = now()
-    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
-               (number, audit_id, standard, year, seq, stamp))
-    return number, date.fromisoformat(stamp[:10])
+    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, level, issued_on) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, audit_id, standard, year, seq, stamp, level, stamp[:10]))
+    return number
 
 
 class Ledger:
@@ -414,13 +495,24 @@ class Ledger:
                  _dump(Message("ledger.duplicate_of", {"id": original.id, "name": original.name,
                                                        "status": Message(f"status.{original.status}")}))))
 
-    def number(self, requests: list[Numbering]) -> list[tuple[int, tuple[str, date] | None]]:
-        """For each accepted input of a group: its revision, and its certificate number and first
-        issue date when it reached a level — in one transaction, on disk before anything is published."""
+    def number(self, requests: list[Numbering], *, review: bool = False,
+               type_key: Callable[[str], str | None] = lambda text: None,
+               ) -> list[tuple[int, Plan, tuple[str, date] | None]]:
+        """For each accepted input of a group: its revision, what its result means for certificates
+        (``flow/certs.plan_for``), and the certificate's number and first issue date when one is made
+        now — in one transaction, on disk before anything is published."""
+        given = []
         with self.transaction(durable=True) as db:
-            return [(_assign(db, r),
-                     _certificate_number(db, r.audit_id, r.standard, *r.certificate) if r.certificate else None)
-                    for r in requests]
+            for r in requests:
+                revision = _assign(db, r)
+                plan = plan_for(db, r.audit_id, r.level, r.ranks, review=review, type_key=type_key,
+                                written_type=r.audit_type)
+                certificate = None
+                if plan.certificate_now:
+                    certificate = _certificate_number(db, r.audit_id, r.standard, *r.certificate)
+                    plan = replace(plan, number=certificate[0])
+                given.append((revision, plan, certificate))
+        return given
 
     def finish(self, row_id: int, *, status: str, output: str, total: str | None = None,
                level: str | None = None, certificate_no: str | None = None, problems: int = 0,
@@ -439,11 +531,14 @@ class Ledger:
                 updated = db.execute(
                     "UPDATE inputs SET status = ?, output = ?, total = ?, level = ?, certificate_no = ?, "
                     "problems = ?, first_problem = ?, note = ?, retryable = ?, finished_at = ?, "
-                    "revision = CASE WHEN ? = 'done' THEN revision END WHERE id = ? AND status = 'processing'",
+                    "revision = CASE WHEN ? = 'done' THEN revision END, audit_id = COALESCE(audit_id, ?) "
+                    "WHERE id = ? AND status = 'processing'",
                     (f.status, f.output, f.total, f.level, f.certificate_no, f.problems, _dump(f.first_problem),
-                     _dump(f.note), int(f.retryable), stamp, f.status, f.row)).rowcount
+                     _dump(f.note), int(f.retryable), stamp, f.status, f.audit_id, f.row)).rowcount
                 if updated != 1:  # its claim was cleared meanwhile: the original must not leave the inbox
                     raise sqlite3.IntegrityError(f"input #{f.row} is no longer claimed")
+                if f.plan is not None and f.result is not None:
+                    record_result(db, f.plan, f.result, stamp)
                 if f.details is not None:
                     db.execute(
                         "UPDATE certificates SET details = ? WHERE number = ? AND (SELECT revision FROM inputs "
@@ -465,13 +560,39 @@ class Ledger:
         with self.transaction() as db:
             db.executemany("UPDATE inputs SET archived_to = ? WHERE id = ?", [(to, row) for row, to in moved])
 
-    def rows(self, status: str | None = None) -> list[InputRow]:
-        sql = f"SELECT {_COLUMNS} FROM inputs"
-        args: tuple = ()
-        if status:
-            sql += " WHERE status = ?"
-            args = (status,)
-        return [InputRow.from_db(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+    def rows(self, status: str | None = None, *, audit_id: str | None = None, organisation: str | None = None,
+             standard: str | None = None, since: str | None = None, until: str | None = None) -> list[InputRow]:
+        """Inputs, oldest first; of one ``status``, ``audit_id``, ``standard``, received from ``since``
+        to ``until`` (ISO dates, inclusive), or of an organisation whose name holds ``organisation`` (or
+        whose credit code it is). A rejection that a later accepted submission of the same audit (or,
+        without a readable audit id, of the same file name) made good is ``resolved``."""
+        where, args = [], []
+        for column, value in (("status", status), ("audit_id", audit_id), ("standard", standard)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if since:
+            where.append("received_at >= ?")
+            args.append(since)
+        if until:
+            where.append("substr(received_at, 1, 10) <= ?")
+            args.append(until)
+        if organisation:
+            where.append("audit_id IN (SELECT a.audit_id FROM audits a JOIN organisations o ON o.id = a.org_id "
+                         "WHERE o.name LIKE '%' || ? || '%' ESCAPE '\\' OR o.credit_code = ?)")
+            args += [organisation.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),
+                     organisation.strip().upper()]
+        sql = f"SELECT {_COLUMNS} FROM inputs" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = [InputRow.from_db(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        if any(r.status == "rejected" for r in rows):
+            made_good = self._made_good()
+            rows = [replace(r, resolved=True) if r.status == "rejected" and made_good(r) else r for r in rows]
+        return rows
+
+    def _made_good(self):
+        by_audit = dict(self.db.execute("SELECT audit_id, MAX(id) FROM inputs WHERE status = 'done' GROUP BY audit_id"))
+        by_name = dict(self.db.execute("SELECT name, MAX(id) FROM inputs WHERE status = 'done' GROUP BY name"))
+        return lambda r: (by_audit.get(r.audit_id, 0) if r.audit_id else by_name.get(r.name, 0)) > r.id
 
     def finished_since(self, stamp: str) -> list[InputRow]:
         """Inputs received at ``stamp`` (``now()``) or later whose outcome is recorded, oldest first."""
@@ -506,7 +627,7 @@ class Ledger:
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
-        cols = ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__)
+        cols = ", ".join(f"i.{c}" for c in _STORED)
         return [InputRow.from_db(r) for r in self.db.execute(
             f"SELECT {cols} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
             "WHERE status = 'done' GROUP BY audit_id) m ON i.audit_id = m.audit_id AND i.revision = m.newest "

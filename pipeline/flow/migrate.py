@@ -88,3 +88,20 @@ def words_to_keys(db: sqlite3.Connection, path: Path) -> None:
         data["standard_key"] = standard
         db.execute("UPDATE certificates SET details = ? WHERE number = ?",
                    (json.dumps(data, ensure_ascii=False), number))
+
+
+def certificate_life(db: sqlite3.Connection) -> None:
+    """Schema 4: each certificate's state from what its register details say (in force: an older
+    ledger knew no other state), and its issue as the first of its changes."""
+    rows = db.execute("SELECT c.number, c.audit_id, c.issued_at, c.details, a.org_id FROM certificates c "
+                      "LEFT JOIN audits a ON a.audit_id = c.audit_id").fetchall()
+    for number, audit_id, issued_at, details, org_id in rows:
+        data = json.loads(details or "{}")
+        issued_on = str(data.get("issue_date") or issued_at[:10])
+        db.execute("UPDATE certificates SET org_id = ?, level = ?, status = 'issued', issued_on = ?, expires_on = ?, "
+                   "surveillance_due = ? WHERE number = ?",
+                   (org_id, data.get("level"), issued_on, data.get("expiry_date"), data.get("surveillance_due"),
+                    number))
+        db.execute("INSERT INTO certificate_events (number, at, action, status, by, level, audit_id, done) "
+                   "VALUES (?, ?, 'issue', 'issued', 'migrated', ?, ?, 1)",
+                   (number, issued_at, data.get("level"), audit_id))

@@ -28,6 +28,7 @@ from pipeline.core.scoring import score
 from pipeline.core.text import clean
 from pipeline.errors import CertpipeError, LedgerError
 from pipeline.filenames import safe_name
+from pipeline.flow.certs import Result, audit_type_of, auditors_of, plan_note
 from pipeline.flow.faults import crashpoint
 from pipeline.flow.guard import note_numbers
 from pipeline.flow.intake_file import Changing, NotAFile, Taken, TooLarge, identify, release, take
@@ -42,14 +43,23 @@ from pipeline.flow.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.flow.records import audit_record, identity_problem, lowers_certificate, record_intake
+from pipeline.flow.records import audit_record, identity_problem, record_intake
 from pipeline.flow.timelimit import TimeLimit, time_limit
-from pipeline.i18n import Message
+from pipeline.i18n import Message, t
 from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
 RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard", "val.audit_unknown")
+
+
+def _readable_id(cell) -> str | None:
+    """The audit id a rejected workbook names, when it is one (shown beside the rejection)."""
+    from pipeline.core.ids import valid_audit_id
+
+    value = getattr(cell, "value", None)
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    return text if text and valid_audit_id(text) else None
 
 
 class Processor:
@@ -68,9 +78,10 @@ class Processor:
     @property
     def renderer(self):
         if self._renderer is None:
+            from pipeline.flow.keys import load_signer
             from pipeline.word.render import Renderer
 
-            self._renderer = Renderer(self.config, workspace_templates=self.ws.templates)
+            self._renderer = Renderer(self.config, workspace_templates=self.ws.templates, signer=load_signer(self.ws))
         return self._renderer
 
     def close(self) -> None:
@@ -232,24 +243,24 @@ class Processor:
                 checked = validate_file(job.staged, workspace_root=self.ws.root, max_file_mb=limits.max_file_mb,
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
+                job.audit_id = _readable_id(checked.audit_cell)
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.problems = self._against_the_records(checked, job.card)
                 if not job.problems and checked.audit is not None:
-                    job.audit, job.std = checked.audit, checked.standard
+                    job.audit, job.std, job.type_cell = checked.audit, checked.standard, checked.type_cell
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent += time.monotonic() - started
 
     def _against_the_records(self, checked, card) -> list:
         """What the records say against processing it (``flow/records.py``): its audit id is another
-        organisation's or unknown, or the revision would lower its issued certificate."""
+        organisation's or unknown."""
         from pipeline.excel.checks import Problem
 
         info = checked.audit.info
-        why = (identity_problem(audit_record(self.ledger, info.audit_id), info,
-                                accept_unknown=self.config.intake.accept_unknown_audits)
-               or lowers_certificate(checked.standard, card, self.ledger.certificate_of(info.audit_id)))
+        why = identity_problem(audit_record(self.ledger, info.audit_id), info,
+                               accept_unknown=self.config.intake.accept_unknown_audits)
         if why is None:
             return []
         cell = checked.audit_cell
@@ -277,12 +288,20 @@ class Processor:
             requests.append(Numbering(job.row, job.audit.info.audit_id, job.std.key,
                                       number_request(job.std, job.card, cfg, today),
                                       published=next((r for r, sha in on_disk.items() if sha == job.sha), None),
-                                      highest=max(on_disk, default=0)))
-        given = self.ledger.number(requests)
-        note_numbers(self.ws, [certificate[0] for _, certificate in given if certificate is not None])
-        for job, (revision, certificate) in zip(accepted, given, strict=True):
-            job.revision = revision
-            if certificate is not None:
+                                      highest=max(on_disk, default=0),
+                                      ranks={lv.key: i for i, lv in enumerate(job.std.levels)},
+                                      audit_type=job.audit.info.audit_type))
+        given = self.ledger.number(requests, review=self.config.decision.mode == "review", type_key=audit_type_of)
+        note_numbers(self.ws, [certificate[0] for _, _, certificate in given if certificate is not None])
+        for job, (revision, plan, certificate) in zip(list(accepted), given, strict=True):
+            job.revision, job.plan = revision, plan
+            if plan.action == "refuse":  # the records say no (a surveillance of no living certificate ...)
+                cell = job.type_cell
+                job.problems = [Problem(plan.why.key, plan.why.params, name="audit_type",
+                                        sheet=cell.sheet if cell else None, cell=cell.ref if cell else None)]
+                job.audit = job.std = job.card = job.plan = None
+                accepted.remove(job)
+            elif certificate is not None:
                 job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg)
 
     def _build(self, job: Job) -> None:
@@ -302,8 +321,13 @@ class Processor:
         from pipeline.core.scorecard_json import scorecard_dict
 
         folder = job.folder = staging_dir(self.ws.outbox)  # beside, not inside, job.stage: see publish()
+        waiting = job.plan is not None and job.plan.action == "wait"
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
-                                         revision=job.revision, certificate=job.certificate)
+                                         revision=job.revision, certificate=job.certificate,
+                                         decision_note=t(f"render.awaiting_{job.plan.kind}", self.lang)
+                                         if waiting else "")
+        if waiting and job.plan.kind == "revision":
+            self._carry_certificate(job, folder)
         data = scorecard_dict(job.card, job.audit, job.std, lang=self.lang) | {"revision": job.revision}
         data["organisation"] = {"name": clean(job.audit.info.org_name),  # what a rebuilt ledger's register shows
                                 "credit_code": clean(job.audit.info.org_credit_code)}
@@ -311,10 +335,47 @@ class Processor:
             cert = job.certificate
             data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
                                    "expiry_date": cert.expiry_date.isoformat(),
-                                   "surveillance_due": cert.surveillance_due.isoformat()}
+                                   "surveillance_due": cert.surveillance_due.isoformat(), "status": "issued"}
+        if waiting or (job.plan is not None and job.plan.action == "maintain"):
+            # what the result means for a certificate (its status since: the folder's status.json)
+            data["decision"] = {"status": "pending" if waiting else "maintained", "kind": job.plan.kind,
+                                "certificate": job.plan.number}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        if job.plan is not None and job.plan.certificate_now:
+            self._status_file(job, folder)
         (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
+
+    def _status_file(self, job: Job, folder: Path) -> None:
+        """``status.json`` of the certificate this revision issues (or issues again), as it will be
+        once the outcome is recorded: published with it, so a run writes no file afterwards."""
+        from pipeline.core.lifecycle import Event
+        from pipeline.flow.certs import AUTO, CertificateRow, certificate, events, status_document
+        from pipeline.flow.ledger import now
+
+        cert, number = job.certificate, job.plan.number
+        held = certificate(self.ledger.db, number)
+        level = job.card.level.key
+        first = held is None or not any(e.action == "issue" for e in events(self.ledger.db, number))
+        history = [] if held is None else events(self.ledger.db, number)
+        history.append(Event(number, now(), "issue" if first else "revise", "issued", AUTO, level=level,
+                             audit_id=job.audit.info.audit_id))
+        due = held.surveillance_due if held and held.surveillance_due else cert.surveillance_due.isoformat()
+        row = CertificateRow(number, job.audit.info.audit_id, job.std.key, level, "issued",
+                             cert.issue_date.isoformat(), cert.expiry_date.isoformat(), due, None, job.plan.renews,
+                             job.details or {})
+        (folder / "status.json").write_text(json.dumps(status_document(row, history), ensure_ascii=False, indent=2),
+                                            encoding="utf-8")
+
+    def _carry_certificate(self, job: Job, folder: Path) -> None:
+        """A revision awaiting a decision leaves the certificate as issued: its documents are carried
+        into the new revision's folder unchanged (the client still holds it)."""
+        current = self.ws.outbox / safe_name(job.audit.info.audit_id)
+        stem = safe_name(job.audit.info.audit_id)
+        for suffix in (".docx", ".pdf"):
+            issued = current / f"{stem}-certificate{suffix}"
+            if issued.is_file():
+                copy_file(issued, folder / issued.name)
 
     def _rejection(self, job: Job) -> None:
         """A folder in staging with the original, ``problems.txt`` and a copy with the problems marked."""
@@ -374,19 +435,24 @@ class Processor:
         for job in jobs:
             shown = self.ws.shown(job.dest)
             if job.audit is not None:
+                info = job.audit.info
                 level = job.card.level.key if job.card.level else None
                 number = job.certificate.number if job.certificate else None
+                result = Result(job.row, info.audit_id, job.revision, level, job.details,
+                                auditors_of(info.lead_auditor, info.auditors),
+                                self.config.certificates.surveillance_months)
                 records.append(Finished(job.row, "done", shown, total=str(job.card.total), level=level,
-                                        certificate_no=number, details=job.details))
-                outcomes.append(Outcome(job.name, "done", audit_id=job.audit.info.audit_id, output=shown,
+                                        certificate_no=number, details=job.details, plan=job.plan, result=result))
+                outcomes.append(Outcome(job.name, "done", audit_id=info.audit_id, output=shown,
                                         total=str(job.card.total), level=level, revision=job.revision,
-                                        certificate_no=number, standard=job.std.key))
+                                        certificate_no=number, standard=job.std.key, note=plan_note(job.plan)))
             else:
                 retryable = any(p.key in RETRYABLE_KEYS for p in job.problems)
                 records.append(Finished(job.row, "rejected", shown, problems=len(job.problems),
                                         first_problem=job.problems[0] if job.problems else None,
-                                        retryable=retryable))
-                outcomes.append(Outcome(job.name, "rejected", output=shown, problems=list(job.problems)))
+                                        retryable=retryable, audit_id=job.audit_id))
+                outcomes.append(Outcome(job.name, "rejected", audit_id=job.audit_id, output=shown,
+                                        problems=list(job.problems)))
         self.ledger.finish_many(records)
         crashpoint("finished")
         for job, outcome in zip(jobs, outcomes, strict=True):

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.core.lifecycle import STATUSES
 from pipeline.flow.guard import journal_numbers, published_folders
 from pipeline.flow.intake_file import sha256_of
 from pipeline.flow.ledger import Ledger
@@ -111,6 +112,8 @@ def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
                 report.audits += 1
                 for revision, where in _revisions(folder):
                     _revision(db, ws, where, revision, archived, pattern, report)
+            for folder in published_folders(ws.outbox):  # superseded by a later folder's recertification
+                _life(db, folder)
             if ws.rejected.is_dir():
                 for folder in sorted(p for p in ws.rejected.iterdir() if (p / ".sha256").is_file()):
                     _rejection(db, ws, folder, archived, report)
@@ -223,15 +226,46 @@ def _revision(db, ws: Workspace, where: Path, revision: int, archived: dict[str,
                "surveillance_due": cert.get("surveillance_due"), "audit_id": audit_id,
                "provisional": bool(card.get("provisional"))}
     known = db.execute("SELECT 1 FROM certificates WHERE number = ?", (number,)).fetchone()
+    life = (level, cert.get("issue_date"), cert.get("expiry_date"), cert.get("surveillance_due"))
     if known:  # an older revision carried it too: the newest one's details stand (revisions come in order)
-        db.execute("UPDATE certificates SET details = ? WHERE number = ?", (json.dumps(details, ensure_ascii=False),
-                                                                            number))
+        db.execute("UPDATE certificates SET details = ?, level = ?, issued_on = ?, expires_on = ?, "
+                   "surveillance_due = ? WHERE number = ?", (json.dumps(details, ensure_ascii=False), *life, number))
         return
-    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, details, level, issued_on, "
+               "expires_on, surveillance_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (number, audit_id, standard, year, seq, f"{cert.get('issue_date')}T00:00:00",
-                json.dumps(details, ensure_ascii=False)))
+                json.dumps(details, ensure_ascii=False), *life))
     report.certificates += 1
+
+
+def _life(db, folder: Path) -> None:
+    """A certificate's state and its changes as its folder's ``status.json`` kept them (a withdrawn
+    certificate must not come back in force); without one, issued as the outbox shows it."""
+    try:
+        status = json.loads((folder / "status.json").read_text(encoding="utf-8"))
+        number = str(status["number"])
+    except (OSError, ValueError, KeyError, TypeError):
+        for number, issued_at, level in db.execute("SELECT number, issued_at, level FROM certificates "
+                                                   "WHERE audit_id = ?", (folder.name,)).fetchall():
+            if not db.execute("SELECT 1 FROM certificate_events WHERE number = ?", (number,)).fetchone():
+                db.execute("INSERT INTO certificate_events (number, at, action, status, by, level, audit_id, "
+                           "done) VALUES (?, ?, 'issue', 'issued', 'rebuilt', ?, ?, 1)",
+                           (number, issued_at, level, folder.name))
+        return
+    if status.get("status") not in STATUSES or not db.execute("SELECT 1 FROM certificates WHERE number = ?",
+                                                               (number,)).fetchone():
+        return
+    db.execute("UPDATE certificates SET status = ?, level = COALESCE(?, level), surveillance_due = ?, "
+               "suspended_until = ?, renews = ? WHERE number = ?",
+               (status["status"], status.get("level"), status.get("surveillance_due"), status.get("suspended_until"),
+                status.get("renews"), number))
+    db.execute("DELETE FROM certificate_events WHERE number = ?", (number,))
+    for e in status.get("history") or []:
+        if isinstance(e, dict) and e.get("action") and e.get("status") in STATUSES:
+            db.execute("INSERT INTO certificate_events (number, at, action, status, by, reason, level, audit_id, "
+                       "until, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                       (number, str(e.get("at") or ""), str(e["action"]), e["status"], str(e.get("by") or ""),
+                        str(e.get("reason") or ""), e.get("level"), e.get("audit_id"), e.get("until")))
 
 
 def _cover(original: Path) -> tuple[str, str]:

@@ -68,7 +68,8 @@ def _taken(db: sqlite3.Connection, prefix: str, outbox: Path | None) -> int:
 
 
 def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Path | None = None,
-                   audit_type: str = "", year: int | None = None, planned_once: bool = False) -> str:
+                   audit_type: str = "", year: int | None = None, planned_once: bool = False,
+                   certificate_no: str | None = None, check: Callable[[str], None] | None = None) -> str:
     """Record a new audit of ``info``'s organisation and return its id: ``info.audit_id`` when given
     (refused when the workspace gave it to another organisation), else the next free one. With
     ``planned_once`` (a schedule's row), an audit of the same organisation and standard with the same
@@ -97,12 +98,15 @@ def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Pa
         else:
             prefix = f"{short_code(std)}-{year or date.today().year}-"
             audit_id = f"{prefix}{_taken(db, prefix, outbox) + 1:03d}"
+        if check is not None:  # the caller's last word (its file taken): raising leaves nothing recorded
+            check(audit_id)
         db.execute(
             "INSERT INTO audits (audit_id, org_id, standard, edition, fingerprint, audit_type, planned_start, "
-            "planned_end, origin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
+            "planned_end, certificate_no, origin, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
             (audit_id, org_id, std.key, std.edition, std.fingerprint(), audit_type or info.audit_type,
              info.audit_start.isoformat() if info.audit_start else None,
-             info.audit_end.isoformat() if info.audit_end else None, who(), now()))
+             info.audit_end.isoformat() if info.audit_end else None, certificate_no, who(), now()))
         return audit_id
 
 
@@ -137,20 +141,6 @@ def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unkn
         return None
     return Message("val.audit_other_org", {"audit_id": info.audit_id, "theirs": record.org_name or "?",
                                             "credit_code": record.credit_code or "—", "ours": info.org_name})
-
-
-def lowers_certificate(std: Standard, card, issued: tuple[str, str | None] | None) -> Message | None:
-    """A revision never lowers or removes an issued certificate silently: until certification
-    decisions exist, one that would reach a lower level than ``issued`` (number, level key), or
-    none, is refused naming the certificate (docs/architecture.md, "Records")."""
-    if issued is None or issued[1] is None:
-        return None
-    ranks = {level.key: i for i, level in enumerate(std.levels)}
-    if (ranks.get(card.level.key, -1) if card.level else -1) >= ranks.get(issued[1], -1):
-        return None
-    was = next((lv for lv in std.levels if lv.key == issued[1]), None)
-    return Message("val.revision_lowers", {"number": issued[0], "was": was.label if was else issued[1],
-                                           "now": card.level.label if card.level else "—"})
 
 
 def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]],
@@ -190,9 +180,11 @@ def allocator(ws: Workspace, *, planned_once: bool = False) -> Iterator[Callable
     refuse_lost_ledger(ws)
     ledger = Ledger(ws.ledger)
 
-    def allocate(std: Standard, info: AuditInfo) -> str:
-        audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox, planned_once=planned_once)
-        _journal(ws, std, replace(info, audit_id=audit_id))
+    def allocate(std: Standard, info: AuditInfo, certificate_no: str | None = None,
+                 check: Callable[[str], None] | None = None) -> str:
+        audit_id = allocate_audit(ledger, std, info, outbox=ws.outbox, planned_once=planned_once,
+                                  certificate_no=certificate_no, check=check)
+        _journal(ws, std, replace(info, audit_id=audit_id), certificate_no)
         return audit_id
 
     try:
@@ -201,7 +193,7 @@ def allocator(ws: Workspace, *, planned_once: bool = False) -> Iterator[Callable
         ledger.close()
 
 
-def _journal(ws: Workspace, std: Standard, info: AuditInfo) -> None:
+def _journal(ws: Workspace, std: Standard, info: AuditInfo, certificate_no: str | None = None) -> None:
     """One line in the audit journal (``Workspace.audit_journal``), on disk when this returns."""
     line = json.dumps({"audit_id": info.audit_id, "standard": std.key, "edition": std.edition,
                        "fingerprint": std.fingerprint(), "org_name": info.org_name,
@@ -209,7 +201,7 @@ def _journal(ws: Workspace, std: Standard, info: AuditInfo) -> None:
                        "audit_type": info.audit_type,
                        "planned_start": info.audit_start.isoformat() if info.audit_start else None,
                        "planned_end": info.audit_end.isoformat() if info.audit_end else None,
-                       "by": who(), "at": now()}, ensure_ascii=False)
+                       "certificate_no": certificate_no, "by": who(), "at": now()}, ensure_ascii=False)
     append_lines(ws.audit_journal, [line])
 
 
@@ -228,15 +220,56 @@ def journal_audits(db: sqlite3.Connection, journal: Path) -> int:
                               str(entry.get("address") or ""), f"journal {audit_id}", str(entry.get("at") or ""))
         fields = (org_id, str(entry.get("standard") or ""), str(entry.get("edition") or ""),
                   str(entry.get("fingerprint") or ""), str(entry.get("audit_type") or ""),
-                  entry.get("planned_start"), entry.get("planned_end"), str(entry.get("by") or ""),
-                  str(entry.get("at") or ""))
+                  entry.get("planned_start"), entry.get("planned_end"), entry.get("certificate_no"),
+                  str(entry.get("by") or ""), str(entry.get("at") or ""))
         added += db.execute(
             "INSERT OR IGNORE INTO audits (audit_id, org_id, standard, edition, fingerprint, audit_type, "
-            "planned_start, planned_end, origin, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
+            "planned_start, planned_end, certificate_no, origin, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'generated', ?, ?)",
             (audit_id, *fields)).rowcount
         # an audit the outbox gave back (rebuilt) learns what it was planned as
         db.execute("UPDATE audits SET fingerprint = ?, audit_type = ?, planned_start = ?, planned_end = ?, "
-                   "created_by = ?, created_at = ? WHERE audit_id = ? AND origin = 'rebuilt'",
+                   "certificate_no = ?, created_by = ?, created_at = ? WHERE audit_id = ? AND origin = 'rebuilt'",
                    (*fields[3:], audit_id))
     return added
+
+
+def certificate_audit(ws: Workspace, standard: str, info: AuditInfo, audit_type: str, certificate_no: str | None,
+                      lang: str) -> AuditInfo:
+    """The cover of a new audit of ``audit_type`` (a key of ``AUDIT_TYPES``): a surveillance or a
+    recertification names the certificate it belongs to, which must be one of this workspace's,
+    living, of the same standard, held by the organisation named (its name and credit code are
+    taken from the certificate when none is given)."""
+    from pipeline.core.audit import AUDIT_TYPES
+    from pipeline.flow.certs import certificate
+    from pipeline.i18n import t
+
+    if audit_type not in AUDIT_TYPES:
+        raise CertpipeError("rec.bad_type", {"value": audit_type, "allowed": ", ".join(AUDIT_TYPES)})
+    info = replace(info, audit_type=t(f"wb.audit_type.{audit_type}", lang))
+    if audit_type == "initial":
+        if certificate_no:
+            raise CertpipeError("rec.initial_with_certificate", {"number": certificate_no})
+        return info
+    if not certificate_no:
+        raise CertpipeError("rec.needs_certificate", {"type": t(f"wb.audit_type.{audit_type}", lang)})
+    refuse_lost_ledger(ws)
+    with Ledger(ws.ledger) as ledger:
+        held = certificate(ledger.db, certificate_no, today=date.today())
+    if held is None:
+        raise CertpipeError("cert.unknown", {"number": certificate_no})
+    if held.status not in ("issued", "suspended"):
+        raise CertpipeError("rec.certificate_not_living", {"number": certificate_no,
+                                                          "status": Message(f"cert.status.{held.status}")})
+    if held.standard != standard:
+        raise CertpipeError("rec.certificate_other_standard", {"number": certificate_no, "theirs": held.standard,
+                                                               "ours": standard})
+    code = str(held.details.get("credit_code") or "")
+    if not info.org_name:
+        return replace(info, org_name=held.organisation, org_credit_code=info.org_credit_code or code)
+    same = (info.org_credit_code.strip().upper() == code) if info.org_credit_code and code \
+        else name_key(info.org_name) == name_key(held.organisation)
+    if not same:
+        raise CertpipeError("rec.certificate_other_org", {"number": certificate_no, "theirs": held.organisation,
+                                                          "ours": info.org_name})
+    return replace(info, org_credit_code=info.org_credit_code or code)

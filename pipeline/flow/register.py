@@ -1,27 +1,37 @@
-"""``outbox/register.xlsx``: every certificate in force, rewritten atomically after each batch (one
-whose audit was re-submitted and no longer reaches a level is left out; the ledger keeps it).
+"""``outbox/register.xlsx``: every certificate the workspace ever issued with its status today (in
+force, suspended, withdrawn, cancelled, expired, superseded), and a second sheet with every change of
+each (who, when, why); rewritten atomically after each batch and each change.
 
-Every text cell is written as a string, never as a formula, whatever it starts with (``=``, ``+``,
-``-``, ``@``): an organisation called ``=HYPERLINK(...)`` stays text."""
+A real spreadsheet: numbers and dates are typed (sorting and date filters work), the header is
+frozen, filtered and repeated on every printed page, pages are landscape and one page wide. Every
+text cell is written as a string, never as a formula, whatever it starts with (``=``, ``+``, ``-``,
+``@``): an organisation called ``=HYPERLINK(...)`` stays text."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pipeline.atomic import save_workbook
 from pipeline.errors import CertpipeError
+from pipeline.flow import certs
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.standards import level_words
 from pipeline.i18n import t
 from pipeline.workspace import Workspace
 
-COLUMNS = ("number", "organisation", "credit_code", "standard", "edition", "level", "total", "issue_date",
-           "expiry_date", "surveillance_due", "audit_id", "provisional")
+COLUMNS = ("number", "organisation", "credit_code", "standard", "edition", "scope", "audit_type", "level", "total",
+           "status", "issue_date", "expiry_date", "last_audit", "surveillance_due", "suspended_until", "audit_id",
+           "provisional")
+HISTORY = ("number", "organisation", "when", "action", "status_after", "level", "by", "reason", "audit_id", "until")
+DATES = {"issue_date", "expiry_date", "last_audit", "surveillance_due", "suspended_until", "when"}
 HEADER_FILL = "DDEBF7"
-WIDTHS = {"number": 24, "organisation": 36, "credit_code": 22, "standard": 20, "level": 14, "audit_id": 24}
+WIDTHS = {"number": 24, "organisation": 34, "credit_code": 21, "standard": 16, "scope": 30, "level": 12,
+          "audit_id": 20, "reason": 30, "by": 12, "action": 12, "status": 10, "status_after": 10}
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def _text(ws, value: object):
@@ -32,39 +42,100 @@ def _text(ws, value: object):
     return cell
 
 
-def write_register(ledger: Ledger, path: Path, *, lang: str = "zh",
-                   level_words: Callable[[str | None, str], str] = lambda standard, level: level) -> int:
-    """Write the register of every certificate in force; returns the number of rows. Streamed
-    (openpyxl write-only): thousands of certificates take a fraction of a second. The ledger keeps a
-    level by its key; ``level_words(standard key, level key)`` puts it into words. openpyxl is imported
-    here, not with the module: ~0.25 s that a run pays once, at its end, while the workers start."""
-    from openpyxl import Workbook
+def _date(ws, value: object):
+    from openpyxl.cell import WriteOnlyCell
+
+    try:
+        day = date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return _text(ws, value)
+    cell = WriteOnlyCell(ws, value=day)
+    cell.number_format = DATE_FORMAT
+    return cell
+
+
+def _number(ws, value: object):
+    from openpyxl.cell import WriteOnlyCell
+
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return _text(ws, value)
+    cell = WriteOnlyCell(ws, value=int(number) if number == number.to_integral_value() else float(number))
+    cell.number_format = "0.##"
+    return cell
+
+
+def _sheet(wb, title: str, columns: tuple[str, ...], count: int, lang: str):
+    """A sheet with its header: frozen, filtered, repeated on each printed page; landscape, one page wide."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(t("register.sheet", lang))
-    for col, key in enumerate(COLUMNS, 1):
+    ws = wb.create_sheet(title)
+    for col, key in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(key, 13)
-    # a certificate stands while the newest accepted revision of its audit still carries it
-    current = {row.audit_id: row.certificate_no for row in ledger.latest_done()}
-    rows = [(number, details) for number, details in ledger.certificates()
-            if current.get(details.get("audit_id")) == number]
     ws.freeze_panes = "B2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(rows) + 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, count + 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     header = []
-    for key in COLUMNS:
+    for key in columns:
         cell = _text(ws, t(f"register.{key}", lang))
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         header.append(cell)
     ws.append(header)
-    for number, details in rows:
-        level = details.get("level")
-        values = {**details, "number": number,
-                  "level": level_words(details.get("standard_key"), level) if level else details.get("level_label"),
-                  "provisional": t("register.yes", lang) if details.get("provisional") else ""}
-        ws.append([_text(ws, values.get(key)) for key in COLUMNS])
+    return ws
+
+
+def _last_audits(ledger: Ledger) -> dict[str, str]:
+    """{certificate number: the day of its last accepted audit result (issue, revision, surveillance)}."""
+    return dict(ledger.db.execute(
+        "SELECT number, MAX(at) FROM certificate_events WHERE action IN ('issue', 'revise', 'maintain') "
+        "GROUP BY number"))
+
+
+def write_register(ledger: Ledger, path: Path, *, lang: str = "zh",
+                   level_words: Callable[[str | None, str], str] = lambda standard, level: level,
+                   today: date | None = None) -> int:
+    """Write the register of every certificate and its history; returns the number of certificates.
+    Streamed (openpyxl write-only): thousands of certificates take a fraction of a second. The ledger
+    keeps a level by its key; ``level_words(standard key, level key)`` puts it into words. openpyxl is
+    imported here, not with the module: ~0.25 s that a run pays once, at its end, while the workers start."""
+    from openpyxl import Workbook
+
+    rows = certs.certificate_rows(ledger.db, today=today or date.today())
+    history = certs.events(ledger.db)
+    last = _last_audits(ledger)
+    wb = Workbook(write_only=True)
+    ws = _sheet(wb, t("register.sheet", lang), COLUMNS, len(rows), lang)
+    names = {}
+    for row in rows:
+        d = row.details
+        names[row.number] = row.organisation
+        values = {**d, "number": row.number, "organisation": row.organisation, "scope": d.get("scope"),
+                  "audit_type": d.get("audit_type"),
+                  "level": level_words(row.standard, row.level) if row.level else d.get("level_label"),
+                  "status": t(f"cert.status.{row.status}", lang), "issue_date": row.issued_on,
+                  "expiry_date": row.expires_on, "last_audit": last.get(row.number),
+                  "surveillance_due": row.surveillance_due if row.status in ("issued", "suspended") else None,
+                  "suspended_until": row.suspended_until if row.status == "suspended" else None,
+                  "audit_id": row.audit_id,
+                  "provisional": t("register.yes", lang) if d.get("provisional") else ""}
+        ws.append([_date(ws, values.get(k)) if k in DATES else _number(ws, values.get(k)) if k == "total"
+                   else _text(ws, values.get(k)) for k in COLUMNS])
+    standards = {row.number: row.standard for row in rows}
+    hs = _sheet(wb, t("register.history_sheet", lang), HISTORY, len(history), lang)
+    for e in history:
+        values = {"number": e.number, "organisation": names.get(e.number, ""), "when": e.at,
+                  "action": t(f"cert.action.{e.action}", lang), "status_after": t(f"cert.status.{e.status}", lang),
+                  "level": level_words(standards.get(e.number), e.level) if e.level else "",
+                  "by": t(f"cert.by.{e.by}", lang) if e.by in (certs.AUTO, certs.SYSTEM) else e.by,
+                  "reason": e.reason, "audit_id": e.audit_id, "until": e.until}
+        hs.append([_date(hs, values.get(k)) if k in DATES else _text(hs, values.get(k)) for k in HISTORY])
     save_workbook(wb, path)
     return len(rows)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import CertpipeError
+from pipeline.flow.decisions import catch_up_quietly
 from pipeline.flow.inbox import fingerprint, scan, unsettled
 from pipeline.flow.job import Outcome, shown_name, unexpected
 from pipeline.flow.ledger import Ledger, now
@@ -184,10 +185,15 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
                         prepare(ws)
         with Ledger(ws.ledger) as ledger:  # no worker is left: a claim still open is nobody's
             ledger.clear_stale_claims()
+            catch_up_quietly(ws, config, ledger, lang)
         try:
             result.register_rows = refresh_register(ws, lang)
         except CertpipeError as exc:  # the outcomes stand; the next run or watch writes it
             log.warning("%s", exc.render(lang))
             result.register_error = exc.message
+        if config.publish.dir:  # the public register: a failure is logged, the outcomes stand
+            from pipeline.flow.site import publish_after_batch
+
+            publish_after_batch(ws, config, lang)
     result.seconds = time.perf_counter() - started
     return result

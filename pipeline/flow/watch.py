@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import CertpipeError
+from pipeline.flow.decisions import catch_up_quietly
 from pipeline.flow.job import Outcome
 from pipeline.flow.process import Processor
 from pipeline.flow.register import refresh_register, register_behind
@@ -44,12 +45,17 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
         prepare(ws)
         processor = Processor(ws, config, lang=lang, pdf=use_pdf)
         def register() -> None:
+            catch_up_quietly(ws, config, processor.ledger, lang)
             try:
                 refresh_register(ws, lang)
             except CertpipeError as exc:  # said, and written at the next idle moment
                 log.warning("%s", exc.render(lang))
                 if on_error:
                     on_error(ws.register, exc)
+            if config.publish.dir:  # the public register: a failure is logged, written again next time
+                from pipeline.flow.site import publish_after_batch
+
+                publish_after_batch(ws, config, lang)
 
         if register_behind(ws, processor.ledger):  # a watcher stopped before it was rewritten
             register()

@@ -105,7 +105,10 @@ def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
 
 
 def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
-                  revision: int = 1, certificate=None, report_date: date | None = None) -> dict:
+                  revision: int = 1, certificate=None, report_date: date | None = None,
+                  decision_note: str = "") -> dict:
+    """The template's variables. ``decision_note``: what the report says of a certification decision
+    it awaits ("" when none)."""
     info = audit.info
     issuer = config.issuer
     summary = []
@@ -175,4 +178,5 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "certificate": cert,
         "specimen": bool(cert) and std.provisional,
         "specimen_text": t("render.specimen", lang),
+        "decision_note": clean(decision_note),
     }

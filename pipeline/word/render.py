@@ -30,11 +30,11 @@ from pipeline.user_cache import cache_dir
 from pipeline.word.charts import RateChart
 from pipeline.word.context import build_context, chart_rows
 from pipeline.word.prepared import PreparedDocx
-from pipeline.word.qr import payload, qr_png
+from pipeline.word.qr import qr_png, qr_text
 
 __all__ = ["Renderer", "find_template", "make_env", "template_dirs"]
 
-KINDS = ("report", "certificate")
+KINDS = ("report", "certificate", "notice")
 
 
 def make_env() -> jinja2.Environment:
@@ -71,8 +71,11 @@ def find_template(kind: str, std_key: str | None, lang: str, workspace_templates
 class Renderer:
     """Renders reports and certificates; build one per process and call ``render`` per audit."""
 
-    def __init__(self, config: Config, *, workspace_templates: Path | None = None) -> None:
+    def __init__(self, config: Config, *, workspace_templates: Path | None = None, signer=None) -> None:
+        """``signer`` (``flow/keys.Signer``: ``key_id`` and ``sign(bytes)``) signs the certificates' QR
+        tokens; without one they are unsigned."""
         self.config = config
+        self.signer = signer
         self.workspace_templates = workspace_templates
         self.env = make_env()
         self.chart = RateChart(cache_dir())
@@ -89,9 +92,10 @@ class Renderer:
         return cached[1]
 
     def context(self, audit: Audit, std: Standard, card: ScoreCard, *, lang: str = "zh", revision: int = 1,
-                certificate: CertificateInfo | None = None, report_date: date | None = None) -> dict:
+                certificate: CertificateInfo | None = None, report_date: date | None = None,
+                decision_note: str = "") -> dict:
         return build_context(audit, std, card, self.config, lang=lang, revision=revision,
-                             certificate=certificate, report_date=report_date)
+                             certificate=certificate, report_date=report_date, decision_note=decision_note)
 
     def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str,
                certificate: CertificateInfo | None = None) -> dict[str, bytes]:
@@ -99,31 +103,44 @@ class Renderer:
         if "chart" in tpl.placeholders:
             out["chart"] = self.chart.png(chart_rows(card, lang), tpl.placeholders["chart"].size_emu, lang)
         cert = ctx["certificate"]
-        if "qr" in tpl.placeholders and cert is not None and certificate is not None:
-            std = ctx["standard"]
-            out["qr"] = qr_png(payload(  # dates in ISO form: a verifier parses them whatever the language
-                number=cert["number"], org=ctx["org"]["name"], credit_code=ctx["org"]["credit_code"],
-                standard=f"{std['code']} ({std['edition']})", level=cert["level"],
-                issued=certificate.issue_date.isoformat(), expires=certificate.expiry_date.isoformat(),
-                surveillance=certificate.surveillance_due.isoformat(),
-                verify_url=self.config.issuer.verify_url, specimen=ctx["specimen"]))
+        if "qr" in tpl.placeholders and cert is not None and certificate is not None and card.level is not None:
+            out["qr"] = qr_png(qr_text(cert["number"], self.token(ctx, card, certificate),
+                                       self.config.issuer.verify_url))
         return out
+
+    def token(self, ctx: dict, card: ScoreCard, certificate: CertificateInfo) -> str:
+        """The certificate's signed token (``core/token.py``): what the document prints, as printed
+        (organisation and credit code cleaned the same way), the standard and level by their keys.
+        Empty without a signer."""
+        if self.signer is None:
+            return ""
+        from pipeline.core.token import Claims, encode
+
+        claims = Claims(number=ctx["certificate"]["number"], organisation=ctx["org"]["name"],
+                        credit_code=ctx["org"]["credit_code"], standard=ctx["standard"]["key"],
+                        level=card.level.key, issue_date=certificate.issue_date,
+                        expiry_date=certificate.expiry_date, specimen=ctx["specimen"])
+        return encode(claims, self.signer.key_id, self.signer.sign)
 
     def render(self, audit: Audit, std: Standard, card: ScoreCard, out_dir: Path, *,
                lang: str = "zh", revision: int = 1, certificate: CertificateInfo | None = None,
-               report_date: date | None = None) -> list[Path]:
+               report_date: date | None = None, decision_note: str = "",
+               documents: tuple[str, ...] = ("report", "certificate")) -> list[Path]:
         """Writes ``out_dir/<audit_id>-report.docx`` and, when ``certificate`` is given and a level
-        was reached, ``out_dir/<audit_id>-certificate.docx``. Returns the paths written."""
+        was reached, ``out_dir/<audit_id>-certificate.docx`` (of them, those ``documents`` names).
+        ``decision_note``: the report says it awaits a certification decision. Returns the paths written."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         if card.level is None:
             certificate = None
         ctx = self.context(audit, std, card, lang=lang, revision=revision, certificate=certificate,
-                           report_date=report_date)
+                           report_date=report_date, decision_note=decision_note)
         stem = safe_name(audit.info.audit_id)  # the same name as the audit's outbox folder
-        report = self.template("report", std.key, lang)
-        written = [report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang))]
-        if certificate is not None:
+        written = []
+        if "report" in documents:
+            report = self.template("report", std.key, lang)
+            written.append(report.write(out_dir / f"{stem}-report.docx", ctx, self.images(report, ctx, card, lang)))
+        if certificate is not None and "certificate" in documents:
             cert = self.template("certificate", std.key, lang)
             written.append(cert.write(out_dir / f"{stem}-certificate.docx", ctx,
                                       self.images(cert, ctx, card, lang, certificate)))

@@ -90,6 +90,20 @@ def sample_context(std: Standard, lang: str = "zh") -> dict:
                          report_date=date(2025, 4, 1))
 
 
+def sample_for(path: Path, std: Standard, lang: str = "zh") -> dict:
+    """The sample context of the template at ``path``: a notice's (``notice.<lang>.docx``) or a
+    report's and certificate's."""
+    if Path(path).name.startswith("notice."):
+        from pipeline.word.notice import notice_context
+
+        return notice_context(Config(), number=SAMPLE_CERTIFICATE.number, action="suspend", status="suspended",
+                              when=date(2025, 6, 1), reason="未按期接受监督审核", until=date(2025, 12, 1),
+                              organisation="示例服务有限公司", credit_code="91110000MA01ABCD2X",
+                              standard=f"{std.code} {std.title.get(lang)}", level=std.levels[-1].label.get(lang),
+                              event_id=1, lang=lang)
+    return sample_context(std, lang)
+
+
 def _split_tags(xml: str) -> list[tuple[int, str, str, int]]:
     """(paragraph number, its text, the tag, pieces) of every tag spread over several ``w:t``."""
     out = []
@@ -133,7 +147,7 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
     except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
         unreadable = Message("render.template_unreadable", {"template": path, "detail": exc})
         return [TemplateProblem(name, "", None, "", unreadable)]
-    known = set(sample_context(std, lang)) | set(env.globals)
+    known = set(sample_for(path, std, lang)) | set(env.globals)
     static_ok = True
     for member, xml in parts.items():
         part = PurePosixPath(member).stem
@@ -171,7 +185,7 @@ def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard)
     name = path.name
     try:
         prepared = PreparedDocx(path, env)
-        rendered = prepared.render_parts(sample_context(std, lang))
+        rendered = prepared.render_parts(sample_for(path, std, lang))
     except TemplateError as exc:
         where = getattr(exc, "where", None)
         if where is None:

@@ -1,0 +1,45 @@
+"""What is still open: a rejection shows the audit id it names, a later accepted submission resolves
+it (it leaves status's recent rejections), and the ledger filters by audit, organisation, standard, date."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+from pipeline.excel.fill import fill_audit
+from tests.helpers.workspace import certpipe, make_ws, sample_audit
+
+GBT = "gbt27922-2011"
+
+
+def test_a_rejection_names_its_audit_and_is_resolved_by_a_later_accepted_submission(tmp_path):
+    ws = make_ws(tmp_path)
+    assert certpipe(ws, "new", GBT, "--org", "丑公司", "-o", str(ws.root)).returncode == 0
+    assert certpipe(ws, "new", GBT, "--org", "寅公司", "-o", str(ws.root)).returncode == 0
+    first, second = sorted(ws.root.glob("GBT27922-*.xlsx"))
+    good = sample_audit(audit_id=first.stem, org="丑公司", target="92")
+    fill_audit(first, ws.inbox / "丑.xlsx", replace(good, info=replace(good.info, lead_auditor="")))  # a field missing
+    other = sample_audit(audit_id=second.stem, org="寅公司", target="92")
+    fill_audit(second, ws.inbox / "寅.xlsx", replace(other, info=replace(other.info, lead_auditor="")))
+    rejected = certpipe(ws, "--lang", "en", "run")
+    assert rejected.returncode == 1 and first.stem in rejected.stdout and second.stem in rejected.stdout
+
+    status = json.loads(certpipe(ws, "status", "--json").stdout)
+    assert {r["audit_id"] for r in status["last_rejected"]} == {first.stem, second.stem}
+
+    fill_audit(first, ws.inbox / "丑-fixed.xlsx", good)
+    assert certpipe(ws, "run").returncode == 0
+    status = json.loads(certpipe(ws, "status", "--json").stdout)
+    assert [r["audit_id"] for r in status["last_rejected"]] == [second.stem]  # the other is still open
+
+    rows = json.loads(certpipe(ws, "ledger", "--audit", first.stem, "--json").stdout)
+    assert [(r["status"], r["resolved"]) for r in rows] == [("rejected", True), ("done", False)]
+    shown = certpipe(ws, "--lang", "en", "ledger", "--audit", first.stem)
+    assert "resolved by a later submission" in shown.stdout
+    assert [r["audit_id"] for r in json.loads(certpipe(ws, "ledger", "--org", "寅", "--json").stdout)] == [second.stem]
+    assert json.loads(certpipe(ws, "ledger", "--standard", "nope", "--json").stdout) == []
+    today = date.today().isoformat()
+    assert len(json.loads(certpipe(ws, "ledger", "--since", today, "--until", today, "--json").stdout)) == 3
+    assert json.loads(certpipe(ws, "ledger", "--since", "2099-01-01", "--json").stdout) == []
+    assert certpipe(ws, "ledger", "--since", "yesterday").returncode == 2
