@@ -332,31 +332,26 @@ def upload_outcomes(ws: Workspace, names: list[str], since: str) -> dict[str, Up
 
 
 # ---- verification -------------------------------------------------------------------------------
-#: States a certificate may be in (the ledger's ``certificates.status`` where it keeps one); those
-#: before or instead of issue are nobody's business: the public page knows no such certificate.
+#: A certificate's states (``core.lifecycle.STATUSES``) before or instead of issue are nobody's business:
+#: the public page knows no such certificate.
 NOT_PUBLIC = ("pending", "refused")
 
 
-def public_certificate(ws: Workspace, number: str, today: date | None = None) -> PublicCertificate | None:
-    """A certificate's public fields and its current status: the ledger's ``status`` (expired once past
-    its expiry date) where the ledger keeps one, else ``issued``."""
+def public_certificate(ws: Workspace, number: str) -> PublicCertificate | None:
+    """A certificate's public fields and its status today (``flow.verify.certificate_status``, the one
+    place certificate states are read: expiry applied)."""
+    from pipeline.flow.certs import certificate
+    from pipeline.flow.verify import certificate_status
+
     if not number or len(number) > 64 or not ws.ledger.is_file() or not ws.ledger.stat().st_size:
         return None
     with Ledger(ws.ledger, readonly=True) as ledger:
-        columns = {name for _, name, *_ in ledger.db.execute("PRAGMA table_info(certificates)")}
-        extra = [c for c in ("status", "expires_on", "issued_on", "level") if c in columns]
-        row = ledger.db.execute(f"SELECT {', '.join(['number', 'standard', 'issued_at', 'details', *extra])} "
-                                "FROM certificates WHERE number = ?", (number,)).fetchone()
-    if row is None:
+        held = certificate(ledger.db, number)
+        status = certificate_status(ws, number, ledger=ledger)
+    if held is None or status is None or status in NOT_PUBLIC:
         return None
-    details = json.loads(row[3] or "{}")
-    kept = dict(zip(extra, row[4:], strict=True))
-    status = kept.get("status") or "issued"
-    if status in NOT_PUBLIC:
-        return None
-    expires = kept.get("expires_on") or details.get("expiry_date")
-    if status in ("issued", "suspended") and expires and expires < (today or date.today()).isoformat():
-        status = "expired"
-    return PublicCertificate(row[0], str(details.get("organisation") or ""), str(details.get("standard") or row[1]),
-                             row[1], kept.get("level") or details.get("level"),
-                             kept.get("issued_on") or details.get("issue_date") or row[2][:10], expires, status)
+    details = held.details or {}
+    return PublicCertificate(held.number, str(details.get("organisation") or ""),
+                             str(details.get("standard") or held.standard), held.standard,
+                             held.level or details.get("level"), held.issued_on or details.get("issue_date"),
+                             held.expires_on or details.get("expiry_date"), status)
