@@ -620,3 +620,6 @@ def test_a_suspended_certificate_shows_suspended_on_its_public_page(tmp_path):
     assert page.status_code == 200 and 'class="state-suspended">暂停<' in page.text
     assert "赵敏" not in page.text and "监督审核未按期进行" not in page.text  # who and why stay inside
     assert 'class="state-suspended">suspended<' in client(ws).get(f"/c/{number}?lang=en").text
+    api.add_user("reviewer", "reviewer", PASSWORDS["reviewer"], ws)
+    inside = client(ws, "reviewer").get("/audits/S-2026-001").text
+    assert 'id="certificate-status">暂停<' in inside

@@ -97,7 +97,7 @@ class AuditDetails:
     planned_start: str | None
     planned_end: str | None
     origin: str
-    certificate: dict | None  # number, issued_at and the register's details
+    certificate: dict | None  # number, issued_at, the register's details and its status today
     scorecard: dict | None  # the published scorecard.json of the newest revision
     inputs: list[InputRow] = field(default_factory=list)  # every input of the audit, newest first
     files: dict[int, list[DownloadFile]] = field(default_factory=dict)  # input id → its files
@@ -247,6 +247,8 @@ def _newest(ledger: Ledger, audit_id: str | None) -> int | None:
 
 
 def audit_details(ws: Workspace, audit_id: str) -> AuditDetails | None:
+    from pipeline.flow.verify import certificate_status
+
     if not ws.ledger.is_file() or not ws.ledger.stat().st_size:
         return None
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -261,10 +263,12 @@ def audit_details(ws: Workspace, audit_id: str) -> AuditDetails | None:
             row = (audit_id, None, None, None, inputs[0].standard or "", "", "", None, None, "")
         cert = ledger.db.execute("SELECT number, issued_at, details FROM certificates WHERE audit_id = ?",
                                  (audit_id,)).fetchone()
+        status = certificate_status(ws, cert[0], ledger=ledger) if cert else None
         newest = _newest(ledger, audit_id)
     details = AuditDetails(*row, certificate=None, scorecard=None, inputs=inputs)
     if cert:
-        details.certificate = {"number": cert[0], "issued_at": cert[1], **json.loads(cert[2] or "{}")}
+        details.certificate = {"number": cert[0], "issued_at": cert[1], **json.loads(cert[2] or "{}"),
+                               "status": status}
     for r in inputs:
         folder = _folder_of(ws, r, newest)
         details.files[r.id] = [DownloadFile(r.id, name, size) for name, size in _listing(folder).items()]
