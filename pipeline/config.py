@@ -13,7 +13,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -65,11 +65,25 @@ class _Section(BaseModel):
 
 
 class Issuer(_Section):
-    name: str = "certpipe 服务认证中心"
-    name_en: str = "certpipe Service Certification Centre"
-    address: str = "（请在 certpipe.toml 的 [issuer] 中填写认证机构地址）"
+    """The certification body printed on reports, certificates and notices. Until ``REQUIRED`` are
+    filled in, certificates are specimens (a body cannot sign a certificate without its name,
+    address, signatory and approval number)."""
+
+    REQUIRED: ClassVar[tuple[str, ...]] = ("name", "address", "signatory", "approval_no")
+
+    name: str = ""
+    name_en: str = ""
+    address: str = ""
+    address_en: str = ""
     signatory: str = ""
+    approval_no: str = Field("", description="the body's approval number (认证机构批准号)")
+    logo: str = Field("", description="a PNG or JPEG in the workspace, printed on certificates")
+    seal: str = Field("", description="a PNG or JPEG of the body's seal, printed beside the signatory")
     verify_url: str = Field("", description="verify base: the QR code carries <verify_url>/c/<number>#<token>")
+
+    def missing(self) -> list[str]:
+        """The required fields still empty: while any is, certificates are specimens."""
+        return [key for key in self.REQUIRED if not getattr(self, key).strip()]
 
 
 class Certificates(_Section):

@@ -57,6 +57,8 @@ W = {
         "s6": "6  薄弱指标与等级差距", "weak_intro": "失分最多的指标：", "weak_none": "各指标均得满分。",
         "s7": "7  评价结论", "total": "总分", "subtotal": "指标得分合计", "result": "评价结论",
         "s9": "9  签署", "role": "角色", "name": "姓名", "signature": "签名", "date": "日期",
+        "prov_title": "附录  评价标准的来源说明", "prov_intro": "评价标准中以下内容并非标准原文给定（推断或暂定）：",
+        "prov_kind": "来源", "prov_what": "内容", "prov_why": "出处、理由或说明",
         "reviewer": "技术复核", "approver": "批准",
         "s8": "8  监督审核", "next_surv": "下次监督审核日期：",
         "page": ("第 ", " 页 / 共 ", " 页"),
@@ -66,7 +68,7 @@ W = {
         "issue_date": "发证日期", "expiry": "有效期至", "org_address": "组织地址",
         "surv_note": ("本证书有效期内，获证组织须每年接受监督审核，首次监督审核应于 ",
                       " 前完成；监督审核通过后本证书持续有效。扫描二维码可核验证书信息。"),
-        "signatory": "授权签字人：", "specimen_line": "样本 SPECIMEN — 依据暂定标准出具，不作为正式证书",
+        "signatory": "授权签字人：", "approval_no": "认证机构批准号",
         "cert_footer": "证书编号 ",
     },
     "en": {
@@ -89,6 +91,9 @@ W = {
         "weak_none": "Every indicator earned its maximum.",
         "s7": "7  Result", "total": "Total", "subtotal": "Sum of indicator scores", "result": "Result",
         "s9": "9  Sign-off", "role": "Role", "name": "Name", "signature": "Signature", "date": "Date",
+        "prov_title": "Appendix  Provenance of the standard",
+        "prov_intro": "These parts of the standard applied are not given by its text (inferred or placeholders):",
+        "prov_kind": "Kind", "prov_what": "What", "prov_why": "Reference, reasoning or note",
         "reviewer": "Technical review", "approver": "Approval",
         "s8": "8  Surveillance", "next_surv": "Next surveillance audit due: ",
         "page": ("Page ", " of ", ""),
@@ -99,8 +104,7 @@ W = {
         "expiry": "Valid until", "org_address": "Address",
         "surv_note": ("The certified organisation is audited every year while this certificate is valid; "
                       "the first surveillance audit is due by ", ". Scan the QR code to verify this certificate."),
-        "signatory": "Authorised signatory: ",
-        "specimen_line": "SPECIMEN — issued under a provisional standard, not a valid certificate",
+        "signatory": "Authorised signatory: ", "approval_no": "Approval No. of the body",
         "cert_footer": "Certificate No. ",
     },
 }
@@ -475,6 +479,14 @@ def build_report(lang: str) -> Document:
         sign.rows[-1].height = Cm(1.1)
     _widths(sign, (3.6, 4.4, 4.6, 4.0))
 
+    # appendix: where the standard's values come from, when some are not given by its text
+    _para(doc, "{%p if provenance.notes %}")
+    doc.add_heading(w["prov_title"], level=1)
+    _para(doc, w["prov_intro"])
+    _loop_table(doc, [w["prov_kind"], w["prov_what"], w["prov_why"]], (2.0, 4.6, 10.0), "r in provenance.notes",
+                ["{{ r.kind }}", "{{ r.what }}", "{{ r.text }}"], [None, None, None], shaded=False)
+    _para(doc, "{%p endif %}")
+
     return doc
 
 
@@ -513,7 +525,7 @@ def build_certificate(lang: str) -> Document:
     _setup(doc, lang)
     doc.core_properties.title = w["cert_title"]
     sec = doc.sections[0]
-    sec.top_margin, sec.bottom_margin = Cm(2.3), Cm(1.8)
+    sec.top_margin, sec.bottom_margin = Cm(1.8), Cm(1.5)
     sec.left_margin = sec.right_margin = Cm(2.6)
     _page_border(doc)
     center = WD_ALIGN_PARAGRAPH.CENTER
@@ -527,12 +539,14 @@ def build_certificate(lang: str) -> Document:
     fp = sec.footer.paragraphs[0]
     fp.add_run(w["cert_footer"] + "{{ certificate.number }}")
 
-    _para(doc, "{{ issuer.name }}", "Subtitle").paragraph_format.space_before = Pt(6)
-    _para(doc, w["cert_title"], "Title").paragraph_format.space_before = Pt(10)
+    logo = _para(doc, "", align=center)
+    _picture(logo, _placeholder_png(240, 120), 2.0, 1.0, "logo")  # the body's logo ([issuer] logo), or nothing
+    _para(doc, "{{ issuer.name }}", "Subtitle").paragraph_format.space_before = Pt(2)
+    _para(doc, w["cert_title"], "Title").paragraph_format.space_before = Pt(8)
     p = _para(doc, "", "Subtitle")
     p.add_run(w["cert_no"] + "{{ certificate.number }}").font.size = Pt(12)
     _para(doc, "{%p if specimen %}")
-    _para(doc, w["specimen_line"], "Notice", align=center).runs[0].font.size = Pt(14)
+    _para(doc, "{{ specimen_reason }}", "Notice", align=center).runs[0].font.size = Pt(14)
     _para(doc, "{%p endif %}")
     _para(doc, w["hereby"], align=center, size=12).paragraph_format.space_before = Pt(14)
     _para(doc, "{{ org.name }}", align=center, bold=True, size=20, color=DARK).paragraph_format.space_before = Pt(6)
@@ -548,7 +562,8 @@ def build_certificate(lang: str) -> Document:
         (w["cert_level"], "{{ certificate.level }}"),
         (w["issue_date"], "{{ certificate.issue_date }}"),
         (w["expiry"], "{{ certificate.expiry_date }}"),
-    ], widths=(4.2, 11.6), style="Normal", height=0.75)
+        (w["approval_no"], "{{ issuer.approval_no }}"),
+    ], widths=(4.2, 11.6), style="Normal", height=0.62)
     before, after = w["surv_note"]
     p = _para(doc, before)
     p.add_run("{{ certificate.surveillance_due }}")
@@ -562,9 +577,14 @@ def build_certificate(lang: str) -> Document:
     _set_cell(right_cell, "{{ issuer.name }}", bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(right_cell, "{{ issuer.address }}", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(right_cell, w["signatory"] + "{{ issuer.signatory }}", "Table Text",
-          align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_before = Pt(18)
+          align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.space_before = Pt(4)
+    seal = _para(right_cell, "", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _picture(seal, _placeholder_png(300, 300), 1.6, 1.6, "seal")  # the body's seal ([issuer] seal), or nothing
     _para(right_cell, "{{ certificate.issue_date }}", "Table Text", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _widths(table, (4.2, 11.6))
+    _para(doc, "{%p if verify_line %}")
+    _para(doc, "{{ verify_line }}", "Table Text", align=center, size=9)
+    _para(doc, "{%p endif %}")
     return doc
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from docxtpl import DocxTemplate
 from PIL import Image
 
-from pipeline.config import Config, Issuer
+from pipeline.config import Config
 from pipeline.core.audit import Audit, Entries
 from pipeline.core.certificates import CertificateInfo
 from pipeline.core.scoring import score
@@ -31,6 +31,7 @@ from pipeline.word.context import fmt_num, report_number
 from pipeline.word.qr import split
 from pipeline.word.render import Renderer, find_template, make_env
 from pipeline.word.template_check import sample_audit
+from tests.helpers.issuer import complete_issuer
 
 HOSTILE = 'R&D <北京> "分公司" {{ x }} & Co.'
 CERT = CertificateInfo("CP-2025-TEST-00042", date(2025, 4, 1), date(2028, 3, 31), date(2026, 3, 31))
@@ -43,7 +44,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return Renderer(Config(issuer=Issuer(name="测试认证中心", verify_url="https://verify.example.cn/")),
+    return Renderer(Config(issuer=complete_issuer(name="测试认证中心", verify_url="https://verify.example.cn/")),
                     signer=SIGNER)
 
 
@@ -297,3 +298,49 @@ def test_word_strict_structure(renderer, tmp_path):
             assert "</w:tcPr></w:tc>" not in xml
             if "header" in name or "footer" in name:
                 assert "<w:p" in xml.split(">", 2)[2], name
+
+
+def test_a_certificate_is_a_specimen_until_the_issuer_is_complete_and_prints_its_approval_logo_and_seal(tmp_path):
+    """Issue 20, part 2: no non-specimen certificate while name, address, signatory or approval number is
+    unset; the English certificate says when the English name is not set; logo and seal are printed."""
+    std = STANDARDS["info-system-integration"]  # official: only the issuer can make it a specimen
+    audit = hostile_audit(std)
+    card = score(std, audit.entries)
+    cert = CertificateInfo("CP-2026-X-00001", date(2026, 3, 5), date(2029, 3, 4), date(2027, 3, 5))
+    bare = Renderer(Config()).render(audit, std, card, tmp_path / "bare", certificate=cert)[1]
+    text = all_text(bare)
+    assert "样本" in text and "认证机构信息未填写完整" in text and "（批准号未设置）" in text
+    english = Renderer(Config(issuer=complete_issuer())).render(audit, std, card, tmp_path / "en", lang="en",
+                                                               certificate=cert)[1]
+    assert "(English name not set)" in all_text(english) and "SPECIMEN" not in all_text(english)
+
+    images = tmp_path / "ws" / "images"
+    images.mkdir(parents=True)
+    Image.new("RGB", (60, 30), (200, 0, 0)).save(images / "logo.jpg", "JPEG")
+    Image.new("RGBA", (40, 40), (0, 0, 200, 255)).save(images / "seal.png")
+    issuer = complete_issuer(logo="images/logo.jpg", seal="images/seal.png", verify_url="https://cert.example.cn")
+    signed = Renderer(Config(issuer=issuer), workspace_templates=tmp_path / "ws" / "templates")
+    made = signed.render(audit, std, card, tmp_path / "full", certificate=cert)[1]
+    text = all_text(made)
+    assert "样本" not in text and "CNCA-R-2026-001" in text and "王建国" in text and "https://cert.example.cn" in text
+    with zipfile.ZipFile(made) as zf:
+        colours = set()
+        for name in zf.namelist():
+            if name.startswith("word/media/"):
+                img = Image.open(io.BytesIO(zf.read(name))).convert("RGB")
+                colours.add(img.getpixel((img.width // 2, img.height // 2)))
+    assert (200, 0, 0) in {tuple(min(255, max(0, c)) for c in col) for col in colours} or \
+        any(abs(c[0] - 200) < 20 and c[1] < 30 and c[2] < 30 for c in colours)  # the JPEG logo, as PNG
+    assert (0, 0, 200) in colours  # the seal
+
+
+def test_status_names_what_the_issuer_lacks_and_a_picture_it_cannot_read(tmp_path, cli):
+    import json
+
+    ws_root = tmp_path / "ws"
+    ws_root.mkdir()
+    (ws_root / "certpipe.toml").write_text('[issuer]\nname = "某认证公司"\nlogo = "nope.png"\n', encoding="utf-8")
+    _code, out, _ = cli("-W", ws_root, "status", "--json")
+    found = json.loads(out)["issuer"]
+    assert [f["key"] for f in found] == ["issuer.missing", "issuer.picture"]
+    assert "issuer.approval_no" in found[0]["text"] and "nope.png" in found[1]["text"]

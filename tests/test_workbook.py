@@ -56,7 +56,7 @@ def test_meta_sheet_is_very_hidden_and_identifies_the_definition(built, key):
     assert meta_ws.sheet_state == "veryHidden"
     meta = {row[0].value: row[1].value for row in meta_ws.iter_rows()}
     assert meta["format_version"] == FORMAT_VERSION
-    assert meta["standard_key"] == std.key and meta["edition"] == std.edition
+    assert meta["standard_key"] == std.key and (meta["edition"] or "") == std.edition
     assert meta["fingerprint"] == std.fingerprint()
     assert meta["audit_id"] == "T-2025-001" and meta["generated_at"]
     assert meta["sheets"].split("\t") == [p.title.zh[:31] for p in std.parts]

@@ -92,6 +92,9 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
         out.print(t("run.empty", lang, inbox=ws.inbox))
     if result.register_error is not None:
         out.print(f"[yellow]⚠ {escape(result.register_error.render(lang))}[/]")
+    if any(o.certificate_no for o in result.outcomes):  # what a body must fill in to sign certificates
+        for problem in result.issuer:
+            out.print(f"[yellow]⚠ {escape(problem.render(lang))}[/]")
     return result.outcomes
 
 

@@ -43,6 +43,7 @@ def status(
                           "not_files": state.not_files, "ledger_lost": state.ledger_lost,
                           "register_behind": state.register_behind, "decisions_waiting": state.decisions,
                           "due": state.due, "certificates": state.certificates,
+                          "issuer": [m.to_json() | {"text": m.render(lang)} for m in state.issuer],
                           "unsigned_certificates": api.unsigned_certificates(ws),
                           "log": str(log_file) if log_file.exists() else None},
                          ensure_ascii=False, indent=2))
@@ -61,6 +62,10 @@ def status(
     if state.certificates:
         counts = comma.join(f"{t(f'cert.status.{k}', lang)} {v}" for k, v in sorted(state.certificates.items()))
         out.print(t("status.certificates", lang, counts=counts))
+    for problem in state.issuer:
+        out.print(f"[yellow]⚠ {escape(problem.render(lang))}[/]")
+        if problem.hint(lang):
+            out.print(f"  → {escape(problem.hint(lang))}")
     if state.decisions:
         out.print(f"[yellow]{t('status.decisions', lang, n=state.decisions)}[/]")
     if state.due:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from pipeline.core.definition_messages import cascades, pydantic_message, yaml_message
 from pipeline.core.standard import Standard
 from pipeline.core.standard_check import check_standard, format_loc
 from pipeline.i18n import Message
@@ -35,10 +36,15 @@ class DefinitionProblem:
     def text(self, lang: str = "zh") -> str:
         return self.message.render(lang)
 
+    def hint(self, lang: str = "zh") -> str:
+        return self.message.hint(lang)
+
     def format(self, lang: str = "zh") -> str:
-        """``file:line: yaml.path: what`` in ``lang``."""
+        """``file:line: yaml.path: what — the fix`` in ``lang``."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '(top)'}: {self.text(lang)}"
+        hint = self.hint(lang)
+        path = f"{self.path}: " if self.path else ""
+        return f"{where}: {path}{self.text(lang)}" + (f" — {hint}" if hint else "")
 
     def __str__(self) -> str:
         return self.format("zh")
@@ -62,16 +68,21 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
-def _lines(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
+def _lines(node: yaml.Node, loc: Loc = (), out: dict[Loc, int] | None = None,
+           twice: list[tuple[Loc, int]] | None = None) -> dict[Loc, int]:
+    """The line of every YAML path; a key written twice in one mapping (YAML keeps the last one
+    silently) goes into ``twice``."""
     out = {} if out is None else out
     out[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            _lines(value, (*loc, key.value), out)
+            if twice is not None and (*loc, key.value) in out:
+                twice.append(((*loc, key.value), key.start_mark.line + 1))
+            _lines(value, (*loc, key.value), out, twice)
             out[(*loc, key.value)] = key.start_mark.line + 1  # a key's line, not its value's
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _lines(item, (*loc, i), out)
+            _lines(item, (*loc, i), out, twice)
     return out
 
 
@@ -81,14 +92,6 @@ def _line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
     return lines.get(loc)
 
 
-def _pydantic_message(err: dict) -> Message:
-    kind = err["type"]
-    name = str(err["loc"][-1]) if err["loc"] else ""
-    if kind == "extra_forbidden":
-        return Message("def.unknown_key", {"name": name})
-    if kind == "missing":
-        return Message("def.missing_key", {"name": name})
-    return Message("def.bad_value", {"detail": err["msg"]})
 
 
 def _drop(data: object, loc: Loc) -> None:
@@ -104,21 +107,21 @@ def parse_definition(text: str, file: str) -> tuple[Standard | None, list[Defini
         node = yaml.compose(text, Loader=_DecimalLoader)
         data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        detail = getattr(exc, "problem", None) or str(exc)
-        return None, [DefinitionProblem(file, (), line, Message("def.yaml_syntax", {"detail": detail}))]
+        line, message = yaml_message(exc)
+        return None, [DefinitionProblem(file, (), line, message)]
     if not isinstance(data, dict):
         return None, [DefinitionProblem(file, (), 1, Message("def.not_mapping"))]
-    lines = _lines(node) if node is not None else {}
-    problems: list[DefinitionProblem] = []
+    twice: list[tuple[Loc, int]] = []
+    lines = _lines(node, twice=twice) if node is not None else {}
+    problems = [DefinitionProblem(file, loc, line, Message("def.key_twice", {"name": str(loc[-1])}))
+                for loc, line in twice]
     model = None
     try:
         model = Standard.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = [e for e in exc.errors() if not cascades(e)]
         problems += [
-            DefinitionProblem(file, tuple(e["loc"]), _line_of(lines, tuple(e["loc"])), _pydantic_message(e))
+            DefinitionProblem(file, tuple(e["loc"]), _line_of(lines, tuple(e["loc"])), pydantic_message(e))
             for e in errors
         ]
         # Unknown keys do not stop the other checks: drop them and look again.
@@ -138,3 +141,22 @@ def parse_definition(text: str, file: str) -> tuple[Standard | None, list[Defini
                                   Message("def.file_key_mismatch", {"name": Path(file).name, "key": model.key}))
             )
     return model, problems
+
+
+class _DecimalDumper(yaml.SafeDumper):
+    """Writes ``Decimal("0.5")`` as the YAML number ``0.5``, exactly as read back by ``_DecimalLoader``."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", f"{value.normalize():f}")
+
+
+_DecimalDumper.add_representer(Decimal, _represent_decimal)
+
+
+def definition_text(data: dict, header: str = "") -> str:
+    """Definition data (what ``parse_definition`` reads) as YAML text, numbers exact, Chinese as is."""
+    body = yaml.dump(data, Dumper=_DecimalDumper, allow_unicode=True, sort_keys=False, width=120)
+    return (f"# {header}\n" if header else "") + body

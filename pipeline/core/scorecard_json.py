@@ -1,6 +1,8 @@
 """The ScoreCard as plain data (``scorecard.json``, docs/architecture.md "Outputs"): ``audit_id``, ``standard``,
 ``edition``, ``total``, ``max``, ``level`` {``key``, ``label``}, ``parts``, ``indicators`` with
-``code``, ``max``, ``score``. Numbers are JSON numbers written exactly as the Decimal reads."""
+``code``, ``max``, ``score``; with the standard, ``provenance`` (the edition as printed, how many
+values are given, inferred or placeholders, and each entry not given with its reasoning). Numbers are
+JSON numbers written exactly as the Decimal reads."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from decimal import Decimal
 
 from pipeline.core.audit import Audit
+from pipeline.core.provenance import summary
 from pipeline.core.scoring import ScoreCard
 from pipeline.core.standard import Level, Standard
 
@@ -57,6 +60,7 @@ def scorecard_dict(card: ScoreCard, audit: Audit | None = None, std: Standard | 
     }
     if std is not None:
         data["standard_title"] = std.title.get(lang)
+        data["provenance"] = {"edition": std.edition_label(lang)} | summary(std).to_json(lang)
     return data
 
 

@@ -12,7 +12,9 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from pipeline.i18n import t
 
 # Points, minimums, steps and percentages: finite and of a sane size (1e30 is a typo, not a score).
 Number = Annotated[Decimal, Field(ge=-10**6, le=10**6, allow_inf_nan=False)]
@@ -153,10 +155,37 @@ class Erratum(_Model):
     reading: str
 
 
+class Origin(_Model):
+    """Where a value comes from (one of ``given``, ``inferred``, ``placeholder``, each with its text:
+    the reference, the reasoning, the note), and optionally ``what`` it is, in words for a reader.
+    A plain string is read as the Chinese text. Resolution and checks: ``provenance.py``."""
+
+    given: LongText | None = None
+    inferred: LongText | None = None
+    placeholder: LongText | None = None
+    what: LongText | None = None
+
+    @field_validator("given", "inferred", "placeholder", "what", mode="before")
+    @classmethod
+    def _plain_string(cls, value: object) -> object:
+        return {"zh": value} if isinstance(value, str) else value
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in ("given", "inferred", "placeholder") if getattr(self, k) is not None), "given")
+
+    def text(self, lang: str = "zh") -> str:
+        found = getattr(self, self.kind)
+        return found.get(lang) if found is not None else ""
+
+    def what_text(self, lang: str, pattern: str) -> str:
+        return self.what.get(lang) if self.what is not None else pattern
+
+
 class Standard(_Model):
     key: Key
     code: str = Field(min_length=1)
-    edition: str = Field(min_length=1)
+    edition: str = Field("", description="the source's edition (year); empty when the source names none")
     title: Text
     status: Status = Status()
     max: Number
@@ -166,6 +195,7 @@ class Standard(_Model):
     rules: Rules = Rules()
     errata: tuple[Erratum, ...] = ()
     source: str = ""
+    provenance: dict[str, Origin] | None = None
 
     # ---- navigation -------------------------------------------------------------------------
     @cached_property
@@ -188,13 +218,61 @@ class Standard(_Model):
         return self.status.provisional
 
     def fingerprint(self) -> str:
-        """A hash of everything that affects scoring: a workbook built from another definition is
-        recognised by it."""
-        data = self.model_dump(mode="json", include={"key", "edition", "max", "input", "parts", "levels", "rules"})
-        blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        """The scoring hash: the key, points, levels' minimums, the entry mode, step and bands' limits,
+        the rules' numbers and the indicator tree (codes, maximums, not-applicable). A workbook made
+        from a definition with another scoring hash is rejected; text edits (titles, requirement
+        wording, hints, labels, the edition's name) leave it unchanged."""
+        return _hash(self.scoring_data())
+
+    def text_fingerprint(self) -> str:
+        """The hash of the whole definition, texts included (titles, wording, labels, edition, provenance):
+        it tells that a workbook's texts are older than the definition's, which does not reject it."""
+        return _hash(self.model_dump(mode="json"))
+
+    def legacy_fingerprint(self, edition: str | None = None) -> str:
+        """The hash workbooks carried before the split (points and texts together, with ``edition``):
+        a workbook sent out before stays valid while its scoring is unchanged."""
+        data = self.model_dump(mode="json", include={"key", "max", "input", "parts", "levels", "rules"})
+        data["edition"] = self.edition if edition is None else edition
+        return _hash(data)
+
+    def takes(self, edition: str, fingerprint: str) -> bool:
+        """Whether a workbook made for ``edition`` with hash ``fingerprint`` is scored by this
+        definition as when it was made (the rule of ``excel/checks.check_meta``)."""
+        return fingerprint == self.legacy_fingerprint(edition) or (
+            edition == self.edition and fingerprint == self.fingerprint())
+
+    def scoring_data(self) -> dict:
+        def tree(ind: Indicator) -> dict:
+            return {"code": ind.code, "max": _n(ind.max), "na": ind.na_allowed,
+                    "children": [tree(c) for c in ind.children]}
+
+        def levels(lvs: tuple[Level, ...]) -> list:
+            return [[lv.key, _n(lv.min)] for lv in lvs]
+
+        rules = self.rules.model_dump(exclude={"special_deductions": {"label"}, "special_bonus": {"label"}})
+        return {"key": self.key, "max": _n(self.max), "mode": self.input.mode, "step": _n(self.input.step),
+                "bands": [[_n(b.low), _n(b.high)] for b in self.input.bands], "levels": levels(self.levels),
+                "rules": json.loads(json.dumps(rules, default=_n)),
+                "parts": [{"key": p.key, "max": _n(p.max), "levels": levels(p.levels),
+                           "indicators": [tree(i) for i in p.indicators]} for p in self.parts]}
+
+    def edition_label(self, lang: str = "zh") -> str:
+        """The edition as printed: ``2011``, or 未注明 / not stated when the source names none."""
+        return self.edition or t("std.edition_unknown", lang)
 
     def describe_level(self, level: Level, lang: str = "zh") -> str:
         """``★★★ 三星`` for a star level, the grade text otherwise."""
         label = level.label.get(lang)
         return f"{'★' * level.stars} {label}" if level.stars else label
+
+
+def _hash(data: object) -> str:
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+
+def _n(value: Decimal) -> str:
+    """A number as hashed: ``70``, ``70.0`` and ``7E+1`` alike."""
+    return f"{value.normalize():f}"

@@ -10,19 +10,12 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from pipeline.core.numbers import plain
+from pipeline.core.provenance import check_provenance, format_loc
 from pipeline.core.standard import Indicator, Level, Standard, Text
 from pipeline.i18n import Message
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, Message]
-
-
-def format_loc(loc: Loc) -> str:
-    """``("parts", 0, "indicators", 2)`` → ``parts[0].indicators[2]``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def check_standard(std: Standard) -> list[Finding]:
@@ -35,6 +28,7 @@ def check_standard(std: Standard) -> list[Finding]:
           for f in _levels(part.levels, part.max, ("parts", i, "levels"), required=False)),
         *_input(std),
         *_status(std),
+        *check_provenance(std),
     ]
 
 

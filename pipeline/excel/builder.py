@@ -364,6 +364,7 @@ class Builder:
             "generated_at": self.generated_at or datetime.now(UTC).replace(microsecond=0).isoformat(),
             "lang": self.lang,
             "sheets": "\t".join(part_titles), "columns": encode_columns(self.col), "first_row": str(FIRST_ROW),
+            "text_fingerprint": std.text_fingerprint(),  # last: the fast build patches rows by place
         }
         for i, (key, value) in enumerate(values.items(), start=1):
             ws.cell(row=i, column=1, value=key)

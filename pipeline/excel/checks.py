@@ -143,9 +143,14 @@ def check_meta(filled: FilledWorkbook, find: Callable[[str], Standard]) -> tuple
     except UnknownStandard:
         out.add("unknown_standard", key=meta["standard_key"])
         return out.problems, None
-    if meta.get("edition") != std.edition:
-        out.add("other_edition", key=std.key, found=meta.get("edition", ""), expected=std.edition)
-    elif meta.get("fingerprint") != _fingerprint(std):
+    found, edition = meta.get("fingerprint"), meta.get("edition", "")
+    if found == _fingerprint(std) and edition == std.edition:
+        pass  # the scoring hash: text edits leave it unchanged
+    elif found == std.legacy_fingerprint(edition):
+        pass  # made before the scoring hash: valid while points, levels, rules and texts are unchanged
+    elif edition != std.edition:
+        out.add("other_edition", key=std.key, found=edition, expected=std.edition)
+    else:
         out.add("definition_changed", key=std.key)
     return out.problems, std
 

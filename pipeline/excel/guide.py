@@ -3,16 +3,19 @@ rules, and for a provisional definition a visible warning."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.core.provenance import Resolver, Source, summary
 from pipeline.core.standard import Level, Standard
 from pipeline.excel.style import (
     BOLD,
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
+    HINT_FONT,
     TITLE_FONT,
     WARN_FILL,
     WARN_FONT,
@@ -34,8 +37,10 @@ def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 90
     ws.merge_cells("A1:B1")
-    put(ws, "A1", t("wb.guide.title", lang, code=std.code, title=std.title.get(lang), edition=std.edition),
+    title_key = "wb.guide.title" if std.edition else "prov.guide_title_no_edition"
+    put(ws, "A1", t(title_key, lang, code=std.code, title=std.title.get(lang), edition=std.edition_label(lang)),
         font=TITLE_FONT)
+    where = Resolver(std)
     ws.row_dimensions[1].height = 30
     row = 2
     if std.provisional:
@@ -67,8 +72,10 @@ def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
         for ref, key in (("A", "wb.guide.band"), ("B", "wb.guide.band_rule")):
             put(ws, f"{ref}{row}", t(key, lang), font=HEADER_FONT, fill=HEADER_FILL, box=True)
         row += 1
-        for band in std.input.bands:
+        for i, band in enumerate(std.input.bands):
             text = band.description.get(lang)
+            src = where.source(("input", "bands", i, "description", lang))
+            text = f"{_mark(src, lang)} {text}" if _marked(src) else text
             put(ws, f"A{row}", band.label, box=True, align=CENTER)
             put(ws, f"B{row}", text, box=True)
             ws.row_dimensions[row].height = 15 * lines_needed(text, 88) + 3
@@ -76,11 +83,12 @@ def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
     row += 1
     put(ws, f"A{row}", t("wb.guide.levels", lang), font=BOLD)
     row += 1
-    row = _levels(ws, row, t("wb.guide.overall", lang, max=_num(std.max)), std.levels, std, lang)
-    for part in std.parts:
+    row = _levels(ws, row, t("wb.guide.overall", lang, max=_num(std.max)), std.levels, std, lang,
+                  lambda i: where.source(("levels", i, "min")))
+    for p, part in enumerate(std.parts):
         if part.levels:
-            row = _levels(ws, row, t("wb.guide.part_levels", lang, part=part.title.get(lang),
-                                     max=_num(part.max)), part.levels, std, lang)
+            row = _levels(ws, row, t("wb.guide.part_levels", lang, part=part.title.get(lang), max=_num(part.max)),
+                          part.levels, std, lang, lambda i, p=p: where.source(("parts", p, "levels", i, "min")))
     rules = std.rules
     if rules.special_deductions:
         sd = rules.special_deductions
@@ -94,6 +102,7 @@ def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
     if any(ind.na_allowed for ind in std.indicators.values()) and rules.renormalise_not_applicable:
         row += 1
         put(ws, f"B{row}", t("wb.guide.renormalise", lang))
+    row = _provenance(ws, row, std, lang)
     row += 2
     put(ws, f"B{row}", t("wb.guide.formulas", lang))
     ws.row_dimensions[row].height = 33
@@ -102,12 +111,41 @@ def write_guide(ws: Worksheet, std: Standard, lang: str) -> None:
     ws.print_area = f"A1:B{row}"
 
 
-def _levels(ws: Worksheet, row: int, heading: str, levels: tuple[Level, ...], std: Standard, lang: str) -> int:
+def _marked(src: Source) -> bool:
+    return src.kind in ("inferred", "placeholder")
+
+
+def _mark(src: Source, lang: str) -> str:
+    return t("prov.mark", lang, kind=src.label(lang))
+
+
+def _provenance(ws: Worksheet, row: int, std: Standard, lang: str) -> int:
+    """Every value not given by the source: what it is, inferred or placeholder, and why."""
+    notes = summary(std).notes
+    if not notes:
+        return row
+    row += 2
+    put(ws, f"A{row}", t("prov.guide_heading", lang), font=BOLD)
+    row += 1
+    for src in notes:
+        what = src.origin.what_text(lang, src.pattern) if src.origin is not None else src.pattern
+        text = t("prov.guide_note", lang, what=what, why=src.text(lang))
+        put(ws, f"A{row}", _mark(src, lang), box=True, align=CENTER, font=BOLD)
+        put(ws, f"B{row}", text, box=True, font=HINT_FONT)
+        ws.row_dimensions[row].height = 15 * lines_needed(text, 88) + 3
+        row += 1
+    return row
+
+
+def _levels(ws: Worksheet, row: int, heading: str, levels: tuple[Level, ...], std: Standard, lang: str,
+            source: Callable[[int], Source]) -> int:
     put(ws, f"A{row}", heading, font=HEADER_FONT, fill=HEADER_FILL, box=True)
     ws.merge_cells(f"A{row}:B{row}")
     row += 1
-    for level in sorted(levels, key=lambda lv: lv.min):
+    for i, level in sorted(enumerate(levels), key=lambda il: il[1].min):
+        src = source(i)
+        mark = f" {_mark(src, lang)}" if _marked(src) else ""
         put(ws, f"A{row}", std.describe_level(level, lang), box=True, align=CENTER)
-        put(ws, f"B{row}", t("wb.guide.level_min", lang, min=_num(level.min)), box=True)
+        put(ws, f"B{row}", t("wb.guide.level_min", lang, min=_num(level.min)) + mark, box=True)
         row += 1
     return row

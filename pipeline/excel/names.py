@@ -19,7 +19,7 @@ SPECIAL_BONUS = "special_bonus"
 
 # _meta keys (column A of the very hidden sheet; the value is in column B).
 META_KEYS = ("format_version", "standard_key", "edition", "fingerprint", "audit_id", "generated_at",
-             "lang", "sheets", "columns", "first_row")
+             "lang", "sheets", "columns", "first_row", "text_fingerprint")
 
 # Column roles of a scoring sheet, in the order they appear. ``band`` only for standards with bands,
 # ``na`` only when some indicator allows not-applicable; ``appl`` is a hidden helper (applicable max).

@@ -551,6 +551,14 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE inputs SET status = 'retried' WHERE id = ? AND status = 'rejected'", (row_id,))
 
+    def outstanding_audits(self, standard: str) -> list[tuple[str, str, str]]:
+        """Audits of ``standard`` whose workbook this workspace generated and no accepted input has
+        answered yet, as (audit id, edition, definition hash); a read-only query."""
+        return self.db.execute(
+            "SELECT audit_id, edition, fingerprint FROM audits a WHERE standard = ? AND origin = 'generated' "
+            "AND NOT EXISTS (SELECT 1 FROM inputs i WHERE i.audit_id = a.audit_id AND i.status = 'done') "
+            "ORDER BY audit_id", (standard,)).fetchall()
+
     def certificates(self) -> list[tuple[str, dict]]:
         return [(n, json.loads(d)) for n, d in self.db.execute(
             "SELECT number, details FROM certificates ORDER BY year, seq")]

@@ -32,6 +32,7 @@ class BatchResult:
     seconds: float = 0.0
     register_rows: int = 0
     register_error: Message | None = None  # why register.xlsx could not be written (it stays behind)
+    issuer: list = field(default_factory=list)  # what [issuer] lacks for certificates a body can sign (Message)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -135,6 +136,9 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         require_pdf_tools()
     started = time.perf_counter()
     result = BatchResult()
+    from pipeline.word.render import issuer_problems
+
+    result.issuer = issuer_problems(ws.root, config.issuer)
     with workspace_lock(ws, "run"):
         prepare(ws)
         files, others = scan(ws)

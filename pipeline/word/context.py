@@ -8,7 +8,9 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 - ``issuer``: ``name address signatory verify_url``
 - ``org``: ``name address credit_code scope``
 - ``audit``: ``id type start end dates lead_auditor auditors``
-- ``standard``: ``key code title edition max provisional status_note``
+- ``standard``: ``key code title edition max provisional status_note`` (``edition``: 版本未注明 when the
+  source names none)
+- ``provenance``: ``notes``, each ``kind what text``: the standard's values not given by its text
 - ``summary``: rows per part and first-level indicator: ``code title max points rate bg kind``
 - ``indicators``: every indicator: ``code title max points rate evidence bg na``
 - ``exclusions``: not-applicable indicators: ``code title max``
@@ -17,7 +19,8 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 - ``parts``: ``title max score rate level``
 - ``result``: ``total max subtotal level reached text reasons gaps``
 - ``surveillance_due``, ``certificate`` (``number issue_date expiry_date surveillance_due level``, or
-  none on a report without certificate), ``specimen`` (bool), ``specimen_text``
+  none on a report without certificate), ``specimen`` (bool: a provisional standard, or the issuer's
+  required fields not filled in), ``specimen_text``, ``specimen_reason``
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from decimal import Decimal
 from pipeline.config import Config
 from pipeline.core.audit import Audit
 from pipeline.core.numbers import plain
+from pipeline.core.provenance import summary
 from pipeline.core.scoring import IndicatorScore, ScoreCard
 from pipeline.core.standard import Standard
 from pipeline.core.text import clean
@@ -104,6 +108,26 @@ def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
     }
 
 
+def issuer_words(issuer, lang: str) -> dict:
+    """The certification body as a document in ``lang`` prints it: the English name and address in
+    English documents (saying so where they are not set), a visible mark where a field is empty."""
+    def shown(value: str, key: str) -> str:
+        return clean(value) if value.strip() else t(f"render.issuer_unset.{key}", lang)
+
+    if lang == "en":
+        name = clean(issuer.name_en) if issuer.name_en.strip() else t("render.issuer_no_english", lang,
+                                                                       name=shown(issuer.name, "name"))
+        address = clean(issuer.address_en) if issuer.address_en.strip() else shown(issuer.address, "address")
+    else:
+        name, address = shown(issuer.name, "name"), shown(issuer.address, "address")
+    return {"name": name, "address": address, "signatory": shown(issuer.signatory, "signatory"),
+            "approval_no": shown(issuer.approval_no, "approval_no"), "verify_url": clean(issuer.verify_url)}
+def _provenance(std: Standard, lang: str) -> dict:
+    """``provenance``: the entries of the definition that are not given by the standard's text."""
+    notes = summary(std).to_json(lang)["notes"]
+    return {"notes": [{"kind": clean(n["label"]), "what": clean(n["what"]), "text": clean(n["text"])} for n in notes]}
+
+
 def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
                   revision: int = 1, certificate=None, report_date: date | None = None,
                   decision_note: str = "") -> dict:
@@ -146,9 +170,7 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "revision": revision,
         "revision_text": t("render.revision", lang, n=revision) if revision > 1 else "",
         "report_date": fmt_date(report_date or date.today(), lang),
-        "issuer": {"name": clean(issuer.name_en if lang == "en" and issuer.name_en else issuer.name),
-                   "address": clean(issuer.address), "signatory": clean(issuer.signatory),
-                   "verify_url": clean(issuer.verify_url)},
+        "issuer": issuer_words(issuer, lang),
         "org": {"name": clean(info.org_name), "address": clean(info.org_address),
                 "credit_code": clean(info.org_credit_code), "scope": clean(info.scope)},
         "audit": {"id": clean(info.audit_id), "type": clean(info.audit_type), "start": start, "end": end,
@@ -156,10 +178,12 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
                   else (start or end),
                   "lead_auditor": clean(info.lead_auditor), "auditors": clean(info.auditors)},
         "standard": {"key": std.key, "code": clean(std.code), "title": clean(std.title.get(lang)),
-                     "edition": clean(std.edition), "max": fmt_num(std.max), "provisional": std.provisional,
+                     "edition": clean(std.edition_label(lang)), "max": fmt_num(std.max),
+                     "provisional": std.provisional,
                      "status_note": t("render.provisional_note", lang, reason=std.status.reason.get(lang))
                      if std.provisional else ""},
         "summary": summary,
+        "provenance": _provenance(std, lang),
         "indicators": [_indicator_row(i, std, audit, lang) for i in card.indicators],
         "exclusions": [{"code": i.code, "title": clean(i.title.get(lang)), "max": fmt_num(i.max)}
                        for i in card.not_applicable],
@@ -176,7 +200,10 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
         "result": _result(std, card, lang),
         "surveillance_due": cert["surveillance_due"] if cert else t("render.no_certificate", lang),
         "certificate": cert,
-        "specimen": bool(cert) and std.provisional,
+        "specimen": bool(cert) and (std.provisional or bool(issuer.missing())),
         "specimen_text": t("render.specimen", lang),
+        "verify_line": t("render.verify_line", lang, url=clean(issuer.verify_url)) if issuer.verify_url else "",
+        "specimen_reason": t("render.specimen_provisional", lang) if std.provisional
+        else t("render.specimen_issuer", lang),
         "decision_note": clean(decision_note),
     }

@@ -68,6 +68,46 @@ def find_template(kind: str, std_key: str | None, lang: str, workspace_templates
                                                 "searched": ", ".join(str(d) for d in dirs)})
 
 
+#: A transparent 1×1 PNG: what a logo or seal placeholder shows when the body has none.
+NOTHING_PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                            "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
+
+
+def issuer_picture(root: Path | None, name: str) -> bytes:
+    """The PNG of a picture ``[issuer]`` names (PNG or JPEG, relative to the workspace), else nothing.
+    A missing or unreadable file prints nothing; ``issuer_problems`` says so before a run."""
+    if not name.strip():
+        return NOTHING_PNG
+    path = Path(name) if Path(name).is_absolute() or root is None else root / name
+    try:
+        from io import BytesIO
+
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.load()
+            out = BytesIO()
+            img.convert("RGBA").save(out, "PNG")
+            return out.getvalue()
+    except (OSError, ValueError):
+        return NOTHING_PNG
+
+
+def issuer_problems(root: Path, issuer) -> list:
+    """What is missing for certificates a body can sign: required ``[issuer]`` fields (certificates
+    are specimens meanwhile) and pictures that cannot be read."""
+    from pipeline.i18n import Message
+
+    found = []
+    if issuer.missing():
+        found.append(Message("issuer.missing", {"fields": ", ".join(f"issuer.{k}" for k in issuer.missing())}))
+    for key in ("logo", "seal"):
+        name = getattr(issuer, key)
+        if name.strip() and issuer_picture(root, name) is NOTHING_PNG:
+            found.append(Message("issuer.picture", {"key": f"issuer.{key}", "path": name}))
+    return found
+
+
 class Renderer:
     """Renders reports and certificates; build one per process and call ``render`` per audit."""
 
@@ -80,6 +120,8 @@ class Renderer:
         self.env = make_env()
         self.chart = RateChart(cache_dir())
         self._prepared: dict[Path, tuple[int, PreparedDocx]] = {}
+        root = workspace_templates.parent if workspace_templates is not None else None
+        self._pictures = {name: issuer_picture(root, getattr(config.issuer, name)) for name in ("logo", "seal")}
 
     def template(self, kind: str, std_key: str | None, lang: str) -> PreparedDocx:
         """The prepared template (compiled once; prepared again only when the file changes)."""
@@ -103,6 +145,9 @@ class Renderer:
         if "chart" in tpl.placeholders:
             out["chart"] = self.chart.png(chart_rows(card, lang), tpl.placeholders["chart"].size_emu, lang)
         cert = ctx["certificate"]
+        for name, png in self._pictures.items():  # the body's logo and seal, or nothing where none is set
+            if name in tpl.placeholders:
+                out[name] = png
         if "qr" in tpl.placeholders and cert is not None and certificate is not None and card.level is not None:
             out["qr"] = qr_png(qr_text(cert["number"], self.token(ctx, card, certificate),
                                        self.config.issuer.verify_url))
