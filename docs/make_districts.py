@@ -36,8 +36,9 @@ def _rules():
     return module
 
 
-#: ``pipeline/__main__.py`` runs the CLI; ``pipeline/__init__.py`` hands out the API's names.
-FOLD = {"main": "cli", "package": "api"}
+#: ``pipeline/__main__.py`` runs the CLI; ``pipeline/__init__.py`` hands out the API's names; the web
+#: console is a shell over the API with the CLI's rights, drawn in the CLI's box.
+FOLD = {"main": "cli", "package": "api", "web": "cli"}
 
 #: What each box says under its name.
 JOBS = {

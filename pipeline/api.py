@@ -735,3 +735,119 @@ def diff_standards(a: str | Path, b: str | Path, *, workspace: Path | str | Work
 
     first, second = one(a), one(b)
     return first, second, diff(first, second)
+
+
+# --- the web console ---
+if TYPE_CHECKING:
+    from pipeline.flow.console_queries import AuditQuery
+
+_LAZY["AuditQuery"] = "pipeline.flow.console_queries"
+__all__ += [
+    "AuditQuery",
+    "add_user",
+    "audit_details",
+    "console_dashboard",
+    "disable_user",
+    "download_path",
+    "inbox_upload",
+    "list_users",
+    "open_users",
+    "public_certificate",
+    "search_audits",
+    "set_password",
+    "upload_outcomes",
+]
+
+
+def open_users(workspace: Path | str | Workspace | None = None):
+    """The workspace's console users, sessions and audit trail (``.certpipe/users.sqlite``, made on
+    first use): a ``UserStore``; close it, or use ``with``."""
+    from pipeline.flow.users import UserStore
+
+    return UserStore(_looked_at(workspace).users)
+
+
+def add_user(name: str, role: str, password: str, workspace: Path | str | Workspace | None = None, *,
+             by: str = ""):
+    """A new console user (``role``: clerk | reviewer | admin); the password is kept as an argon2 hash.
+    Returns the ``User``."""
+    with open_users(workspace) as users:
+        return users.add(name, role, password, by=by)
+
+
+def set_password(name: str, password: str, workspace: Path | str | Workspace | None = None, *,
+                 by: str = "") -> None:
+    """A user's new password; their open sessions end."""
+    with open_users(workspace) as users:
+        users.set_password(name, password, by=by)
+
+
+def disable_user(name: str, workspace: Path | str | Workspace | None = None, *, by: str = "") -> None:
+    """A user who may no longer log in; their open sessions end (the user stays in the audit trail)."""
+    with open_users(workspace) as users:
+        users.disable(name, by=by)
+
+
+def list_users(workspace: Path | str | Workspace | None = None) -> list:
+    """Every console user (``User``: name, role, disabled, created_at, changed_at), by name."""
+    with open_users(workspace) as users:
+        return users.users()
+
+
+def console_dashboard(workspace: Path | str | Workspace | None = None):
+    """What the console's first page shows (``Dashboard``): the inbox's waiting files, today's
+    outcomes by status, the newest rejections with their first problem, who holds the workspace."""
+    from pipeline.flow.console_queries import dashboard
+
+    return dashboard(_looked_at(workspace))
+
+
+def search_audits(query: AuditQuery | None = None, workspace: Path | str | Workspace | None = None, *,
+                  after: str | None = None, limit: int = 50):
+    """Audits matching ``query`` (``AuditQuery``: organisation, credit code, audit id, certificate
+    number, standard, level, dates), highest audit id first, a page at a time: an ``AuditPage`` whose
+    ``next_after`` is the ``after`` of the next page."""
+    from pipeline.flow.console_queries import AuditQuery, search
+
+    return search(_looked_at(workspace), query or AuditQuery(), after, limit)
+
+
+def audit_details(audit_id: str, workspace: Path | str | Workspace | None = None):
+    """One audit (``AuditDetails``): organisation, certificate, the published scorecard, every input
+    (revisions and rejections) and the files each may be downloaded as; None when unknown."""
+    from pipeline.flow.console_queries import audit_details as details
+
+    return details(_looked_at(workspace), audit_id)
+
+
+def download_path(input_id: int, name: str, workspace: Path | str | Workspace | None = None) -> Path | None:
+    """The published file ``name`` of input ``input_id`` — only a file the ledger knows, directly in
+    that input's folder inside the outbox; None for anything else."""
+    from pipeline.flow.console_queries import download_path as path
+
+    return path(_looked_at(workspace), input_id, name)
+
+
+def public_certificate(number: str, workspace: Path | str | Workspace | None = None):
+    """A certificate's public fields (``PublicCertificate``) by its number; None when unknown."""
+    from pipeline.flow.console_queries import public_certificate as public
+
+    return public(_looked_at(workspace), number)
+
+
+def inbox_upload(name: str, workspace: Path | str | Workspace | None = None):
+    """A file dropped into the inbox as it streams in (``InboxUpload``: ``write(chunk)`` … then
+    ``commit()`` → its inbox name, or ``abort()``), hidden until complete and refused past
+    ``[limits] max_file_mb``."""
+    from pipeline.flow.uploads import InboxUpload
+
+    ws, config = open_workspace(workspace)
+    return InboxUpload(ws, name, int(config.limits.max_file_mb * 2**20))
+
+
+def upload_outcomes(names: list[str], since: str, workspace: Path | str | Workspace | None = None) -> dict:
+    """The recorded outcome (``InputRow``) of each inbox file name received at ``since`` (ISO time) or
+    later; names not processed yet are absent."""
+    from pipeline.flow.console_queries import upload_outcomes as outcomes
+
+    return outcomes(_looked_at(workspace), names, since)

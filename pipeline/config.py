@@ -140,6 +140,11 @@ class Intake(_Section):
     accept_unknown_audits: bool = Field(False, description="process workbooks this workspace did not generate")
 
 
+class Serve(_Section):
+    trust_proxy: bool = Field(False, description="believe X-Forwarded-Proto / X-Forwarded-For of a reverse proxy")
+    session_hours: float = Field(12, gt=0, le=720, description="a console login lasts this long")
+
+
 class Paths(_Section):
     """Where the working folders are: relative to the workspace, or absolute (an inbox on a network
     share, say). The ledger and certpipe's own files stay in the workspace."""
@@ -167,6 +172,7 @@ class Config(_Section):
     intake: Intake = Intake()
     decision: Decision = Decision()
     publish: Publish = Publish()
+    serve: Serve = Serve()
 
 
 def sections() -> dict[str, type[BaseModel] | None]:

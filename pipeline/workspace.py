@@ -95,6 +95,12 @@ class Workspace:
         return self.keys / "public"
 
     @property
+    def users(self) -> Path:
+        """The web console's users, sessions and audit trail of console actions (SQLite, apart from the
+        ledger: the console never writes the ledger)."""
+        return self.state / "users.sqlite"
+
+    @property
     def register(self) -> Path:
         return self.outbox / "register.xlsx"
 

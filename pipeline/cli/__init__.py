@@ -30,6 +30,8 @@ from pipeline.cli import keys as _keys  # noqa: F401  isort: skip
 from pipeline.cli import verify as _verify  # noqa: F401  isort: skip
 from pipeline.cli import publish as _publish  # noqa: F401  isort: skip
 from pipeline.cli import migrate as _migrate  # noqa: F401  isort: skip
+from pipeline.cli import serve as _serve  # noqa: F401  isort: skip
+from pipeline.cli import users as _users  # noqa: F401  isort: skip
 
 EXIT_BUG = 70  # EX_SOFTWARE: an internal error
 

@@ -50,7 +50,7 @@ class _App(typer.Typer):
 
 
 ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates",
-         "keys", "verify", "publish")
+         "keys", "verify", "publish", "serve", "users")
 
 
 HELP_OPTION = "显示此帮助并退出 / show this help and exit"

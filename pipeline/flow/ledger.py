@@ -149,7 +149,12 @@ CREATE TABLE IF NOT EXISTS certificates (
 """ + ",\n".join(CERTIFICATE_COLUMNS) + """
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL + LIFE_SQL
+""" + RECORDS_SQL + LIFE_SQL + """
+CREATE INDEX IF NOT EXISTS inputs_status ON inputs(status, id);
+CREATE INDEX IF NOT EXISTS inputs_finished ON inputs(finished_at);
+CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
+CREATE INDEX IF NOT EXISTS audits_standard ON audits(standard, audit_id);
+"""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,234 @@
+"""The console in a real browser (Debian's chromium, headless, 1366×768, driven by Selenium through the
+system chromedriver): a clerk logs in, uploads a good and a bad workbook, sees both outcomes appear
+when the inbox is processed, and downloads the report and the annotated workbook; the public page of
+the certificate opens without a login.
+
+With ``CERTPIPE_SCREENSHOTS=1`` the main pages are also saved into docs/images/ for the guides
+(``console-*.png``, squeezed to a small palette)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import api
+from pipeline.excel.fill import fill_workbook
+from tests.helpers.paths import ROOT
+from tests.helpers.workspace import make_ws, run, sample_audit, workbook
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+IMAGES = ROOT / "docs" / "images"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The console of a new workspace, served by uvicorn on a free local port, in a thread."""
+    import uvicorn
+
+    from pipeline.web import create_app
+
+    ws = make_ws(tmp_path)
+    api.add_user("clerk", "clerk", "clerk-pass-1", ws)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the console did not start"
+        time.sleep(0.05)
+    yield ws, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if not CHROMIUM or not DRIVER:
+        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1366,768", "--lang=zh-CN", "--hide-scrollbars"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False,
+                                              "safebrowsing.enabled": False})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_window_size(1366, 768)
+    driver.downloads = downloads
+    yield driver
+    driver.quit()
+
+
+def _wait(condition, timeout: float = 30.0, what: str = ""):
+    """``condition()`` once it is true; an element replaced meanwhile (the poll rewrites the list) is
+    looked up again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = condition()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _shot(driver, name: str) -> None:
+    """A screenshot of the page for the guides, when asked for (small palette, small file)."""
+    if os.environ.get("CERTPIPE_SCREENSHOTS") != "1":
+        return
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    image.quantize(colors=48, method=Image.Quantize.MEDIANCUT).save(IMAGES / f"console-{name}.png", optimize=True)
+
+
+def _made(tmp_path: Path, ws) -> tuple[Path, Path]:
+    """A good and a bad workbook of this workspace, outside its inbox (as a clerk has them)."""
+    good = workbook(ws, "B-2026-001.xlsx", sample_audit(audit_id="B-2026-001", target="88", org="明远物业服务有限公司"))
+    bad = workbook(ws, "B-2026-002.xlsx", sample_audit(audit_id="B-2026-002", org="青禾家政服务有限公司"))
+    fill_workbook(bad, bad, {"lead_auditor": None})
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    return shutil.move(good, mine / good.name), shutil.move(bad, mine / bad.name)
+
+
+def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    ws, base = server
+    good, bad = _made(tmp_path, ws)
+    driver = browser
+
+    driver.get(f"{base}/")
+    assert "/login" in driver.current_url
+    _shot(driver, "login")
+    driver.find_element(By.ID, "name").send_keys("clerk")
+    driver.find_element(By.ID, "password").send_keys("clerk-pass-1")
+    driver.find_element(By.ID, "login").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
+    assert "概览" in driver.title
+
+    driver.find_element(By.LINK_TEXT, "上传评分表").click()
+    _wait(lambda: driver.current_url.endswith("/upload"), what="the upload page")
+    driver.find_element(By.ID, "file").send_keys(f"{good}\n{bad}")
+    driver.find_element(By.ID, "send").click()
+    rows = _wait(lambda: [(r.get_attribute("data-name"), r.text)
+                          for r in driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]")],
+                 what="the upload list")
+    assert {name for name, _ in rows} == {good.name, bad.name}
+    assert all("等待处理" in text for _, text in rows)
+    assert sorted(p.name for p in ws.inbox.iterdir()) == sorted([good.name, bad.name])
+
+    result = run(ws)  # the watcher's work, done here
+    assert sorted(o.status for o in result.outcomes) == ["done", "rejected"]
+
+    # the page polls: both outcomes appear without a reload
+    _wait(lambda: driver.find_element(By.ID, "outcomes").get_attribute("data-pending") == "0", 30,
+          "the outcomes to appear")
+    time.sleep(0.5)  # the poll has stopped (nothing pending): the rows stay as they are
+    done = driver.find_element(By.CSS_SELECTOR, f'#outcomes tr[data-name="{good.name}"]')
+    rejected = driver.find_element(By.CSS_SELECTOR, f'#outcomes tr[data-name="{bad.name}"]')
+    assert "已出报告" in done.text and "B-2026-001" in done.text
+    assert "退回" in rejected.text and "审核组长" in rejected.text
+    _shot(driver, "upload")
+
+    done.find_element(By.PARTIAL_LINK_TEXT, "-report.docx").click()
+    rejected.find_element(By.PARTIAL_LINK_TEXT, "-problems.xlsx").click()
+    report = _wait(lambda: next(iter(driver.downloads.glob("*-report.docx")), None), what="the report download")
+    annotated = _wait(lambda: next(iter(driver.downloads.glob("*-problems.xlsx")), None),
+                      what="the annotated workbook download")
+    _wait(lambda: not list(driver.downloads.glob("*.crdownload")), what="the downloads to finish")
+    assert report.read_bytes() == (ws.outbox / "B-2026-001" / report.name).read_bytes()
+    assert annotated.read_bytes()[:2] == b"PK"
+    from openpyxl import load_workbook
+
+    assert load_workbook(annotated).sheetnames  # a workbook that opens
+
+    driver.find_element(By.LINK_TEXT, "概览").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
+    assert "B-2026-002.xlsx" in driver.find_element(By.ID, "rejections").text
+    _shot(driver, "dashboard")
+
+    driver.find_element(By.LINK_TEXT, "审核查询").click()
+    _wait(lambda: driver.current_url.endswith("/audits"), what="the audit search")
+    driver.find_element(By.NAME, "organisation").send_keys("明远")
+    driver.find_element(By.ID, "search").click()
+    _wait(lambda: "organisation=" in driver.current_url, what="the search's results")
+    table = driver.find_element(By.ID, "audits")
+    assert "B-2026-001" in table.text and "CP-2026-" in table.text
+    _shot(driver, "audits")
+
+    table.find_element(By.LINK_TEXT, "B-2026-001").click()
+    _wait(lambda: driver.current_url.endswith("/audits/B-2026-001"), what="the audit's page")
+    assert "88" in driver.find_element(By.ID, "total").text
+    _shot(driver, "audit")
+    number = driver.find_element(By.CSS_SELECTOR, "#certificate a").text
+
+    driver.find_element(By.ID, "lang-switch").click()
+    _wait(lambda: "Scorecard" in driver.page_source, what="the page in English")
+
+    driver.find_element(By.ID, "logout").click()
+    _wait(lambda: "/login" in driver.current_url, what="the login page after logging out")
+    driver.get(f"{base}/c/{number}?lang=zh")
+    assert "有效" in driver.find_element(By.ID, "status").text
+    assert "明远物业服务有限公司" in driver.find_element(By.ID, "cert").text
+    driver.set_window_size(412, 860)  # a phone
+    _shot(driver, "public")
+
+
+def test_a_workbook_dropped_on_the_page_reaches_the_inbox(server, browser, tmp_path):
+    """The drag-and-drop path (console.js): a file dropped on the box is sent with the form's token and
+    the page lists it as waiting."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+
+    ws, base = server
+    good, _ = _made(tmp_path, ws)
+    driver = browser
+    driver.get(f"{base}/login")
+    driver.find_element(By.ID, "name").send_keys("clerk")
+    driver.find_element(By.ID, "password").send_keys("clerk-pass-1")
+    driver.find_element(By.ID, "login").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
+    driver.get(f"{base}/upload")
+    driver.execute_script("""
+        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], arguments[1]));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true,
+                                                                             cancelable: true}));
+    """, base64.b64encode(good.read_bytes()).decode(), "拖放的评分表.xlsx")
+    rows = _wait(lambda: [(r.get_attribute("data-name"), r.text)
+                          for r in driver.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-name]")],
+                 what="the dropped file's row")
+    assert rows[0][0] == "拖放的评分表.xlsx" and "等待处理" in rows[0][1]
+    assert (ws.inbox / "拖放的评分表.xlsx").read_bytes() == good.read_bytes()
