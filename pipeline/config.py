@@ -159,6 +159,7 @@ class Publish(_Section):
     there after every batch."""
 
     dir: str = Field("", description="folder of the public register, relative to the workspace or absolute")
+    show_score: bool = Field(False, description="also publish each certificate's total score")
 
 
 class Config(_Section):

@@ -229,3 +229,24 @@ def test_watch_publishes_the_register_when_the_inbox_falls_idle(tmp_path):
         thread.join(30)
     (page,) = (tmp_path / "public" / "c").glob("*.json")
     assert json.loads(page.read_text())["status"] == "issued"
+
+
+def test_the_score_is_published_only_when_configured(tmp_path):
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="P-2026-001", target="95", org=ORG))
+    run_inbox(ws, Config(), workers=1, settle=0)
+    (number,) = [n for n, _ in _certificates(ws)]
+    plain, scored = tmp_path / "plain", tmp_path / "scored"
+    publish_site(ws, Config(), plain)
+    publish_site(ws, Config(publish=Publish(show_score=True)), scored)
+    assert "total" not in json.loads((plain / "c" / f"{number}.json").read_text())
+    total = json.loads((scored / "c" / f"{number}.json").read_text())["total"]
+    assert total and total in (scored / "c" / number / "index.html").read_text(encoding="utf-8")
+    assert "评价得分" in (scored / "c" / number / "index.html").read_text(encoding="utf-8")
+
+
+def _certificates(ws):
+    from pipeline.flow.ledger import Ledger
+
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return ledger.certificates()

@@ -118,8 +118,8 @@ def _status_words(status: str) -> dict[str, str]:
     return {lang: t(f"verify.status.{status}", lang) for lang in LANGS}
 
 
-def _records(ws: Workspace, today: date) -> list[dict]:
-    """Every certificate's public fields, from the ledger."""
+def _records(ws: Workspace, today: date, *, show_score: bool = False) -> list[dict]:
+    """Every certificate's public fields, from the ledger (its total score too with ``show_score``)."""
     from pipeline.flow.ledger import Ledger
     from pipeline.flow.standards import all_standards
 
@@ -127,8 +127,9 @@ def _records(ws: Workspace, today: date) -> list[dict]:
         return []
     standards = {std.key: std for std in all_standards(ws.root)}
     with Ledger(ws.ledger, readonly=True) as ledger:
-        return [_record(ws, number, details, standards, today, ledger) for number, details in ledger.certificates()
-                if safe_number(number)]
+        return [_record(ws, number, details, standards, today, ledger) | (
+                    {"total": str(details.get("total") or "")} if show_score else {})
+                for number, details in ledger.certificates() if safe_number(number)]
 
 
 def _record(ws: Workspace, number: str, details: dict, standards: dict, today: date, ledger) -> dict:
@@ -166,6 +167,7 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
               ("credit_code", html.escape(rec["credit_code"]) or "—"),
               ("standard", html.escape(rec["standard_code"]) + " " + both_words(rec["standard_title"])),
               ("level", both_words(rec["level_words"])),
+              *([("total", html.escape(rec["total"]))] if "total" in rec else []),
               ("issue_date", html.escape(rec["issue_date"])), ("expiry_date", html.escape(rec["expiry_date"])),
               ("status", f'<span class="status {"ok" if rec["status"] == "issued" else "bad"}" id="status" '
                          f'data-status="{html.escape(rec["status"])}">{both_words(rec["status_words"])}</span>')]
@@ -219,11 +221,13 @@ def publish_site(ws: Workspace, config: Config, dest: Path, *, today: date | Non
     started = time.perf_counter()
     dest = Path(dest)
     check_destination(ws, dest)
-    issuer = {"zh": config.issuer.name, "en": config.issuer.name_en or config.issuer.name}
+    from pipeline.word.context import issuer_words
+
+    issuer = {lang: issuer_words(config.issuer, lang)["name"] for lang in ("zh", "en")}
     try:
         with file_lock(ws.state / "locks" / "publish.lock"):
             dest.mkdir(parents=True, exist_ok=True)
-            records = _records(ws, today or date.today())
+            records = _records(ws, today or date.today(), show_score=config.publish.show_score)
             out = Writer(dest)
             for name in ASSET_FILES:
                 out.put(f"assets/{name}", (ASSETS / name).read_bytes())
