@@ -18,6 +18,7 @@ from typing import ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from pipeline.config_syntax import syntax_error
 from pipeline.errors import ConfigError
 
 NUMBER_FIELDS = ("year", "standard", "seq", "level")
@@ -277,6 +278,14 @@ _KINDS = {  # pydantic error type → (catalogue key, context field for {limit})
 }
 
 
+def field_type(section: str, key: str) -> type | None:
+    """The Python type of the setting ``section.key`` (``bool``, ``int``, ``float``, ``str``), if known."""
+    model = sections().get(section) if section else Config
+    field = model.model_fields.get(key) if model is not None else None
+    annotation = getattr(field, "annotation", None)
+    return annotation if annotation in (bool, int, float, str) else None
+
+
 def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
     key = ".".join(str(p) for p in error["loc"])
     env = env_used.get(key)
@@ -306,7 +315,9 @@ def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
             bound = error["ctx"][limit]
             params["limit"] = f"{bound:g}" if isinstance(bound, float) else bound
         return ConfigProblem(key, name, params, env)
-    return ConfigProblem(key, "other", {"value": shown, "detail": error["msg"]}, env)
+    if kind == "string_too_short":
+        return ConfigProblem(key, "empty", {"value": shown}, env)
+    return ConfigProblem(key, "other", {"value": shown}, env)  # never the validator's own words
 
 
 _FOLDERS = ("inbox", "outbox", "archive")
@@ -368,9 +379,15 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     data: dict = {}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise ConfigError(key="err.config_syntax", params={"path": path, "detail": exc}) from exc
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(key="config.toml.encoding", params={"path": path}) from exc
+        except OSError as exc:
+            raise ConfigError(key="err.config_syntax", params={"path": path, "detail": exc.strerror or exc}) from exc
+        try:
+            data = tomllib.loads(text.removeprefix("\ufeff"))  # Notepad may save UTF-8 with a BOM
+        except tomllib.TOMLDecodeError as exc:
+            raise syntax_error(path, text, exc, field_type) from exc
     overrides, env_used = _env_overrides(dict(os.environ if environ is None else environ))
     data = _merge(data, overrides)
     folders = _folder_problems(data, path.parent, env_used)

@@ -1,58 +1,51 @@
 """One driver per workspace: ``run`` and ``watch`` take an exclusive lock on ``.certpipe/lock``.
 
-The lock is the operating system's (``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows), so
-it is released when the holder dies, however it dies. Who holds it is written beside it in
-``.certpipe/lock.info``, when it can be: on a full disk the lock still holds, only its holder is
-unknown (``?``)."""
+The lock is the operating system's, taken through portalocker (``flock`` on Linux and macOS,
+``msvcrt.locking`` on Windows): certpipe itself imports neither, so the same code runs everywhere. An
+operating-system lock is released when its holder dies, however it dies: a lock left by a killed
+driver is never stale. Who holds it is written beside it in ``.certpipe/lock.info``, when it can be:
+on a full disk the lock still holds, only its holder is unknown (``?``); a ``lock.info`` left by a
+dead holder is not read, since the lock itself is free."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import portalocker
+
 from pipeline.errors import CertpipeError, WorkspaceBusy
 from pipeline.workspace import Workspace
 
-try:
-    import fcntl
+#: How often a waiting ``file_lock`` tries again. Waiting by polling works the same on every system
+#: (Windows' own blocking lock gives up after ten seconds).
+_WAIT_STEP = 0.02
 
-    def _try_lock(fh: IO) -> bool:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
 
-    def _unlock(fh: IO) -> None:
-        fcntl.flock(fh, fcntl.LOCK_UN)
+def _try_lock(fh: IO) -> bool:
+    """The exclusive lock on ``fh`` without waiting; False when another open file holds it."""
+    try:
+        fh.seek(0)  # Windows locks a byte range from the file's position: always the first byte
+        portalocker.lock(fh, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+    except (portalocker.exceptions.LockException, OSError):
+        return False
+    return True
 
-    def _wait_lock(fh: IO) -> None:
-        fcntl.flock(fh, fcntl.LOCK_EX)
 
-except ImportError:  # Windows
-    import msvcrt
-
-    def _try_lock(fh: IO) -> bool:
-        try:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fh: IO) -> None:
+def _unlock(fh: IO) -> None:
+    with contextlib.suppress(portalocker.exceptions.LockException, OSError):  # closing releases it anyway
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        portalocker.unlock(fh)
 
-    def _wait_lock(fh: IO) -> None:
-        while not _try_lock(fh):  # LK_LOCK gives up after ten seconds; waiting is what is wanted
-            import time
 
-            time.sleep(0.05)
+def _wait_lock(fh: IO) -> None:
+    while not _try_lock(fh):
+        time.sleep(_WAIT_STEP)
 
 
 def _who(ws: Workspace) -> str:

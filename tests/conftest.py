@@ -1,11 +1,24 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "windows_mode"))
+import winlike
+
+if winlike.active():  # CERTPIPE_TEST_WINDOWS=1: before certpipe is imported (see tests/windows_mode/winlike.py)
+    winlike.install()
+
 from pipeline.cli import main
 from tests.helpers.paths import FIXTURES, ROOT  # noqa: F401  (fixtures below; tests import them from helpers)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if winlike.active():  # pytest-timeout's signal method needs SIGALRM
+        config.option.timeout_method = "thread"
 
 
 @pytest.fixture(autouse=True, scope="session")

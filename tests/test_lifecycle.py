@@ -170,6 +170,24 @@ def test_surveillance_through_due_workbooks_maintains_the_certificate_and_recert
     (item,) = made
     surveillance = Path(item["path"])
     assert surveillance.is_file() and item["kind"] == "surveillance"
+    # the previous audit's entries beside each input, read-only (the sheets are protected)
+    from openpyxl import load_workbook
+
+    book = load_workbook(surveillance)
+    previous = sample_audit(audit_id=blank.stem, org="己公司", target="92").entries.scores
+    shown = {}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("上次评分"):
+                    assert blank.stem in cell.value and sheet.protection.sheet and cell.protection.locked
+                    column = cell.column
+                    for below in sheet.iter_rows(min_row=cell.row + 1, min_col=column, max_col=column):
+                        if below[0].value is not None:
+                            shown[(sheet.title, below[0].row)] = below[0].value
+    from pipeline.core.numbers import plain
+
+    assert len(shown) == len(previous) and set(shown.values()) <= {plain(v) for v in previous.values()} | {"不适用"}
     again = _json(ws, "due", "--within", "400")
     assert again[0]["planned"] == surveillance.stem  # generated once: not again
     assert _json(ws, "due", "--within", "400", "--workbooks", str(ws.root / "due")) == []

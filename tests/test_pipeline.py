@@ -191,6 +191,29 @@ def test_a_worker_that_dies_fails_only_its_files_and_loses_nothing(tmp_path: Pat
     assert sorted(r.status for r in Ledger(ws.state / "ledger.sqlite").rows()) == ["done"] * 3
 
 
+@pytest.mark.slow
+def test_a_worker_stuck_past_its_time_limit_is_ended_and_replaced(tmp_path: Path, monkeypatch):
+    """A file that holds its worker out of Python's reach (a native library stuck on it) past the time
+    limit: the worker is ended, fresh workers finish what was left, the stuck file fails alone and
+    stays in the inbox. Works with spawn (the Windows way) as with fork."""
+    import pipeline.flow.run
+    from pipeline.config import Limits
+    from pipeline.flow.run import run_inbox
+
+    ws = make_ws(tmp_path)
+    names = ["a.xlsx", "b.xlsx"]
+    paths = [workbook(ws, name, sample_audit(audit_id=f"H-{i}")) for i, name in enumerate(names)]
+    monkeypatch.setattr(pipeline.flow.run, "OVERRUN_GRACE", 0.5)
+    monkeypatch.setenv("CERTPIPE_STUCK_AT", "rendered")  # every file's worker gets stuck while rendering
+    result = run_inbox(ws, Config(limits=Limits(seconds_per_file=6)), workers=2, settle=0)  # returns at all
+    assert sorted((o.name, o.status, o.note.key) for o in result.outcomes) == [
+        (name, "failed", "batch.worker_died") for name in names]
+    assert all(p.is_file() for p in paths) and Ledger(ws.state / "ledger.sqlite").rows() == []
+    monkeypatch.delenv("CERTPIPE_STUCK_AT")
+    again = run_inbox(ws, Config(), workers=2, settle=0)  # fresh workers, nothing left behind in the way
+    assert sorted((o.name, o.status) for o in again.outcomes) == [(name, "done") for name in names]
+
+
 def test_the_register_shows_only_published_revisions(tmp_path: Path, monkeypatch):
     import pipeline.word.pdf
     from pipeline.flow.process import Processor

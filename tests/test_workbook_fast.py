@@ -51,7 +51,7 @@ def _summary(path) -> dict:
             continue
         sheets[ws.title] = {
             "state": ws.sheet_state,
-            "cells": {c.coordinate: (c.value, c.number_format, c.protection.locked)
+            "cells": {c.coordinate: (getattr(c.value, "text", c.value), c.number_format, c.protection.locked)
                       for row in ws.iter_rows() for c in row if c.value is not None or not c.protection.locked},
             "validations": sorted((dv.type, str(dv.sqref), dv.formula1, dv.formula2, dv.prompt)
                                   for dv in ws.data_validations.dataValidation),

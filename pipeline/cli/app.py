@@ -196,11 +196,17 @@ def use_lang(ctx: typer.Context, lang: str | None) -> str:
 out = Console(highlight=False, soft_wrap=True)
 
 
-def report_checks(results, lang: str) -> int:
+def report_checks(results, lang: str, as_json: bool = False) -> int:
     """Print ``✓ file`` or ``✗ file: N problems`` and each problem; returns how many files failed.
-    ``results`` yields (path, [problem text])."""
+    ``results`` yields (path, [problem text]). ``as_json``: a list of ``{"file", "problems"}`` instead."""
     from pipeline.i18n import t
 
+    if as_json:
+        import json
+
+        found = [{"file": str(path), "problems": list(problems)} for path, problems in results]
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return sum(1 for f in found if f["problems"])
     failed = 0
     for path, problems in results:
         if problems:
@@ -211,3 +217,7 @@ def report_checks(results, lang: str) -> int:
         else:
             out.print(f"[green]✓[/] {escape(str(path))}: {t('cli.no_problems', lang)}")
     return failed
+
+
+#: ``--json`` for every listing command
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]

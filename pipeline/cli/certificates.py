@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.app import Group, app, out, settings
+from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.cli.words import LevelWords
 from pipeline.core.lifecycle import STATUSES
 from pipeline.i18n import t
@@ -50,14 +50,14 @@ def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not rows:
         out.print(t("decide.queue_empty", lang))
         return
-    table = Table(title=t("decide.queue_title", lang, n=len(rows)))
-    for col in ("audit", "organisation", "kind", "level", "certificate", "team", "since"):
-        table.add_column(t(f"decide.col.{col}", lang), overflow="fold")
+    kinds = {"audit": KEY, "organisation": TEXT, "kind": KEY, "level": TEXT, "certificate": KEY, "team": TEXT,
+             "since": KEY}
+    table = Listing(t("decide.queue_title", lang, n=len(rows)),
+                    [(t(f"decide.col.{col}", lang), kind) for col, kind in kinds.items()])
     for d in rows:
-        table.add_row(escape(d.audit_id), escape(d.organisation), t(f"cert.kind.{d.kind}", lang),
-                      escape(words(d.standard, d.level) or "—"), d.number or "—", escape("、".join(d.auditors)),
-                      d.created_at[:16].replace("T", " "))
-    out.print(table)
+        table.add_row(d.audit_id, d.organisation, t(f"cert.kind.{d.kind}", lang), words(d.standard, d.level) or "—",
+                      d.number or "—", "、".join(d.auditors), d.created_at[:16].replace("T", " "))
+    table.print(out)
 
 
 @app.command("decide", short_help="作出认证决定 / make a certification decision")
@@ -112,13 +112,14 @@ def list_command(
         print(json.dumps([r.to_json() | {"level_words": words(r.standard, r.level) or None} for r in rows],
                          ensure_ascii=False, indent=2))
         return
-    table = Table(title=t("cert.list_title", lang, n=len(rows)))
-    for col in ("number", "organisation", "level", "status", "issued", "expires", "surveillance"):
-        table.add_column(t(f"cert.col.{col}", lang), overflow="fold")
+    kinds = {"number": KEY, "organisation": TEXT, "level": TEXT, "status": KEY, "issued": KEY, "expires": KEY,
+             "surveillance": KEY}
+    table = Listing(t("cert.list_title", lang, n=len(rows)),
+                    [(t(f"cert.col.{col}", lang), kind) for col, kind in kinds.items()])
     for r in rows:
-        table.add_row(r.number, escape(r.organisation), escape(words(r.standard, r.level) or "—"),
-                      _status_words(r.status, lang), r.issued_on or "", r.expires_on or "", r.surveillance_due or "")
-    out.print(table)
+        table.add_row(r.number, r.organisation, words(r.standard, r.level) or "—", _status_words(r.status, lang),
+                      r.issued_on or "", r.expires_on or "", r.surveillance_due or "")
+    table.print(out)
 
 
 @certificates_app.command("show", short_help="证书详情与历史 / a certificate and its history")
@@ -144,14 +145,13 @@ def show_command(
                 audit=escape(row.audit_id)))
     if row.suspended_until and row.status == "suspended":
         out.print(t("cert.show_until", lang, until=row.suspended_until))
-    table = Table(title=t("cert.history", lang))
-    for col in ("when", "action", "status", "by", "reason"):
-        table.add_column(t(f"cert.col.{col}", lang), overflow="fold")
+    kinds = {"when": KEY, "action": KEY, "status": KEY, "by": TEXT, "reason": TEXT}
+    table = Listing(t("cert.history", lang), [(t(f"cert.col.{col}", lang), kind) for col, kind in kinds.items()])
     for e in history:
         table.add_row(e.at[:16].replace("T", " "), t(f"cert.action.{e.action}", lang),
-                      _status_words(e.status, lang), escape(_by(e.by, lang)),
-                      escape(" ".join(x for x in (e.reason, e.audit_id or "", e.until or "") if x)))
-    out.print(table)
+                      _status_words(e.status, lang), _by(e.by, lang),
+                      " ".join(x for x in (e.reason, e.audit_id or "", e.until or "") if x))
+    table.print(out)
 
 
 def _change(ctx: typer.Context, action: str, number: str, by: str, reason: str, until: str | None) -> None:
@@ -237,11 +237,11 @@ def due_command(
         out.print(t("due.none", lang))
         return
     words = LevelWords(s.workspace, lang)
-    table = Table(title=t("due.title", lang, n=len(items)))
-    for col in ("kind", "number", "organisation", "level", "status", "date", "days", "planned"):
-        table.add_column(t(f"due.col.{col}", lang), overflow="fold")
+    kinds = {"kind": KEY, "number": KEY, "organisation": TEXT, "level": TEXT, "status": KEY, "date": KEY,
+             "days": NUMBER, "planned": KEY}
+    table = Listing(t("due.title", lang, n=len(items)),
+                    [(t(f"due.col.{col}", lang), kind) for col, kind in kinds.items()])
     for i in items:
-        table.add_row(t(f"due.kind.{i.kind}", lang), i.number, escape(i.organisation),
-                      escape(words(i.standard, i.level) or "—"), _status_words(i.status, lang), i.date,
-                      str(i.days), escape(i.planned or ""))
-    out.print(table)
+        table.add_row(t(f"due.kind.{i.kind}", lang), i.number, i.organisation, words(i.standard, i.level) or "—",
+                      _status_words(i.status, lang), i.date, i.days, i.planned or "")
+    table.print(out)

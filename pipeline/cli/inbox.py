@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -9,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.app import app, out, settings
+from pipeline.cli.tables import KEY, TEXT, Listing
 from pipeline.cli.words import LevelWords, reason
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
@@ -33,9 +34,9 @@ def _workspace(s) -> Workspace:
 
 def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
     words = LevelWords(ws, lang)
-    table = Table(title=t("run.summary", lang, seconds=f"{seconds:.1f}"))
-    for col in ("file", "status", "audit", "result", "output"):
-        table.add_column(t(f"run.col.{col}", lang), overflow="fold")
+    kinds = {"file": KEY, "status": KEY, "audit": KEY, "result": TEXT, "output": KEY}
+    table = Listing(t("run.summary", lang, seconds=f"{seconds:.1f}"),
+                    [(t(f"run.col.{col}", lang), kind) for col, kind in kinds.items()])
     shown = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if o.status != "done"]
     for o in sorted(shown, key=lambda o: o.name):
         if o.status == "done":
@@ -45,11 +46,10 @@ def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: s
                 result += f" · {o.note.render(lang)}"
         else:
             result = reason(o.problems, o.note, lang)
-        style = STATUS_STYLE.get(o.status, "")
-        table.add_row(escape(o.name), f"[{style}]{t(f'status.{o.status}', lang)}[/]", escape(o.audit_id or ""),
-                      escape(result), escape(o.output or ""))
+        table.add_row(o.name, t(f"status.{o.status}", lang), o.audit_id or "", result, o.output or "",
+                      styles={1: STATUS_STYLE.get(o.status, "")})
     if shown:
-        out.print(table)
+        table.print(out)
     if len(shown) < len(outcomes):
         out.print(t("run.summary_cut", lang, count=len(outcomes) - len(shown)))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_STYLE}
@@ -65,8 +65,15 @@ def _progress():
 
 
 def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int | None = None,
-             demo_dir: Path | None = None) -> list[api.Outcome]:
-    """``run`` (or, with ``demo_dir``, ``demo``) with a progress bar and the summary table."""
+             demo_dir: Path | None = None, as_json: bool = False) -> list[api.Outcome]:
+    """``run`` (or, with ``demo_dir``, ``demo``) with a progress bar and the summary table; with
+    ``as_json``, only the outcomes as JSON on stdout."""
+    if as_json:
+        result = api.run_inbox(ws, lang=lang, pdf=pdf, workers=workers)
+        print(json.dumps({"seconds": round(result.seconds, 3), "outcomes": [o.to_json(lang) for o in result.outcomes],
+                          "register_error": result.register_error.render(lang) if result.register_error else None},
+                         ensure_ascii=False, indent=2, default=str))
+        return result.outcomes
     progress = _progress()
     task = None
     with progress:
@@ -105,6 +112,7 @@ def run(
         "--pdf/--no-pdf", help="同时生成 PDF（需 LibreOffice）/ also make PDFs")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-j", min=1,
                                                 help="并行进程数（默认：CPU 核数）/ worker processes")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """处理收件箱中的全部评分表一次。
 
@@ -120,7 +128,7 @@ def run(
     s = settings(ctx)
     ws = _workspace(s)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers)
+    outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers, as_json=as_json)
     statuses = {o.status for o in outcomes}
     raise typer.Exit(3 if "failed" in statuses else 1 if "rejected" in statuses else 0)
 

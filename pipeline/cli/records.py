@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.app import Group, app, out, settings, use_lang
+from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.cli.words import LevelWords, reason
 from pipeline.i18n import t
 
@@ -70,9 +70,9 @@ def ledger(
         data = [r.to_json(lang) | {"level_words": words(r.standard, r.level) or None} for r in rows]
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table(title=t("ledger.title", lang))
-    for col in ("id", "file", "status", "audit", "revision", "result", "certificate", "time"):
-        table.add_column(t(f"ledger.col.{col}", lang), overflow="fold")
+    kinds = {"id": NUMBER, "file": KEY, "status": KEY, "audit": KEY, "revision": NUMBER, "result": TEXT,
+             "certificate": KEY, "time": KEY}
+    table = Listing(t("ledger.title", lang), [(t(f"ledger.col.{col}", lang), kind) for col, kind in kinds.items()])
     for r in rows:
         if r.status == "done":
             result = f"{r.total} {words(r.standard, r.level)}"
@@ -80,9 +80,9 @@ def ledger(
             result = reason([r.first_problem] if r.first_problem else [], r.note, lang)
             if r.resolved:
                 result = f"{t('ledger.resolved', lang)} {result}"
-        table.add_row(str(r.id), escape(r.name), t(f"status.{r.status}", lang), escape(r.audit_id or ""),
-                      str(r.revision or ""), escape(result), r.certificate_no or "", r.finished_at or r.received_at)
-    out.print(table)
+        table.add_row(r.id, r.name, t(f"status.{r.status}", lang), r.audit_id or "", r.revision or "", result,
+                      r.certificate_no or "", r.finished_at or r.received_at)
+    table.print(out)
 
 
 @ledger_app.command("rebuild", short_help="按发件箱与归档重建账本 / rebuild the ledger from the outbox")

@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 from pipeline import api
-from pipeline.cli.app import Group, app, out, report_checks, settings
+from pipeline.cli.app import Group, JsonOption, app, out, report_checks, settings
+from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.core.numbers import plain
 from pipeline.core.provenance import Loc, Resolver, Source, summary
 from pipeline.core.standard import Indicator, Level, Standard
@@ -29,22 +30,32 @@ def _levels_text(levels: tuple[Level, ...], lang: str) -> str:
     return " / ".join(f"{lv.label.get(lang)}≥{plain(lv.min)}" for lv in levels)
 
 
+def _status_words(std: Standard, lang: str) -> str:
+    return f"⚠ {t('cli.provisional', lang)}" if std.provisional else t("cli.official", lang)
+
+
 def _status(std: Standard, lang: str) -> str:
     return f"[yellow]⚠ {t('cli.provisional', lang)}[/]" if std.provisional else t("cli.official", lang)
 
 
 @standards_app.command("list", short_help="列出标准 / list standards")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """列出全部标准（内置与工作区）/ list every standard (built-in and workspace)."""
     s = settings(ctx)
     lang = s.lang
-    table = Table(title=t("cli.standards_title", lang))
-    for col in ("key", "code", "title", "max", "levels", "status"):
-        table.add_column(t(f"cli.col.{col}", lang), overflow="fold")
-    for std in api.list_standards(s.workspace):
-        table.add_row(std.key, std.code, std.title.get(lang), plain(std.max),
-                      _levels_text(std.levels, lang), _status(std, lang))
-    out.print(table)
+    stds = api.list_standards(s.workspace)
+    if as_json:
+        print(json.dumps([{"key": std.key, "code": std.code, "title": std.title.get(lang), "edition": std.edition,
+                           "max": plain(std.max), "provisional": std.provisional,
+                           "levels": [{"key": lv.key, "label": lv.label.get(lang), "min": plain(lv.min)}
+                                      for lv in std.levels]} for std in stds], ensure_ascii=False, indent=2))
+        return
+    kinds = {"key": KEY, "code": KEY, "title": TEXT, "max": NUMBER, "levels": TEXT, "status": TEXT}
+    table = Listing(t("cli.standards_title", lang), [(t(f"cli.col.{col}", lang), kind) for col, kind in kinds.items()])
+    for std in stds:
+        table.add_row(std.key, std.code, std.title.get(lang), plain(std.max), _levels_text(std.levels, lang),
+                      _status_words(std, lang), styles={5: "yellow" if std.provisional else ""})
+    table.print(out)
 
 
 _MARK = {"inferred": "cyan", "placeholder": "yellow", "unstated": "dim"}
@@ -132,6 +143,7 @@ def check(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(
         help="定义文件（默认：全部内置与工作区定义）/ definition files (default: all)")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """检查标准定义，一次列出全部问题（含 YAML 路径与行号），有问题时退出码 1。
 
@@ -139,9 +151,10 @@ def check(
     s = settings(ctx)
     lang = s.lang
     files = list(paths) if paths else list(api.definition_files(s.workspace).values())
-    failed = report_checks(((path, [p.format(lang) for p in api.check_definition(path)]) for path in files), lang)
+    failed = report_checks(((path, [p.format(lang) for p in api.check_definition(path)]) for path in files), lang,
+                           as_json)
     checked = {Path(path).resolve() for path in files}
-    for found in api.standard_overrides(s.workspace):
+    for found in ([] if as_json else api.standard_overrides(s.workspace)):
         if found.path.resolve() in checked:  # a warning: the file is sound, but workbooks in the field may suffer
             said = t("std.override", lang, path=found.path, key=found.key, outstanding=found.outstanding,
                      affected=found.affected)

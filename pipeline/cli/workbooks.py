@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from pipeline import api
-from pipeline.cli.app import app, out, settings, use_lang
+from pipeline.cli.app import JsonOption, app, out, settings, use_lang
+from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.core.audit import AUDIT_TYPES
 from pipeline.core.numbers import plain
 from pipeline.core.scorecard_json import scorecard_json
@@ -57,6 +58,7 @@ def new(
                                                          "surveillance | recert")] = None,
     certificate: Annotated[str | None, typer.Option("--certificate", help="监督或再认证审核所属的证书编号 / the "
                                                     "certificate a surveillance or recertification belongs to")] = None,
+    as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
     """生成空白评分表：单份（KEY --org）或按审核计划批量（--schedule）。
@@ -67,19 +69,32 @@ def new(
     if schedule is not None:
         if key or org or audit_id:
             raise CertpipeError(key="wbcli.schedule_exclusive")
-        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, again, lang))
+        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, again, lang, as_json))
     if not key or not (org or certificate):
         raise CertpipeError(key="wbcli.need_key_org")
     path, audit_id = api.new_workbook(key, org or "", audit_id=audit_id, output=output, force=force, lang=lang,
                                       workspace=s.workspace, audit_type=audit_type.value if audit_type else "",
                                       certificate_no=certificate)
     std = api.load_standard(key, s.workspace)
+    if as_json:
+        print(json.dumps({"file": str(path), "audit_id": audit_id, "standard": std.key,
+                          "provisional": std.provisional}, ensure_ascii=False, indent=2))
+        return
     out.print(t("wbcli.created", lang, path=path, audit_id=audit_id, code=std.code))
     if std.provisional:
         out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")
 
 
-def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, again: bool, lang: str) -> int:
+def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, again: bool, lang: str,
+                   as_json: bool = False) -> int:
+    if as_json:
+        result = api.generate_schedule(schedule, output, force=force, again=again, lang=lang, workspace=root)
+        rows = lambda items: [{"row": n, "text": m.render(lang)} for n, m in items]  # noqa: E731
+        print(json.dumps({"folder": str(result.folder), "total": result.total, "made": [str(p) for p in result.made],
+                          "existing": [{"row": n, "audit_id": a} for n, a in result.existing],
+                          "notes": rows(result.notes), "failures": rows(result.failures)},
+                         ensure_ascii=False, indent=2))
+        return 1 if result.failures else 0
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         task = bar.add_task(t("wbcli.generating", lang), total=None)
@@ -114,12 +129,22 @@ def _print_problems(checked: Checked, lang: str) -> None:
 def validate(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="填写好的评分表 / filled workbooks")],
+    as_json: JsonOption = False,
     lang: LangOption = None,
 ) -> None:
     """检查评分表，一次列出全部问题（工作表!单元格: 问题）；全部有效退出码 0，否则 1。
 
     Check workbooks and print every problem as sheet!cell: message; exit 0 when all are valid, 1 otherwise."""
     lang = _lang(ctx, lang)
+    if as_json:
+        found = []
+        for path in files:
+            checked = _check(ctx, path, lang)
+            found.append({"file": str(path), "ok": checked.ok,
+                          "problems": [p.to_json() | {"text": p.format(lang), "hint": p.hint(lang) or None}
+                                       for p in checked.problems]})
+        print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+        raise typer.Exit(0 if all(f["ok"] for f in found) else 1)
     failed = 0
     for path in files:
         checked = _check(ctx, path, lang)
@@ -155,16 +180,16 @@ def score(
     if as_json:
         print(scorecard_json(card, audit_id=audit.info.audit_id, lang=lang))
         return
-    table = Table(title=escape(f"{audit.info.audit_id} · {audit.info.org_name} · {std.code}"))
-    for col in ("code", "indicator", "max", "entered", "points", "rate"):
-        table.add_column(t(f"wbcli.col.{col}", lang), justify="left" if col in ("code", "indicator") else "right")
+    kinds = {"code": KEY, "indicator": TEXT, "max": NUMBER, "entered": NUMBER, "points": NUMBER, "rate": NUMBER}
+    table = Listing(f"{audit.info.audit_id} · {audit.info.org_name} · {std.code}",
+                    [(t(f"wbcli.col.{col}", lang), kind) for col, kind in kinds.items()])
     for ind in card.indicators:
         style = "bold" if not ind.is_leaf else ("dim" if not ind.applicable else None)
         entered = _num(ind.entered) + ("%" if std.input.mode == "percent" and ind.entered is not None else "")
         table.add_row(ind.code, "  " * (ind.depth - 1) + ind.title.get(lang), _num(ind.max),
                       entered if ind.is_leaf else "", _num(ind.points) if ind.applicable else t("wbcli.na", lang),
-                      f"{_num(ind.rate)}%" if ind.rate is not None else "", style=style)
-    out.print(table)
+                      f"{_num(ind.rate)}%" if ind.rate is not None else "", styles=dict.fromkeys(range(6), style))
+    table.print(out)
     for part, spec in zip(card.parts, std.parts, strict=True):
         suffix = f" ({t('wbcli.renormalised', lang)})" if part.renormalised else ""
         level = ""

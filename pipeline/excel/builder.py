@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.utils import absolute_coordinate, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.core.audit import COVER_FIELDS, AuditInfo
@@ -38,12 +40,15 @@ from pipeline.excel.style import (
     HEADER_FILL,
     HEADER_FONT,
     HINT_FONT,
+    MARK_FILL,
+    MARK_FONT,
     PARENT_FILL,
     TITLE_FONT,
     TOTAL_FILL,
     WARN_FILL,
     WARN_FONT,
     a4,
+    growing_row,
     lines_needed,
     make_input,
     protect,
@@ -52,6 +57,9 @@ from pipeline.excel.style import (
 from pipeline.i18n import t
 
 FIRST_ROW = 4  # first indicator row of a scoring sheet (rows 1-3: title, hint, header)
+#: The cover, the same for every standard: title, the provisional banner (or an empty row), the hint,
+#: the fields from ``COVER_FIELD_ROW`` on, an empty row, then the summary.
+BANNER_ROW, COVER_FIELD_ROW = 2, 4
 WIDTHS = {"code": 8, "title": 18, "requirement": 48, "max": 7, "score": 9, "band": 11, "na": 8,
           "note": 36, "points": 9, "rate": 9, "appl": 6}
 DATE_FMT = "yyyy-mm-dd"
@@ -83,6 +91,7 @@ class Builder:
         self.lists: dict[str, str] = {}  # values key -> range on _lists
         self.list_cols = 0
         self.part_cells: list[tuple[Part, str, str, str | None]] = []  # part, sheet, score cell, level cell
+        self.marked_counts: list[tuple[str, str]] = []  # sheet, cell counting its marked score cells
 
     # ---- helpers -----------------------------------------------------------------------
     def t(self, key: str, **params: object) -> str:
@@ -155,13 +164,15 @@ class Builder:
         ws.merge_cells("A1:C1")
         put(ws, "A1", self.t("wb.cover.title", code=std.code, title=std.title.get(self.lang)), font=TITLE_FONT)
         ws.row_dimensions[1].height = 36
-        row = 2
+        row = BANNER_ROW  # the provisional banner's row, empty for other standards: no row moves
+        ws.merge_cells(f"A{row}:C{row}")
         if std.provisional:
-            ws.merge_cells(f"A{row}:C{row}")
             put(ws, f"A{row}", self.t("wb.provisional", reason=std.status.reason.get(self.lang)),
                 font=WARN_FONT, fill=WARN_FILL)
             ws.row_dimensions[row].height = 48
-            row += 1
+        else:
+            ws.row_dimensions[row].height = 6
+        row += 1
         put(ws, f"A{row}", self.t("wb.cover.hint"), font=HINT_FONT)
         ws.merge_cells(f"A{row}:C{row}")
         row += 1
@@ -235,6 +246,7 @@ class Builder:
         put(ws, f"A{row}", self.t("wb.summary.total", max=num(std.max)), font=BOLD, box=True, fill=TOTAL_FILL)
         put(ws, f"B{row}", f"=MIN({num(std.max)},MAX(0,{total}))", font=BOLD, box=True, fmt="0.00",
             fill=TOTAL_FILL)
+        put(ws, f"C{row}", self.not_final_formula(), font=WARN_FONT, box=True)
         total_ref = f"B{row}"
         row += 1
         put(ws, f"A{row}", self.t("wb.summary.level"), font=BOLD, box=True, fill=TOTAL_FILL)
@@ -244,6 +256,33 @@ class Builder:
         ws.merge_cells(f"A{row}:C{row}")
         put(ws, f"A{row}", self.t("wb.summary.note"), font=HINT_FONT)
         ws.row_dimensions[row].height = 30
+
+    def not_final_formula(self) -> str:
+        """The cover's word beside the live total: empty, or how many score cells are marked (a value
+        outside its cell's range, text such as ``8分``, a score beside a not-applicable mark)."""
+        count = "SUM(" + ",".join(self.ref(self.wb[sheet], ref) for sheet, ref in self.marked_counts) + ")"
+        before, after = (part.replace('"', '""') for part in self.t("wb.summary.not_final", count="\x00").split("\x00"))
+        return f'=IF({count}>0,"{before}"&{count}&"{after}","")'
+
+    def mark_scores(self, ws: Worksheet, first: int, last: int, count_ref: str) -> None:
+        """Conditional formatting of a scoring sheet's score column, and the count of marked cells
+        (an array formula in ``count_ref``, in the hidden column) that the cover adds up. Pasting
+        a value skips the dropdown's validation; this still shows it."""
+        c, std = self.col, self.std
+        score, top = f"{c['score']}{first}", f"{c['max']}{first}" if std.input.mode == "points" else "100"
+        rule = [f'AND({score}<>"",ISERROR(VALUE({score})))',
+                f'AND({score}<>"",IFERROR(OR(VALUE({score})<0,VALUE({score})>{top}),FALSE))']
+        col = f"{c['score']}{first}:{c['score']}{last}"
+        bound = f"{c['max']}{first}:{c['max']}{last}" if std.input.mode == "points" else "100"
+        counts = [f'SUM(IF({col}<>"",IF(ISERROR(VALUE({col})),1,IF((VALUE({col})<0)+(VALUE({col})>{bound}),1,0)),0))']
+        if self.has_na:
+            na = f"{c['na']}{first}"
+            rule.append(f'AND({na}<>"",{score}<>"")')
+            counts.append(f'SUM(({c["na"]}{first}:{c["na"]}{last}<>"")*({col}<>""))')
+        ws.conditional_formatting.add(col, FormulaRule(formula=[f"OR({','.join(rule)})"], stopIfTrue=True,
+                                                       fill=MARK_FILL, font=MARK_FONT))
+        ws[count_ref] = ArrayFormula(count_ref, "=" + "+".join(counts))
+        self.marked_counts.append((ws.title, count_ref))
 
     def scoring_sheet(self, ws: Worksheet, part: Part) -> None:
         std, c = self.std, self.col
@@ -281,6 +320,7 @@ class Builder:
             formula = f"={pts}"
         put(ws, f"{c['title']}{score_row}", self.t("wb.part.score", max=num(part.max)), font=BOLD, fill=TOTAL_FILL)
         put(ws, f"{c['points']}{score_row}", formula, font=BOLD, fill=TOTAL_FILL, box=True, fmt="0.00")
+        self.mark_scores(ws, FIRST_ROW, total_row - 1, f"{c['appl']}{score_row}")
         level_ref = None
         if part.levels:
             level_row = score_row + 1
@@ -308,8 +348,10 @@ class Builder:
             cell = put(ws, f"{c[role]}{r}", value, fill=fill, box=True, **({"font": font} if font else {}))
             if role == "code":
                 cell.number_format = "@"
+        # a first height for the requirement's text, not a fixed one: the row grows with the evidence
+        # typed in (a fixed height cut long evidence off in print)
         height = max(lines_needed(text, WIDTHS["requirement"]), lines_needed(title, WIDTHS["title"]))
-        ws.row_dimensions[r].height = max(18, 15 * height + 3)
+        growing_row(ws, r, max(18, 15 * height + 3))
         na_cond = f'{c["na"]}{r}<>""' if ind.na_allowed else None
         kids = [rows[k.code] for k in ind.children]
         if ind.is_leaf:

@@ -1,7 +1,10 @@
 """Read an audit schedule (``.xlsx`` or ``.csv``, Chinese or English headers): one audit per row.
 
-Each row becomes a ``ScheduleRow`` with its standard and cover data, or the reasons it cannot be
-used, by row number as the user sees it in the spreadsheet (the header is row 1)."""
+The header is the first row that has the needed columns (organisation and standard), so a title or
+notes above it do no harm. Each row after it becomes a ``ScheduleRow`` with its standard and cover
+data, or the reasons it cannot be used, by row number as the user sees it in the spreadsheet; a
+message about a column names it as the header wrote it. A credit code with a wrong check character
+is found here, before a workbook goes out."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pathlib import Path
 import python_calamine
 
 from pipeline.core.audit import AuditInfo, audit_type_key
+from pipeline.core.credit_code import check_character, credit_code_problem
 from pipeline.core.ids import valid_audit_id
 from pipeline.core.standard import Standard
 from pipeline.errors import CertpipeError
@@ -91,35 +95,58 @@ def _by_name(standards: Iterable[Standard]) -> dict[str, Standard]:
     return found
 
 
+#: The columns a schedule cannot do without.
+NEEDED = ("org_name", "standard")
+#: How far down a header is looked for (a title, a date, notes above it).
+HEADER_SEARCH = 20
+
+
+def _columns(row: list[object]) -> dict[str, tuple[int, str]]:
+    """The columns a header row names: key → (index, the header as written)."""
+    columns: dict[str, tuple[int, str]] = {}
+    for i, cell in enumerate(row):
+        key = _LOOKUP.get(_norm_header(cell))
+        if key and key not in columns:
+            columns[key] = (i, text_of(cell).strip())
+    return columns
+
+
 def read_schedule(path: Path, standards: Iterable[Standard]) -> list[ScheduleRow]:
-    """Every non-empty row of the schedule, each with its standard (one of ``standards``) and cover
-    data, or its problems.
+    """Every non-empty row of the schedule after its header, each with its standard (one of
+    ``standards``) and cover data, or its problems.
     Raises ``CertpipeError`` when the file cannot be read or has no usable header."""
     path = Path(path)
     rows = _rows(path)
-    header_at = next((i for i, r in enumerate(rows) if any(text_of(v) for v in r)), None)
-    if header_at is None:
+    filled = [i for i, r in enumerate(rows) if any(text_of(v) for v in r)]
+    if not filled:
         raise CertpipeError("sched.empty", {"path": path})
-    columns: dict[str, int] = {}
-    for i, cell in enumerate(rows[header_at]):
-        key = _LOOKUP.get(_norm_header(cell))
-        if key and key not in columns:
-            columns[key] = i
-    missing = [k for k in ("org_name", "standard") if k not in columns]
-    if missing:
-        raise CertpipeError("sched.no_header", {"path": path, "columns": ", ".join(missing)})
+    header_at, columns, best = None, {}, (filled[0], _columns(rows[filled[0]]))
+    for i in filled[:HEADER_SEARCH]:
+        found = _columns(rows[i])
+        if all(k in found for k in NEEDED):
+            header_at, columns = i, found
+            break
+        if len(found) > len(best[1]):
+            best = (i, found)
+    if header_at is None:
+        row, found = best
+        missing = [k for k in NEEDED if k not in found]
+        columns_named = Message("sched.col.both") if len(missing) > 1 else Message(f"sched.col.{missing[0]}")
+        raise CertpipeError("sched.no_header", {"path": path, "row": row + 1, "columns": columns_named})
     by_name = _by_name(standards)
     out: list[ScheduleRow] = []
     for index in range(header_at + 1, len(rows)):
         raw = rows[index]
-        values = {k: raw[i] if i < len(raw) else None for k, i in columns.items()}
+        values = {k: raw[i] if i < len(raw) else None for k, (i, _) in columns.items()}
         if not any(text_of(v) for v in values.values()):
             continue
-        out.append(_row(index + 1, values, by_name))
+        out.append(_row(index + 1, values, by_name, {k: written for k, (_, written) in columns.items()}))
     return out
 
 
-def _row(number: int, values: dict[str, object], standards: dict[str, Standard]) -> ScheduleRow:
+def _row(number: int, values: dict[str, object], standards: dict[str, Standard],
+         headers: dict[str, str] | None = None) -> ScheduleRow:
+    headers = headers or {}
     problems: list[Message] = []
     wanted = text_of(values.get("standard"))
     std = (standards.get(wanted.lower()) or standards.get(_norm_code(wanted))) if wanted else None
@@ -138,7 +165,7 @@ def _row(number: int, values: dict[str, object], standards: dict[str, Standard])
             continue
         dates[key] = parse_date(value)
         if dates[key] is None:
-            field_label = Message(f"wb.field.{key}")
+            field_label = headers.get(key) or Message(f"wb.field.{key}")  # as the header wrote it
             problems.append(Message("sched.row_bad_date", {"field": field_label, "value": text_of(value)}))
     if dates.get("audit_start") and dates.get("audit_end") and dates["audit_end"] < dates["audit_start"]:
         problems.append(Message("sched.row_end_before_start"))
@@ -156,11 +183,18 @@ def _row(number: int, values: dict[str, object], standards: dict[str, Standard])
             else:
                 notes.append(Message("sched.row_type_mapped", {"value": audit_type, "label": type_labels()[key][0]}))
                 audit_type = type_labels()[key][0]
+    code = unicodedata.normalize("NFKC", text_of(values.get("org_credit_code"))).strip().upper()
+    what = credit_code_problem(code) if code else None
+    if what:
+        column = headers.get("org_credit_code") or Message("wb.field.org_credit_code")
+        problems.append(Message(f"sched.row_credit_{what}", {"column": column, "value": code, "length": len(code),
+                                                              "expected": check_character(code[:17])
+                                                              if what == "check" else ""}))
     if problems:
         return ScheduleRow(number, std, None, tuple(problems))
     info = AuditInfo(
         audit_id=audit_id, org_name=org, org_address=text_of(values.get("org_address")),
-        org_credit_code=text_of(values.get("org_credit_code")).upper(), scope=text_of(values.get("scope")),
+        org_credit_code=code, scope=text_of(values.get("scope")),
         audit_type=audit_type, audit_start=dates.get("audit_start"),
         audit_end=dates.get("audit_end"), lead_auditor=text_of(values.get("lead_auditor")),
         auditors=text_of(values.get("auditors")),

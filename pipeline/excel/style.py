@@ -4,6 +4,7 @@ small helpers that write a styled cell, protect a sheet and set up A4 printing."
 from __future__ import annotations
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # pale yellow: type here
@@ -12,6 +13,8 @@ PARENT_FILL = PatternFill("solid", fgColor="DDEBF7")
 TOTAL_FILL = PatternFill("solid", fgColor="E2EFDA")
 WARN_FILL = PatternFill("solid", fgColor="FFC7CE")
 PROBLEM_FILL = PatternFill("solid", fgColor="FF9999")
+#: Conditional formatting of a score cell that will not be accepted (a differential style: bgColor)
+MARK_FILL = PatternFill(bgColor="FFC7CE", fill_type="solid")
 
 FONT = "Noto Sans CJK SC"  # falls back to the system UI font where it is not installed
 TITLE_FONT = Font(name=FONT, size=14, bold=True, color="1F4E78")
@@ -20,6 +23,7 @@ BOLD = Font(name=FONT, bold=True)
 PLAIN = Font(name=FONT)
 HINT_FONT = Font(name=FONT, italic=True, color="595959")
 WARN_FONT = Font(name=FONT, bold=True, color="9C0006")
+MARK_FONT = Font(bold=True, color="9C0006")
 
 _THIN = Side(style="thin", color="A6A6A6")
 BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -81,3 +85,19 @@ def lines_needed(text: str, width: float) -> int:
         units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in para)
         total += max(1, -(-units // per_line))
     return total
+
+
+class _GrowingRow(RowDimension):
+    """A row height that is only a first guess: written without ``customHeight``, so Excel and WPS
+    size the row to its text again when it changes, and LibreOffice keeps it an "optimal height"
+    row. (openpyxl marks every row it gives a height as fixed.)"""
+
+    @property
+    def customHeight(self) -> bool:
+        return False
+
+
+def growing_row(ws: Worksheet, row: int, height: float) -> None:
+    """Start ``row`` at ``height`` points and let it grow with its text (evidence typed in later is
+    not cut off, on screen or in print)."""
+    ws.row_dimensions[row] = _GrowingRow(ws, index=row, ht=height)

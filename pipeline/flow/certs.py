@@ -162,8 +162,10 @@ def record_result(db: sqlite3.Connection, p: Plan, r: Result, stamp: str) -> Non
                        "status, created_at, decided_by, decided_at) VALUES (?, ?, ?, 'issue', ?, ?, ?, ?, "
                        "'approved', ?, ?, ?)", (r.audit_id, r.row, r.revision, r.level, p.number, p.renews,
                                                 json.dumps(r.auditors, ensure_ascii=False), stamp, AUTO, stamp))
+        # a first issue needs no status.json (the scorecard says issued); a revision's folder replaced the
+        # one that may have held it, and a recertification changes the old certificate: written after the batch
         add_event(db, p.number, stamp, "issue" if first else "revise", "issued", AUTO, level=r.level,
-                  audit_id=r.audit_id, done=not p.renews)  # its status.json was published with it
+                  audit_id=r.audit_id, done=first and not p.renews)
         if first and p.renews:
             supersede(db, p.renews, p.number, stamp)
     elif p.action == "maintain":

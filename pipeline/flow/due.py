@@ -99,8 +99,34 @@ def due_workbooks(ws: Workspace, items: list[DueItem], folder: Path, *, lang: st
                              audit_type=t(f"wb.audit_type.{key}", lang))
             path, _ = new_workbook(std, info, lambda s, i, n=item.number, **kw: allocate(s, i, n, **kw),
                                    output=folder, lang=lang)
+            previous = _previous_entries(ws, item.number)
+            if previous is not None:
+                from pipeline.excel.previous import add_previous
+
+                add_previous(path, *previous, lang=lang)
             made.append((replace(item, planned=path.stem), path))
     return made
+
+
+def _previous_entries(ws: Workspace, number: str):
+    """The entries of the certificate's last accepted audit (its issue, a revision or a surveillance),
+    read again from the archived workbook: (scores, not applicable, audit id); ``None`` when gone."""
+    from pipeline.flow.check_file import validate_file
+
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        found = ledger.db.execute(
+            "SELECT i.audit_id, i.archived_to FROM inputs i WHERE i.status = 'done' AND i.archived_to IS NOT NULL "
+            "AND i.audit_id IN (SELECT audit_id FROM certificates WHERE number = ? UNION "
+            "SELECT audit_id FROM audits WHERE certificate_no = ?) ORDER BY i.id DESC LIMIT 1",
+            (number, number)).fetchone()
+    if found is None:
+        return None
+    path = Path(found[1]) if Path(found[1]).is_absolute() else ws.root / found[1]
+    checked = validate_file(path, workspace_root=ws.root) if path.is_file() else None
+    if checked is None or checked.audit is None:
+        return None
+    entries = checked.audit.entries
+    return dict(entries.scores), frozenset(entries.not_applicable), found[0]
 
 
 def _address(ledger: Ledger, number: str) -> str:

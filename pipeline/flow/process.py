@@ -341,41 +341,17 @@ class Processor:
             data["decision"] = {"status": "pending" if waiting else "maintained", "kind": job.plan.kind,
                                 "certificate": job.plan.number}
         (folder / "scorecard.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        if job.plan is not None and job.plan.certificate_now:
-            self._status_file(job, folder)
         (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
-
-    def _status_file(self, job: Job, folder: Path) -> None:
-        """``status.json`` of the certificate this revision issues (or issues again), as it will be
-        once the outcome is recorded: published with it, so a run writes no file afterwards."""
-        from pipeline.core.lifecycle import Event
-        from pipeline.flow.certs import AUTO, CertificateRow, certificate, events, status_document
-        from pipeline.flow.ledger import now
-
-        cert, number = job.certificate, job.plan.number
-        held = certificate(self.ledger.db, number)
-        level = job.card.level.key
-        first = held is None or not any(e.action == "issue" for e in events(self.ledger.db, number))
-        history = [] if held is None else events(self.ledger.db, number)
-        history.append(Event(number, now(), "issue" if first else "revise", "issued", AUTO, level=level,
-                             audit_id=job.audit.info.audit_id))
-        due = held.surveillance_due if held and held.surveillance_due else cert.surveillance_due.isoformat()
-        row = CertificateRow(number, job.audit.info.audit_id, job.std.key, level, "issued",
-                             cert.issue_date.isoformat(), cert.expiry_date.isoformat(), due, None, job.plan.renews,
-                             job.details or {})
-        (folder / "status.json").write_text(json.dumps(status_document(row, history), ensure_ascii=False, indent=2),
-                                            encoding="utf-8")
 
     def _carry_certificate(self, job: Job, folder: Path) -> None:
         """A revision awaiting a decision leaves the certificate as issued: its documents are carried
         into the new revision's folder unchanged (the client still holds it)."""
         current = self.ws.outbox / safe_name(job.audit.info.audit_id)
         stem = safe_name(job.audit.info.audit_id)
-        for suffix in (".docx", ".pdf"):
-            issued = current / f"{stem}-certificate{suffix}"
-            if issued.is_file():
-                copy_file(issued, folder / issued.name)
+        for name in (f"{stem}-certificate.docx", f"{stem}-certificate.pdf", "status.json"):
+            if (current / name).is_file():
+                copy_file(current / name, folder / name)
 
     def _rejection(self, job: Job) -> None:
         """A folder in staging with the original, ``problems.txt`` and a copy with the problems marked."""

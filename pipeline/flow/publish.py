@@ -22,17 +22,21 @@ def staging_dir(outbox: Path) -> Path:
     return make_temp_dir(outbox / ".staging")
 
 
+#: Windows flushes a file only through a handle that may write to it.
+_SYNC_MODE, _SYNC_FLAGS = ("r+b", os.O_RDWR) if os.name == "nt" else ("rb", os.O_RDONLY)
+
+
 def fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
-            with path.open("rb") as fh:
+            with path.open(_SYNC_MODE) as fh:
                 os.fsync(fh.fileno())
     fsync_dir(folder)
 
 
 def fsync_file(path: Path) -> None:
     """``path``'s data on disk."""
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, _SYNC_FLAGS)
     try:
         os.fsync(fd)
     finally:

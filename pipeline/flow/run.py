@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +21,7 @@ from pipeline.flow.ledger import Ledger, now
 from pipeline.flow.process import Processor
 from pipeline.flow.register import refresh_register
 from pipeline.flow.setup import prepare
+from pipeline.flow.timelimit import end_overruns
 from pipeline.i18n import Message
 from pipeline.lock import workspace_lock
 from pipeline.logs import log, log_outcome
@@ -41,9 +43,31 @@ class BatchResult:
 _WORKER: Processor | None = None
 
 
-def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool) -> None:
+def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: float | None = None) -> None:
+    """Make this process's ``Processor``. In a pool's worker (``grace`` given), a file stuck out of
+    Python's reach ``grace`` seconds past its time limit ends the worker, which the pool replaces
+    (``flow/timelimit.py``)."""
     global _WORKER
+    if grace is not None:
+        end_overruns(grace)
     _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
+
+
+#: Seconds a worker's file may run past its time limit before the worker is ended.
+OVERRUN_GRACE = 5.0
+
+#: The environment variable that chooses how worker processes start (``fork``, ``spawn``,
+#: ``forkserver``): ``fork`` on Linux, where it is cheapest, and ``spawn`` elsewhere (Windows has no other).
+START_METHOD_ENV = "CERTPIPE_START_METHOD"
+
+
+def start_method() -> str:
+    """How ``run`` starts its worker processes (see ``START_METHOD_ENV``)."""
+    methods = multiprocessing.get_all_start_methods()
+    asked = os.environ.get(START_METHOD_ENV, "").strip().lower()
+    if asked in methods:
+        return asked
+    return "fork" if sys.platform.startswith("linux") and "fork" in methods else "spawn"
 
 
 def _work(paths: list[str]) -> list[Outcome]:
@@ -70,9 +94,9 @@ def _chunks(files: list[Path], workers: int, most: int) -> list[list[Path]]:
 def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
               record: Callable[[Outcome], None]) -> list[Path]:
     """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context(start_method())
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(ws, config, lang, pdf)) as pool:
+                             initargs=(ws, config, lang, pdf, OVERRUN_GRACE)) as pool:
         futures = {pool.submit(_work, [str(p) for p in chunk]): chunk
                    for chunk in _chunks(files, workers, PDF_CHUNK if pdf else CHUNK)}
         done: set[Path] = set()

@@ -1,11 +1,32 @@
-"""The per-file time limit (``limits.seconds_per_file``)."""
+"""The per-file time limit (``limits.seconds_per_file``), the same on Linux, macOS and Windows.
+
+No ``SIGALRM`` (Windows has none): a watchdog thread times the block. When the time runs out it
+interrupts the main thread, which raises ``TimeLimit`` as soon as it runs Python again:
+
+- on Linux and macOS with a real signal to the main thread (``signal.pthread_kill``, ``SIGINT``), so
+  a wait in the kernel (a slow share's ``read``, a ``sleep``) ends at once;
+- elsewhere with ``_thread.interrupt_main``, which Python treats as the same signal (on Windows it
+  also wakes a ``sleep``).
+
+A call into C that does not come back (a native library stuck on a file) cannot be interrupted. Where
+the process is a worker that can be replaced (``run``'s pool: ``end_overruns``), the watchdog then
+ends the whole process after ``grace`` seconds more; the pool sees a dead worker and ``run`` gives
+the files that were left to fresh workers, one at a time, so the file that overran fails alone.
+
+A real Ctrl-C still reaches whatever handled it before: the interrupt handler certpipe installs tells
+its own interrupts from the user's."""
 
 from __future__ import annotations
 
+import _thread
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+#: The exit code of a worker ended because it overran (seen in the pool's log, never by a user).
+OVERRUN_EXIT = 75
 
 
 class TimeLimit(BaseException):
@@ -13,40 +34,94 @@ class TimeLimit(BaseException):
     Exception`` around library calls must not swallow it."""
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ``TimeLimit`` inside the block after ``seconds``. A real interrupt (SIGALRM) where it can
-    be one: in a process's main thread, which is where ``run``'s workers and ``watch`` process files.
-    Elsewhere (a thread, or Windows) the block runs without a limit. Python code is interrupted at
-    once; a call into C (calamine) returns first, and what those calls get is bounded by the size
-    limits. Ledger transactions hold the alarm back until they are committed."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
+_state = {"deferring": 0, "pending": False, "fired": 0, "active": None, "hard": None, "chained": None}
+_guard = threading.Lock()
 
-    def on_alarm(signum, frame):
+
+def end_overruns(grace: float | None = 5.0) -> None:
+    """In a worker process that can be replaced: a block still running ``grace`` seconds after its
+    limit ran out (stuck in C, out of Python's reach) ends the process. ``None``: never (the default;
+    a driver processing files itself must not end itself)."""
+    _state["hard"] = grace
+
+
+def _on_interrupt(signum, frame) -> None:
+    """The main thread's ``SIGINT`` handler while certpipe times blocks: an interrupt the watchdog
+    sent raises ``TimeLimit`` (held back inside a ledger transaction; dropped when its block is
+    already over); any other goes to the handler that was there before (Ctrl-C stays Ctrl-C)."""
+    with _guard:
+        ours = _state["fired"] > 0
+        if ours:
+            _state["fired"] -= 1
+            active = _state["active"]
+    if ours:
+        if active is None or active.is_set():
+            return  # the block ended as the time ran out
         if _state["deferring"]:
             _state["pending"] = True  # inside a ledger transaction: raised when it is over
             return
         raise TimeLimit
+    chained = _state["chained"]
+    if callable(chained):
+        chained(signum, frame)
+    elif chained != signal.SIG_IGN:
+        raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+def _install() -> None:
+    current = signal.getsignal(signal.SIGINT)
+    if current is not _on_interrupt:
+        _state["chained"] = current
+        signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _interrupt_main() -> None:
+    main = threading.main_thread().ident
+    if hasattr(signal, "pthread_kill") and main is not None:
+        signal.pthread_kill(main, signal.SIGINT)
+    else:
+        _thread.interrupt_main(signal.SIGINT)
+
+
+def _watch(seconds: float, over: threading.Event) -> None:
+    if over.wait(seconds):
+        return
+    with _guard:
+        if over.is_set():
+            return
+        _state["fired"] += 1
+    _interrupt_main()
+    grace = _state["hard"]
+    if grace is not None and not over.wait(grace):
+        os._exit(OVERRUN_EXIT)  # stuck out of Python's reach: the pool replaces this worker
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``TimeLimit`` inside the block after ``seconds``. Only in a process's main thread, which
+    is where ``run``'s workers and ``watch`` process files; in another thread the block runs without
+    a limit. Ledger transactions hold the limit back until they are committed (``deferred``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _install()
+    over = threading.Event()
+    outer = _state["active"]
+    _state["active"] = over
+    watchdog = threading.Thread(target=_watch, args=(seconds, over), name="certpipe-time-limit", daemon=True)
+    watchdog.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-_state = {"deferring": 0, "pending": False}
+        with _guard:
+            over.set()
+        _state["active"] = outer
 
 
 @contextmanager
 def deferred() -> Iterator[None]:
     """Hold the time limit back inside the block (a ledger transaction must never be left open);
-    if it ran out meanwhile, ``TimeLimit`` is raised as the block ends. Works whichever thread the
-    signal reached: Python runs the handler in the main thread, which checks the flag."""
+    if it ran out meanwhile, ``TimeLimit`` is raised as the block ends."""
     _state["deferring"] += 1
     try:
         yield

@@ -316,10 +316,12 @@ class InboxWatcher:
 
 @contextlib.contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
-    """While inside, SIGINT (Ctrl-C) and SIGTERM set ``stop`` instead of interrupting, so the file in
-    hand is finished; a second signal raises KeyboardInterrupt for an impatient user. Must be used
-    in the main thread. Restores the previous handlers on exit."""
+    """While inside, SIGINT (Ctrl-C), SIGTERM and, on Windows, SIGBREAK set ``stop`` instead of
+    interrupting, so the file in hand is finished; a second signal raises KeyboardInterrupt for an
+    impatient user. Must be used in the main thread. Restores the previous handlers on exit."""
     signals = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):  # Windows: Ctrl-Break, and what a service manager may send
+        signals.append(signal.SIGBREAK)
 
     def on_signal(signum, frame):
         if stop.is_set():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -31,7 +31,7 @@ from pipeline.core.standard import Standard
 from pipeline.errors import TemplateError
 from pipeline.i18n import Message, t
 from pipeline.word.context import build_context
-from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_of, patch
+from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, patch
 from pipeline.word.render import make_env, template_dirs
 
 _P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
@@ -48,13 +48,66 @@ class TemplateProblem:
     paragraph: int | None
     text: str
     message: Message | str  # a Message, or Jinja's own words where certpipe has none better
+    #: (table, row, column), each counted from 1 in the part, when the paragraph is in a table's cell
+    cell: tuple[int, int, int] | None = None
 
     def message_text(self, lang: str = "zh") -> str:
         return self.message.render(lang) if isinstance(self.message, Message) else self.message
 
     def format(self, lang: str = "zh") -> str:
-        return t("check.where", lang, template=self.template, part=self.part, paragraph=self.paragraph or "?",
+        part = t(f"check.part.{_PART_KIND.sub('', self.part)}", lang, n=_PART_KIND.search(self.part).group(0)) \
+            if _PART_KIND.sub("", self.part) in _PART_KINDS else self.part
+        if self.cell is not None:
+            table, row, column = self.cell
+            return t("check.where_cell", lang, template=self.template, part=part, table=table, row=row,
+                     column=column, text=self.text, message=self.message)
+        return t("check.where", lang, template=self.template, part=part, paragraph=self.paragraph or "?",
                  text=self.text, message=self.message)
+
+
+_PART_KIND = re.compile(r"\d*$")
+_PART_KINDS = ("document", "header", "footer", "footnotes", "endnotes")
+_CELL_TOKEN = re.compile(r"<w:(tbl|tr|tc|p)[ >]|</w:(tbl|tr|tc)>")
+
+
+def cells_of(xml: str) -> dict[int, tuple[int, int, int]]:
+    """Paragraph number (the n-th ``<w:p>`` of the part) → (table, row, column) of the table cell
+    holding it; tables are counted in the order they begin
+    (a table in a cell counts too, and its own cells are what a paragraph in it names)."""
+    source = patch(xml)
+    where: dict[int, tuple[int, int, int]] = {}
+    tables = paragraph = 0
+    stack: list[list[int]] = []  # per open table: its number, the current row, the current column
+    for m in _CELL_TOKEN.finditer(source):
+        opening, closing = m.group(1), m.group(2)
+        if opening == "tbl":
+            tables += 1
+            stack.append([tables, 0, 0])
+        elif opening == "tr" and stack:
+            stack[-1][1] += 1
+            stack[-1][2] = 0
+        elif opening == "tc" and stack:
+            stack[-1][2] += 1
+        elif opening == "p":
+            paragraph += 1
+            if stack and stack[-1][1] and stack[-1][2]:
+                where[paragraph] = (stack[-1][0], stack[-1][1], stack[-1][2])
+        elif closing == "tbl" and stack:
+            stack.pop()
+    return where
+
+
+_PARA_LINE = re.compile(r"<w:p[ >]")
+
+
+def _number(source: str, lineno: int | None) -> int | None:
+    """The paragraph that line ``lineno`` of a patched part starts (one paragraph a line), counted
+    from 1 as Word shows them: the lines before the first paragraph (the XML declaration, on a line
+    of its own in Word's files) do not count."""
+    lines = source.splitlines()
+    if not lineno or not 1 <= lineno <= len(lines) or not _PARA_LINE.match(lines[lineno - 1]):
+        return None
+    return sum(1 for line in lines[:lineno] if _PARA_LINE.match(line))
 
     def __str__(self) -> str:
         return self.format()
@@ -161,12 +214,12 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
             tree = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             static_ok = False
-            problems.append(TemplateProblem(name, part, paragraph_of(exc.lineno), line_text(source, exc.lineno),
-                                            Message("check.syntax", {"detail": exc.message})))
+            problems.append(TemplateProblem(name, part, _number(source, exc.lineno), line_text(source, exc.lineno),
+                                            _syntax(exc.message or "")))
             continue
         unknown_filters = [node for node in tree.find_all(nodes.Filter) if node.name not in env.filters]
         for node in unknown_filters:
-            problems.append(TemplateProblem(name, part, paragraph_of(node.lineno), line_text(source, node.lineno),
+            problems.append(TemplateProblem(name, part, _number(source, node.lineno), line_text(source, node.lineno),
                                             Message("check.unknown_filter", {"name": node.name})))
         if unknown_filters:
             static_ok = False
@@ -174,15 +227,35 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
         for var in sorted(meta.find_undeclared_variables(tree) - known):
             static_ok = False
             line = _line_of(source, re.compile(r"\{[{%][^}%]*\b" + re.escape(var) + r"\b"))
-            problems.append(TemplateProblem(name, part, paragraph_of(line), line_text(source, line),
+            problems.append(TemplateProblem(name, part, _number(source, line), line_text(source, line),
                                             Message("check.unknown_variable", {"name": var})))
     if static_ok:
         problems += _trial_render(path, env, lang, std)
-    return problems
+    cells = {PurePosixPath(member).stem: cells_of(xml) for member, xml in parts.items()}
+    return [replace(p, cell=cells.get(p.part, {}).get(p.paragraph)) if p.paragraph else p for p in problems]
+
+
+def _syntax(message: str) -> Message:
+    """Jinja's complaint about a tag, in the catalogue's words (the tag names it gives are kept)."""
+    if message.startswith("Unexpected end of template"):
+        block = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
+        name = block.group(1) if block else "for"
+        return Message("check.syntax.unclosed", {"open": f"{{% {name} %}}", "close": f"{{% end{name} %}}"})
+    unknown = re.match(r"Encountered unknown tag '(\w+)'", message)
+    if unknown and unknown.group(1).startswith("end"):
+        return Message("check.syntax.stray_end", {"tag": f"{{% {unknown.group(1)} %}}"})
+    if unknown:
+        return Message("check.syntax.unknown_tag", {"tag": unknown.group(1)})
+    if message.startswith("Expected an expression"):
+        return Message("check.syntax.empty")
+    if message.startswith("unexpected char"):
+        return Message("check.syntax.quote")
+    return Message("check.syntax.other")
 
 
 def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard) -> list[TemplateProblem]:
     name = path.name
+    prepared = None
     try:
         prepared = PreparedDocx(path, env)
         rendered = prepared.render_parts(sample_for(path, std, lang))
@@ -190,8 +263,11 @@ def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard)
         where = getattr(exc, "where", None)
         if where is None:
             return [TemplateProblem(name, "", None, "", exc.message)]
-        part, lineno, text, detail = where
-        return [TemplateProblem(name, part, lineno, text, detail)]
+        part, paragraph, text, detail = where  # its paragraph is the line before (see _number)
+        sources = prepared.sources if prepared is not None else {}
+        member = next((m for m in sources if PurePosixPath(m).stem == part), None)
+        number = _number(sources[member], paragraph + 1) if member and paragraph else paragraph
+        return [TemplateProblem(name, part, number, text, detail)]
     out = []
     for member, placeholder in prepared.placeholders.items():
         if not placeholder.member.lower().endswith(".png"):
