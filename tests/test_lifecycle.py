@@ -332,6 +332,8 @@ def test_a_ledger_of_an_earlier_release_knows_its_certificates_in_force_with_the
     assert [(h["action"], h["by"]) for h in history] == [("issue", "migrated")]
     with Ledger(ws.ledger, readonly=True) as ledger:
         assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        indexes = {r[0] for r in ledger.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"inputs_status", "inputs_name", "certificates_status", "audits_standard"} <= indexes
     assert _json(ws, "decisions") == []
     suspended = certpipe(ws, "certificates", "suspend", first["number"], "--by", "甲", "--reason", "x")
     assert suspended.returncode == 0, suspended.stderr

@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE INDEX IF NOT EXISTS decisions_audit ON decisions(audit_id, status);
 """
 
+#: What the console's searches and the dashboard need to stay fast on 100,000 inputs (schema 4).
+SEARCH_SQL = """
+CREATE INDEX IF NOT EXISTS inputs_status ON inputs(status, id);
+CREATE INDEX IF NOT EXISTS inputs_finished ON inputs(finished_at);
+CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
+CREATE INDEX IF NOT EXISTS audits_standard ON audits(standard, audit_id);
+"""
+
 #: A new ledger (the newest schema).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -149,12 +157,7 @@ CREATE TABLE IF NOT EXISTS certificates (
 """ + ",\n".join(CERTIFICATE_COLUMNS) + """
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL + LIFE_SQL + """
-CREATE INDEX IF NOT EXISTS inputs_status ON inputs(status, id);
-CREATE INDEX IF NOT EXISTS inputs_finished ON inputs(finished_at);
-CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
-CREATE INDEX IF NOT EXISTS audits_standard ON audits(standard, audit_id);
-"""
+""" + RECORDS_SQL + LIFE_SQL + SEARCH_SQL
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ def _to_v4(db: sqlite3.Connection, path: Path) -> None:
 
     for column in CERTIFICATE_COLUMNS:
         db.execute(f"ALTER TABLE certificates ADD COLUMN {column.strip()}")
-    _statements(db, LIFE_SQL)
+    _statements(db, LIFE_SQL + SEARCH_SQL)
     certificate_life(db)
 
 
