@@ -65,6 +65,15 @@ def _fill(ws, blank: Path, org: str, target: str, *, audit_type: str = "初次�
     return dest
 
 
+def _issued(ws, org: str) -> tuple[Path, dict]:
+    """An initial audit of ``org`` generated, filled to a level and run: its blank and its certificate."""
+    blank = _blank(ws, "--org", org)
+    _fill(ws, blank, org, "92")
+    assert certpipe(ws, "run").returncode == 0
+    (issued,) = _json(ws, "certificates", "list")
+    return blank, issued
+
+
 def _scorecard(ws, audit_id: str) -> dict:
     return json.loads((ws.outbox / audit_id / "scorecard.json").read_text(encoding="utf-8"))
 
@@ -125,10 +134,7 @@ def test_review_mode_publishes_the_report_first_and_the_certificate_after_an_ind
 
 def test_a_revision_that_lowers_the_level_waits_for_a_decision_and_the_certificate_stays(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "戊公司")
-    _fill(ws, blank, "戊公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    blank, issued = _issued(ws, "戊公司")
     certificate = ws.outbox / blank.stem / f"{blank.stem}-certificate.docx"
     before = certificate.read_bytes()
     _fill(ws, blank, "戊公司", "82")
@@ -159,10 +165,7 @@ def test_a_revision_that_lowers_the_level_waits_for_a_decision_and_the_certifica
 
 def test_surveillance_through_due_workbooks_maintains_the_certificate_and_recertification_supersedes_it(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "己公司")
-    _fill(ws, blank, "己公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    blank, issued = _issued(ws, "己公司")
 
     due = _json(ws, "due", "--within", "400")
     assert {(d["kind"], d["number"]) for d in due} == {("surveillance", issued["number"])}
@@ -223,10 +226,7 @@ def test_surveillance_through_due_workbooks_maintains_the_certificate_and_recert
 
 def test_a_surveillance_at_another_level_waits_and_its_approval_keeps_the_number(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "辛公司")
-    _fill(ws, blank, "辛公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    _blank_file, issued = _issued(ws, "辛公司")
     surveillance = _blank(ws, "--type", "surveillance", "--certificate", issued["number"])
     _fill(ws, surveillance, "辛公司", "82", audit_type="监督审核")
     assert certpipe(ws, "run").returncode == 0
@@ -241,10 +241,7 @@ def test_a_surveillance_at_another_level_waits_and_its_approval_keeps_the_number
 
 def test_suspend_restore_withdraw_with_notices_and_illegal_changes_refused(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "壬公司")
-    _fill(ws, blank, "壬公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    blank, issued = _issued(ws, "壬公司")
     number = issued["number"]
     assert certpipe(ws, "certificates", "restore", number, "--by", "甲", "--reason", "x").returncode == 2
     assert certpipe(ws, "certificates", "suspend", number, "--by", "甲", "--reason", "未接受监督",
@@ -279,10 +276,7 @@ def test_suspend_restore_withdraw_with_notices_and_illegal_changes_refused(tmp_p
 
 def test_a_kill_between_recording_a_change_and_writing_its_notice_gives_one_change_and_one_notice(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "癸公司")
-    _fill(ws, blank, "癸公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    blank, issued = _issued(ws, "癸公司")
     killed = certpipe(ws, "certificates", "suspend", issued["number"], "--by", "甲", "--reason", "x",
                       env={"CERTPIPE_CRASH_AT": "changed"})
     assert killed.returncode < 0  # SIGKILL
@@ -298,10 +292,7 @@ def test_a_kill_between_recording_a_change_and_writing_its_notice_gives_one_chan
 
 def test_expiry_is_applied_the_day_after_validity_by_any_command(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "子公司")
-    _fill(ws, blank, "子公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    _blank_file, issued = _issued(ws, "子公司")
     last = date.fromisoformat(issued["expires_on"])
     with Ledger(ws.ledger) as ledger:
         assert certs.certificate(ledger.db, issued["number"], today=last).status == "issued"
@@ -361,10 +352,7 @@ def test_the_notice_templates_are_checked_like_the_others(tmp_path):
 
 def test_a_change_whose_files_cannot_be_written_is_kept_and_written_later_without_holding_others_up(tmp_path):
     ws = make_ws(tmp_path)
-    blank = _blank(ws, "--org", "卯公司")
-    _fill(ws, blank, "卯公司", "92")
-    assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    _blank_file, issued = _issued(ws, "卯公司")
     surveillance = _blank(ws, "--type", "surveillance", "--certificate", issued["number"])
     _fill(ws, surveillance, "卯公司", "82", audit_type="监督审核")
     assert certpipe(ws, "run").returncode == 0
