@@ -175,3 +175,23 @@ def test_standards_check_warns_of_an_override_and_the_workbooks_it_affects(tmp_p
     assert "certpipe migrate" in out
     found = api.standard_overrides(ws)
     assert [(o.key, o.outstanding, o.affected) for o in found] == [(KEY, 2, 2)]
+
+
+def test_a_workbook_carried_to_a_new_edition_is_taken_and_its_audit_recorded_under_it(tmp_path, cli):
+    """migrate --to a new edition's key: the run takes it under the same audit id, and the ledger's
+    audit row follows it to the new standard and edition."""
+    import sqlite3
+
+    ws = make_ws(tmp_path)
+    sent = workbook(ws, "a.xlsx", sample_audit(key=KEY, audit_id="HXC-2026-009", target="88"))
+    newer = SOURCE.replace("key: qhxc013-2018", "key: qhxc013-2026").replace('edition: "2018"', 'edition: "2026"')
+    (ws.root / "standards").mkdir()
+    (ws.root / "standards" / "qhxc013-2026.yaml").write_text(newer, encoding="utf-8")
+    code, out, err = cli("-W", ws.root, "migrate", sent, "-o", ws.inbox / "carried.xlsx", "--to", "qhxc013-2026")
+    assert code == 0, out + err
+    sent.unlink()  # the original goes back to the auditor; the carried copy is what is returned
+    code, out, err = cli("-W", ws.root, "run")
+    assert code == 0, out + err
+    with sqlite3.connect(ws.ledger) as db:
+        assert db.execute("SELECT standard, edition FROM audits WHERE audit_id = 'HXC-2026-009'").fetchone() == \
+            ("qhxc013-2026", "2026")

@@ -168,6 +168,9 @@ def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool
             elif record.org_id is None:
                 db.execute("UPDATE audits SET org_id = ? WHERE audit_id = ? AND org_id IS NULL",
                            (org_id, info.audit_id))
+            if record is not None and record.standard != std.key:  # carried to a new edition (certpipe migrate)
+                db.execute("UPDATE audits SET standard = ?, edition = ?, fingerprint = ? WHERE audit_id = ?",
+                           (std.key, std.edition, std.fingerprint(), info.audit_id))
     return verdicts
 
 
