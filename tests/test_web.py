@@ -783,3 +783,24 @@ def test_a_reviewer_suspends_a_certificate_and_the_public_page_says_so(review_ws
     assert f'<a href="/certificates/{number}">{number}</a>' in listed
     assert number not in c.get("/certificates?status=issued").text
     assert number in clerk.get("/certificates?status=nonsense").text  # an unknown status: every one
+
+
+def test_what_is_due_is_counted_on_the_dashboard_and_listed_with_the_certificates(tmp_path):
+    import sqlite3
+    from datetime import date, timedelta
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "good.xlsx", sample_audit(audit_id="D-2026-001", target="88"))
+    run(ws)
+    api.add_user("clerk", "clerk", PASSWORDS["clerk"], ws)
+    c = client(ws, "clerk")
+    assert re.search(r'id="due"><a href="/certificates#due-title">0</a>', c.get("/").text)
+    (number,) = sqlite3.connect(ws.ledger).execute("SELECT number FROM certificates").fetchone()
+    soon = (date.today() + timedelta(days=10)).isoformat()
+    with sqlite3.connect(ws.ledger) as db:
+        db.execute("UPDATE certificates SET surveillance_due = ? WHERE number = ?", (soon, number))
+    assert sum(api.workspace_status(ws).due.values()) == 1
+    assert re.search(r'id="due"><a href="/certificates#due-title">1</a>', c.get("/").text)
+    listed = c.get("/certificates").text
+    assert 'id="due"' in listed and "监督审核" in listed and soon in listed
+    assert f'<a href="/certificates/{number}">{number}</a>' in listed

@@ -303,7 +303,7 @@ async def certificates(request: Request) -> Response:
     chosen = chosen if chosen in STATUSES else ""
     rows = api.certificates(console.ws, status=chosen or None)
     return console.render.page(request, "certificates.html", rows=rows, statuses=STATUSES, chosen=chosen,
-                               words=_words(request))
+                               due=api.due(None, console.ws), words=_words(request))
 
 
 async def certificate(request: Request, status: int = 200, error: CertpipeError | None = None,
