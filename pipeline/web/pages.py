@@ -5,13 +5,15 @@ before it runs (``app.guarded``)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from pipeline import api
+from pipeline.core.lifecycle import MANUAL, STATUSES, allowed
 from pipeline.errors import CertpipeError
 from pipeline.web.security import LOGIN_COOKIE, SESSION_COOKIE, client_of, cookie_args, new_token, same
 from pipeline.web.upload import Refused, receive_upload
@@ -115,7 +117,9 @@ async def dashboard(request: Request) -> Response:
     board = api.console_dashboard(console.ws)
     rejections = [(row, _reason(row, lang)) for row in board.rejections]
     today = sum(board.today.values())
-    return console.render.page(request, "dashboard.html", board=board, rejections=rejections, today=today)
+    status = api.workspace_status(console.ws)
+    return console.render.page(request, "dashboard.html", board=board, rejections=rejections, today=today,
+                               decisions=status.decisions, due=sum(status.due.values()))
 
 
 # ---- uploads ------------------------------------------------------------------------------------
@@ -242,6 +246,113 @@ async def standard(request: Request) -> Response:
 async def trail(request: Request) -> Response:
     console = _console(request)
     return console.render.page(request, "trail.html", entries=console.users.trail(300))
+
+
+# ---- certification decisions ---------------------------------------------------------------------
+REASON_MAX = 500
+
+
+async def _form(request: Request):
+    """The POST's form: the one ``guarded`` read for its CSRF field, else read now."""
+    form = getattr(request.state, "form", None)
+    return form if form is not None else await request.form(max_files=0, max_fields=20)
+
+
+def _reason_of(form) -> str:
+    return " ".join(str(form.get("reason") or "").split())[:REASON_MAX]
+
+
+async def decisions(request: Request, status: int = 200, error: CertpipeError | None = None,
+                    reason: str = "", failed: str = "") -> Response:
+    """The queue of certification decisions, each with its approve / refuse form; an error of the last
+    attempt shown above it (``failed``: its audit, the ``reason`` typed kept in its form)."""
+    console = _console(request)
+    queue = api.decisions(console.ws)
+    done = request.query_params.get("done", "")[:100]
+    notice = None
+    if done and request.query_params.get("approved") in ("0", "1"):
+        notice = ("web.decide.approved" if request.query_params["approved"] == "1" else "web.decide.refused", done)
+    return console.render.page(request, "decisions.html", status=status, queue=queue, words=_words(request),
+                               error=error, reason=reason, failed=failed, notice=notice)
+
+
+async def decide(request: Request) -> Response:
+    console = _console(request)
+    audit_id = request.path_params["audit_id"][:100]
+    form = await _form(request)
+    reason = _reason_of(form)
+    choice = form.get("decision")
+    user = request.state.session.user.name
+    if choice not in ("approve", "refuse"):
+        return await decisions(request, 400, CertpipeError("web.decide.choose"), reason, audit_id)
+    try:
+        await run_in_threadpool(api.decide, audit_id, approve=choice == "approve", by=user, reason=reason,
+                                workspace=console.ws)
+    except CertpipeError as refused:
+        console.users.record(user, f"decide.{choice}.refused", audit_id, {"key": refused.key})
+        return await decisions(request, 400, refused, reason, audit_id)
+    console.users.record(user, f"decide.{choice}", audit_id, {"reason": reason})
+    query = urlencode({"done": audit_id, "approved": "1" if choice == "approve" else "0"})
+    return RedirectResponse(f"/decisions?{query}", status_code=303)
+
+
+# ---- certificates -------------------------------------------------------------------------------
+async def certificates(request: Request) -> Response:
+    console = _console(request)
+    chosen = request.query_params.get("status", "")
+    chosen = chosen if chosen in STATUSES else ""
+    rows = api.certificates(console.ws, status=chosen or None)
+    return console.render.page(request, "certificates.html", rows=rows, statuses=STATUSES, chosen=chosen,
+                               due=api.due(None, console.ws), words=_words(request))
+
+
+async def certificate(request: Request, status: int = 200, error: CertpipeError | None = None,
+                      reason: str = "") -> Response:
+    console = _console(request)
+    number = request.path_params["number"]
+    try:
+        row, history = api.certificate(number, console.ws) if KEY.fullmatch(number) else (None, [])
+    except CertpipeError:
+        row = None
+    if row is None:
+        return console.render.error(request, 404, "web.not_found")
+    changed = request.query_params.get("changed", "")
+    may = request.state.session.user.role in ("reviewer", "admin")
+    actions = [a for a in allowed(row.status) if a in MANUAL] if may else []
+    return console.render.page(request, "certificate.html", status=status, c=row, history=history,
+                               actions=actions, error=error, reason=reason, words=_words(request),
+                               changed=changed if changed in MANUAL else "")
+
+
+async def change_certificate(request: Request) -> Response:
+    console = _console(request)
+    number, action = request.path_params["number"], request.path_params["action"]
+    if action not in MANUAL or not KEY.fullmatch(number):
+        return console.render.error(request, 404, "web.not_found")
+    try:
+        api.certificate(number, console.ws)
+    except CertpipeError:
+        return console.render.error(request, 404, "web.not_found")
+    form = await _form(request)
+    reason = _reason_of(form)
+    if not reason:
+        return await certificate(request, 400, CertpipeError("web.cert.no_reason"), reason)
+    until = None
+    if action == "suspend" and str(form.get("until") or "").strip():
+        text = str(form.get("until")).strip()[:20]
+        try:
+            until = date.fromisoformat(text)
+        except ValueError:
+            return await certificate(request, 400, CertpipeError("cert.bad_date", {"value": text}), reason)
+    user = request.state.session.user.name
+    try:
+        await run_in_threadpool(api.change_certificate, number, action, by=user, reason=reason, until=until,
+                                workspace=console.ws)
+    except CertpipeError as refused:
+        console.users.record(user, f"cert.{action}.refused", number, {"key": refused.key})
+        return await certificate(request, 400, refused, reason)
+    console.users.record(user, f"cert.{action}", number, {"reason": reason, "until": str(until or "")})
+    return RedirectResponse(f"/certificates/{number}?{urlencode({'changed': action})}", status_code=303)
 
 
 # ---- public verification ------------------------------------------------------------------------

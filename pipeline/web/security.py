@@ -13,6 +13,7 @@ from dataclasses import dataclass
 ALL = frozenset({"clerk", "reviewer", "admin"})
 OFFICE = frozenset({"clerk", "admin"})
 ADMIN = frozenset({"admin"})
+REVIEW = frozenset({"reviewer", "admin"})  # certification decisions and changes of certificates
 PUBLIC = frozenset()  # no login needed
 
 SESSION_COOKIE = "certpipe_session"
@@ -45,6 +46,11 @@ ROUTES = (
     Route("GET", "/standards", "standards", ALL),
     Route("GET", "/standards/{key}", "standard", ALL),
     Route("GET", "/trail", "trail", ADMIN),
+    Route("GET", "/decisions", "decisions", REVIEW),
+    Route("POST", "/decisions/{audit_id}", "decide", REVIEW),
+    Route("GET", "/certificates", "certificates", ALL),
+    Route("GET", "/certificates/{number}", "certificate", ALL),
+    Route("POST", "/certificates/{number}/{action}", "change_certificate", REVIEW),
 )
 
 
