@@ -72,6 +72,7 @@ def verify(
         out.print("  " + t("verify.printed_checked" if verdict.printed_checked else "verify.printed_not_checked",
                            lang), markup=False)
     for when, state, by, reason in verdict.history:
+        by = t(f"cert.by.{by}", lang) if by in ("auto", "system") else by
         out.print("  " + t("verify.history", lang, when=when, status=t(f"verify.status.{state}", lang), by=by,
                            reason=reason), markup=False)
     raise typer.Exit(verdict.exit_code)
