@@ -804,3 +804,19 @@ def test_what_is_due_is_counted_on_the_dashboard_and_listed_with_the_certificate
     listed = c.get("/certificates").text
     assert 'id="due"' in listed and "监督审核" in listed and soon in listed
     assert f'<a href="/certificates/{number}">{number}</a>' in listed
+    # the due audits' workbooks as one zip, for the office: generated once, recorded, in the trail
+    import io
+    import zipfile
+
+    assert 'id="due-zip"' in listed and "<title>" in listed and "<title><h2" not in listed
+    page_csrf = csrf_of(listed)
+    got = c.post("/due/workbooks.zip", data={"csrf": page_csrf})
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(got.content)).namelist()
+    assert len(names) == 1 and names[0].endswith(".xlsx")
+    planned = Path(names[0]).stem
+    assert api.due(None, ws)[0].planned == planned  # recorded with its certificate
+    again = c.post("/due/workbooks.zip", data={"csrf": page_csrf})
+    assert zipfile.ZipFile(io.BytesIO(again.content)).namelist() == []  # made once
+    assert ("clerk", "due.workbooks", "1") in trail_of(ws)
+    assert c.post("/due/workbooks.zip", data={}).status_code == 403  # no token

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -302,8 +303,31 @@ async def certificates(request: Request) -> Response:
     chosen = request.query_params.get("status", "")
     chosen = chosen if chosen in STATUSES else ""
     rows = api.certificates(console.ws, status=chosen or None)
+    may_generate = request.state.session.user.role in ("clerk", "admin")
     return console.render.page(request, "certificates.html", rows=rows, statuses=STATUSES, chosen=chosen,
-                               due=api.due(None, console.ws), words=_words(request))
+                               due=api.due(None, console.ws), words=_words(request), may_generate=may_generate)
+
+
+async def due_workbooks(request: Request) -> Response:
+    """The workbooks of the surveillance and recertification audits due and not yet generated, as one
+    zip (``api.due_workbooks``); each is recorded with its certificate, so a second click makes none."""
+    import io
+    import tempfile
+    import zipfile
+
+    console = _console(request)
+    user = request.state.session.user.name
+    lang = getattr(request.state, "lang", "zh")
+    with tempfile.TemporaryDirectory(prefix="certpipe-due-") as folder:
+        made = await run_in_threadpool(api.due_workbooks, folder, None, console.ws, lang=lang)
+        blob = io.BytesIO()
+        with zipfile.ZipFile(blob, "w", zipfile.ZIP_DEFLATED) as zf:
+            for _item, path in made:
+                zf.write(path, Path(path).name)
+    console.users.record(user, "due.workbooks", str(len(made)), {"audits": [Path(p).stem for _i, p in made]})
+    name = f"due-workbooks-{date.today().isoformat()}.zip"
+    return Response(blob.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 async def certificate(request: Request, status: int = 200, error: CertpipeError | None = None,

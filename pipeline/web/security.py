@@ -51,6 +51,7 @@ ROUTES = (
     Route("GET", "/certificates", "certificates", ALL),
     Route("GET", "/certificates/{number}", "certificate", ALL),
     Route("POST", "/certificates/{number}/{action}", "change_certificate", REVIEW),
+    Route("POST", "/due/workbooks.zip", "due_workbooks", OFFICE),
 )
 
 
