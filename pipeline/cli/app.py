@@ -49,8 +49,9 @@ class _App(typer.Typer):
             raise
 
 
-ORDER = ("demo", "init", "new", "validate", "score", "run", "watch", "ledger", "status", "standards", "templates",
-         "keys", "verify", "publish", "serve", "users")
+ORDER = ("demo", "init", "new", "validate", "score", "migrate", "run", "watch", "status", "ledger", "find",
+         "decisions", "decide", "certificates", "due", "standards", "templates", "keys", "verify", "publish", "serve",
+         "users")
 
 
 HELP_OPTION = "显示此帮助并退出 / show this help and exit"
