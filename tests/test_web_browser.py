@@ -232,3 +232,36 @@ def test_a_workbook_dropped_on_the_page_reaches_the_inbox(server, browser, tmp_p
                  what="the dropped file's row")
     assert rows[0][0] == "拖放的评分表.xlsx" and "等待处理" in rows[0][1]
     assert (ws.inbox / "拖放的评分表.xlsx").read_bytes() == good.read_bytes()
+
+
+def test_the_public_page_checks_the_qr_links_token_in_the_browser(server, browser):
+    """The page a certificate's QR code opens when the console is the verification host: genuine for
+    the real link's token, forged for an edited one, mismatch for another certificate's."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from pipeline.flow.keys import init_keys
+    from pipeline.word.qr import split
+    from tests.test_verify import qr_of
+
+    ws, base = server
+    init_keys(ws)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="Q-2026-001", target="95", org="明远物业服务有限公司"))
+    workbook(ws, "b.xlsx", sample_audit(audit_id="Q-2026-002", target="85", org="青禾家政服务有限公司"))
+    run(ws)
+    links = {p.parent.name: qr_of(p) for p in ws.outbox.glob("*/*-certificate.docx")}
+    _, token = split(links["Q-2026-001"])  # (no verify_url here: the QR code carries the token alone)
+    _, other = split(links["Q-2026-002"])
+    number = next(c.number for c in api.certificates(ws) if c.audit_id == "Q-2026-001")
+
+    def result(fragment: str) -> str:
+        browser.get(f"{base}/c/{number}#{fragment}")
+        WebDriverWait(browser, 15).until(
+            lambda d: d.find_element(By.ID, "check").get_attribute("data-result") not in (None, "", "checking"))
+        return browser.find_element(By.ID, "check").get_attribute("data-result")
+
+    assert result(token) == "genuine"
+    assert "真实" in browser.find_element(By.CSS_SELECTOR, '[data-check="genuine"]').text
+    edited = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    assert result(edited) == "forged"
+    assert result(other) == "mismatch"

@@ -115,6 +115,7 @@ class PublicCertificate:
     issue_date: str | None
     expiry_date: str | None
     status: str  # issued, suspended, withdrawn, cancelled, expired, superseded
+    credit_code: str = ""
 
 
 def _like(text: str) -> str:
@@ -358,4 +359,5 @@ def public_certificate(ws: Workspace, number: str) -> PublicCertificate | None:
     return PublicCertificate(held.number, str(details.get("organisation") or ""),
                              str(details.get("standard") or held.standard), held.standard,
                              held.level or details.get("level"), held.issued_on or details.get("issue_date"),
-                             held.expires_on or details.get("expiry_date"), status)
+                             held.expires_on or details.get("expiry_date"), status,
+                             str(details.get("credit_code") or ""))

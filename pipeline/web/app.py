@@ -116,6 +116,8 @@ def create_app(workspace: Path | str | Workspace | None = None) -> SecurityHeade
     console = Console(ws, config)
     routes = [StarletteRoute(r.path, guarded(console, r, getattr(pages, r.name)), methods=[r.method])
               for r in ROUTES]
+    # the public register's own check of a QR link's token (WebCrypto Ed25519), for /c/<number>
+    routes.append(Mount("/static/site", StaticFiles(directory=HERE.parent / "site_assets"), name="site"))
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
 
     async def not_found(request: Request, exc) -> Response:

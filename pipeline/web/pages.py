@@ -380,6 +380,16 @@ async def change_certificate(request: Request) -> Response:
 
 
 # ---- public verification ------------------------------------------------------------------------
+async def public_keys_js(request: Request) -> Response:
+    """The trusted public keys for the public page's check of a QR link's signed token."""
+    import json
+
+    console = _console(request)
+    keys = {k.key_id: k.b64 for k in api.public_keys(console.ws)}
+    body = "window.CERTPIPE_KEYS = " + json.dumps(keys).replace("<", "\\u003c") + ";\n"
+    return Response(body, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
 async def public_certificate(request: Request) -> Response:
     console = _console(request)
     number = request.path_params["number"]
@@ -387,4 +397,7 @@ async def public_certificate(request: Request) -> Response:
     if cert is None:
         return console.render.page(request, "public.html", status=404, cert=None, number="")
     level = api.level_words(cert.standard_key, cert.level, _lang(request), console.ws) if cert.level else ""
-    return console.render.page(request, "public.html", cert=cert, level=level, number=cert.number)
+    signed = {"number": cert.number, "organisation": cert.organisation, "credit_code": cert.credit_code,
+              "standard": cert.standard_key, "level": cert.level or "", "issue_date": cert.issue_date or "",
+              "expiry_date": cert.expiry_date or ""}  # what the QR link's token signs, as the token says it
+    return console.render.page(request, "public.html", cert=cert, level=level, number=cert.number, signed=signed)

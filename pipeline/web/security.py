@@ -34,6 +34,7 @@ class Route:
 ROUTES = (
     Route("GET", "/login", "login_form", PUBLIC),
     Route("POST", "/login", "login", PUBLIC),
+    Route("GET", "/c/keys.js", "public_keys_js", PUBLIC),
     Route("GET", "/c/{number}", "public_certificate", PUBLIC),
     Route("POST", "/logout", "logout", ALL),
     Route("GET", "/", "dashboard", ALL),
