@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 PLACES = {"pending": (0.0, 2.0), "issued": (3.2, 2.0), "refused": (0.0, 0.3), "suspended": (6.4, 3.6),
           "withdrawn": (9.6, 3.6), "cancelled": (9.6, 2.0), "expired": (6.4, 0.3), "superseded": (3.2, 0.3)}
 BENDS = {("suspended", "restore"): 0.25, ("issued", "suspend"): 0.25, ("suspended", "expire"): -0.45}
-LABEL_AT = {("issued", "cancel"): 0.3, ("issued", "withdraw"): 0.62}  # along a straight arrow, where the label goes
+LABEL_AT = {("issued", "cancel"): 0.3, ("issued", "withdraw"): 0.62, ("suspended", "supersede"): 0.64}  # along a straight arrow, where the label goes
 
 
 def _font() -> str:

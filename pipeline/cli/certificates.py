@@ -28,6 +28,11 @@ def _by(value: str, lang: str) -> str:
     return t(f"cert.by.{value}", lang) if value in ("auto", "system") else value
 
 
+def _with_words(item, words: LevelWords) -> dict:
+    """A decision's or certificate's ``--json``: its data and its level in words."""
+    return item.to_json() | {"level_words": words(item.standard, item.level) or None}
+
+
 def _status_words(status: str, lang: str) -> str:
     return t(f"cert.status.{status}", lang)
 
@@ -44,8 +49,7 @@ def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     rows = api.decisions(s.workspace)
     words = LevelWords(s.workspace, lang)
     if as_json:
-        print(json.dumps([d.to_json() | {"level_words": words(d.standard, d.level) or None} for d in rows],
-                         ensure_ascii=False, indent=2))
+        print(json.dumps([_with_words(d, words) for d in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         out.print(t("decide.queue_empty", lang))
@@ -109,8 +113,7 @@ def list_command(
     rows = api.certificates(s.workspace, status=status.value if status else None)
     words = LevelWords(s.workspace, lang)
     if as_json:
-        print(json.dumps([r.to_json() | {"level_words": words(r.standard, r.level) or None} for r in rows],
-                         ensure_ascii=False, indent=2))
+        print(json.dumps([_with_words(r, words) for r in rows], ensure_ascii=False, indent=2))
         return
     kinds = {"number": KEY, "organisation": TEXT, "level": TEXT, "status": KEY, "issued": KEY, "expires": KEY,
              "surveillance": KEY}
@@ -136,8 +139,8 @@ def show_command(
     row, history = api.certificate(number, s.workspace)
     words = LevelWords(s.workspace, lang)
     if as_json:
-        print(json.dumps(row.to_json() | {"level_words": words(row.standard, row.level) or None,
-                                          "history": [e.to_json() for e in history]}, ensure_ascii=False, indent=2))
+        data = _with_words(row, words) | {"history": [e.to_json() for e in history]}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     out.print(t("cert.show_head", lang, number=row.number, status=_status_words(row.status, lang),
                 organisation=escape(row.organisation), level=escape(words(row.standard, row.level) or "—"),

@@ -32,6 +32,7 @@ CHANGES: dict[tuple[str, str], str] = {
     ("issued", "expire"): "expired",
     ("suspended", "expire"): "expired",
     ("issued", "supersede"): "superseded",
+    ("suspended", "supersede"): "superseded",
 }
 
 #: The actions people take with ``certpipe certificates``; the others are the system's.

@@ -13,7 +13,7 @@ from datetime import date
 
 from pipeline.core.certificates import add_months
 from pipeline.core.certify import Facts, Held, Plan, plan
-from pipeline.core.lifecycle import Event, change, expired
+from pipeline.core.lifecycle import CHANGES, Event, change, expired
 from pipeline.errors import CertpipeError
 from pipeline.i18n import Message
 
@@ -179,15 +179,15 @@ def record_result(db: sqlite3.Connection, p: Plan, r: Result, stamp: str) -> Non
 
 def supersede(db: sqlite3.Connection, old: str, new: str, stamp: str) -> None:
     held = certificate(db, old)
-    if held is None or held.status not in ("issued", "suspended"):
+    after = CHANGES.get((held.status, "supersede")) if held is not None else None
+    if after is None:
         return  # withdrawn, expired meanwhile: it stays so
-    after = "superseded"
     db.execute("UPDATE certificates SET status = ? WHERE number = ?", (after, old))
     add_event(db, old, stamp, "supersede", after, SYSTEM, reason=new)
 
 
 def maintain(db: sqlite3.Connection, number: str, audit_id: str, level: str | None, by: str, stamp: str,
-             months: int) -> None:
+             months: int, *, reason: str = "") -> None:
     """A surveillance confirmed the certificate: the next surveillance moves on by ``months`` (once per
     surveillance audit; a revision of it does not move it again)."""
     again = db.execute("SELECT 1 FROM certificate_events WHERE number = ? AND action = 'maintain' AND audit_id = ?",
@@ -200,7 +200,7 @@ def maintain(db: sqlite3.Connection, number: str, audit_id: str, level: str | No
     if level is not None:
         db.execute("UPDATE certificates SET level = ? WHERE number = ?", (level, number))
     status = db.execute("SELECT status FROM certificates WHERE number = ?", (number,)).fetchone()[0]
-    add_event(db, number, stamp, "maintain", status, by, level=level, audit_id=audit_id)
+    add_event(db, number, stamp, "maintain", status, by, reason=reason, level=level, audit_id=audit_id)
 
 
 # ---- changes people make -----------------------------------------------------------------------

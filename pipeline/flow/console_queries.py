@@ -14,20 +14,13 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.flow.inbox import scan
-from pipeline.flow.ledger import InputRow, Ledger
+from pipeline.flow.ledger import ROW_COLUMNS, InputRow, Ledger
 from pipeline.lock import holder
 from pipeline.workspace import Workspace
 
 #: The most audits one search page shows.
 PAGE_LIMIT = 200
 
-
-
-def _row_sql(ledger: Ledger) -> str:
-    """The columns ``InputRow.from_db`` reads, in its order: its fields that the ``inputs`` table stores
-    (a field worked out from other rows is not a column)."""
-    stored = {name for _, name, *_ in ledger.db.execute("PRAGMA table_info(inputs)")}
-    return ", ".join(f"i.{c}" for c in InputRow.__dataclass_fields__ if c in stored)
 
 
 @dataclass(frozen=True)
@@ -143,7 +136,7 @@ def dashboard(ws: Workspace, today: date | None = None, rejections: int = 10) ->
             "SELECT status, count(*) FROM inputs WHERE finished_at >= ? AND finished_at < ? GROUP BY status",
             (day, day + "~")))
         rejected = [InputRow.from_db(r) for r in ledger.db.execute(
-            f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.status = 'rejected' ORDER BY i.id DESC LIMIT ?",
+            f"SELECT {ROW_COLUMNS} FROM inputs i WHERE i.status = 'rejected' ORDER BY i.id DESC LIMIT ?",
             (rejections,))]
         last = ledger.last_finished()
     files = {r.id: [DownloadFile(r.id, n, size) for n, size in _listing(_folder_of(ws, r, None)).items()]
@@ -297,7 +290,7 @@ def download_path(ws: Workspace, input_id: int, name: str) -> Path | None:
     if not ws.ledger.is_file() or not ws.ledger.stat().st_size:
         return None
     with Ledger(ws.ledger, readonly=True) as ledger:
-        found = ledger.db.execute(f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.id = ?", (input_id,)).fetchone()
+        found = ledger.db.execute(f"SELECT {ROW_COLUMNS} FROM inputs i WHERE i.id = ?", (input_id,)).fetchone()
         if found is None:
             return None
         row = InputRow.from_db(found)
@@ -325,7 +318,7 @@ def upload_outcomes(ws: Workspace, names: list[str], since: str) -> dict[str, Up
     with Ledger(ws.ledger, readonly=True) as ledger:
         for name in names[:50]:
             hit = ledger.db.execute(
-                f"SELECT {_row_sql(ledger)} FROM inputs i WHERE i.name = ? AND i.received_at >= ? "
+                f"SELECT {ROW_COLUMNS} FROM inputs i WHERE i.name = ? AND i.received_at >= ? "
                 "AND i.status IN ('done', 'rejected', 'duplicate') ORDER BY i.id DESC LIMIT 1",
                 (name, since)).fetchone()
             if hit:

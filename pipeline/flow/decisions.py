@@ -161,20 +161,21 @@ def _issue(db, config: Config, decision: Decision, std, card, by: str, reason: s
     short, number_format, year, level = number_request(std, card, config.certificates, today)
     number = allocate_number(db, decision.audit_id, std.key, short, number_format, year, level, stamp)
     cfg = config.certificates
+    renews = _renews(db, decision.id)
     expires = add_years(today, cfg.validity_years) - timedelta(days=1)
     db.execute("UPDATE certificates SET org_id = (SELECT org_id FROM audits WHERE audit_id = ?), level = ?, "
                "status = 'issued', issued_on = ?, expires_on = ?, surveillance_due = ?, renews = ? WHERE number = ?",
                (decision.audit_id, level, today.isoformat(), expires.isoformat(),
-                add_months(today, cfg.surveillance_months).isoformat(), decision_renews(db, decision.id), number))
+                add_months(today, cfg.surveillance_months).isoformat(), renews, number))
     db.execute("UPDATE decisions SET number = ? WHERE id = ?", (number, decision.id))
     certs.add_event(db, number, stamp, "issue", "issued", by, reason=reason, level=level, audit_id=decision.audit_id)
-    renews = decision_renews(db, decision.id)
     if renews:
         certs.supersede(db, renews, number, stamp)
     return number
 
 
-def decision_renews(db, decision_id: int) -> str | None:
+def _renews(db, decision_id: int) -> str | None:
+    """The certificate a recertification's new one supersedes, as the decision recorded it."""
     return db.execute("SELECT renews FROM decisions WHERE id = ?", (decision_id,)).fetchone()[0]
 
 
@@ -183,9 +184,7 @@ def _new_level(db, config: Config, decision: Decision, by: str, reason: str, sta
     a surveillance, it is maintained (its next surveillance moves on)."""
     if decision.kind == "surveillance":
         certs.maintain(db, decision.number, decision.audit_id, decision.level, by, stamp,
-                       config.certificates.surveillance_months)
-        db.execute("UPDATE certificate_events SET reason = ? WHERE id = (SELECT MAX(id) FROM certificate_events)",
-                   (reason,))
+                       config.certificates.surveillance_months, reason=reason)
     else:
         db.execute("UPDATE certificates SET level = ? WHERE number = ?", (decision.level, decision.number))
         status = db.execute("SELECT status FROM certificates WHERE number = ?", (decision.number,)).fetchone()[0]

@@ -223,6 +223,8 @@ def _dump(value) -> str | None:
 
 _STORED = tuple(f for f in InputRow.__dataclass_fields__ if f != "resolved")  # resolved is worked out
 _COLUMNS = ", ".join(_STORED)
+#: The same columns of the ``inputs`` table aliased ``i``, for queries that join it.
+ROW_COLUMNS = ", ".join(f"i.{c}" for c in _STORED)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
 SCHEMA_VERSION = 4
@@ -638,8 +640,7 @@ class Ledger:
 
     def latest_done(self) -> list[InputRow]:
         """The newest accepted revision of every audit."""
-        cols = ", ".join(f"i.{c}" for c in _STORED)
         return [InputRow.from_db(r) for r in self.db.execute(
-            f"SELECT {cols} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
+            f"SELECT {ROW_COLUMNS} FROM inputs i JOIN (SELECT audit_id, MAX(revision) AS newest FROM inputs "
             "WHERE status = 'done' GROUP BY audit_id) m ON i.audit_id = m.audit_id AND i.revision = m.newest "
             "WHERE i.status = 'done' ORDER BY i.id")]
