@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 os.fsync = lambda fd: None
 
-from pipeline import ledger  # noqa: E402
+from pipeline.flow import ledger  # noqa: E402
 
 _init = ledger.Ledger.__init__
 

@@ -17,7 +17,7 @@ rm -rf "$ws" && mkdir -p "$ws/inbox"
 printf '[intake]\naccept_unknown_audits = true\n' > "$ws/certpipe.toml"
 cp -l "$corpus"/*.xlsx "$ws/inbox/" 2>/dev/null || cp "$corpus"/*.xlsx "$ws/inbox/"
 t1=$(date +%s.%N)
-PYTHONPATH="$checkout" CERTPIPE_WATCH_SETTLE_SECONDS=0 "$python" -m pipeline -W "$ws" run --workers 2 >/dev/null
+env -u PYTHONDONTWRITEBYTECODE PYTHONPATH="$checkout" CERTPIPE_WATCH_SETTLE_SECONDS=0 "$python" -m pipeline -W "$ws" run --workers 2 >/dev/null
 rc=$?
 t2=$(date +%s.%N)
 echo "rc=$rc setup=$(echo "$t1 - $t0" | bc) run=$(echo "$t2 - $t1" | bc)" >> "$log"

@@ -7,8 +7,13 @@ inputs failed for an outside reason and wait in the inbox (``run``, ``watch``), 
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import traceback
+
+# numpy, which openpyxl imports when it is installed, starts a BLAS thread per core that spins now
+# and then (~2 % of a bulk run's CPU on two cores); certpipe does no linear algebra.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from rich.console import Console
 

@@ -67,6 +67,7 @@ class Job:
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
     folder: Path | None = None  # what is published, made in staging
     dest: Path | None = None  # where it was published
+    sealed: bool = False  # its folder and staged copy are on disk (publish.seal)
     finished: bool = False  # its outcome is in the ledger
     again: bool = False  # its content was in another worker's hands: tried again after the group
     outcome: Outcome | None = None

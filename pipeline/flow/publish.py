@@ -11,6 +11,8 @@ import filecmp
 import os
 import shutil
 import stat
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +57,40 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+#: Files synced at once by ``side_by_side``. An fsync waits for the disk without holding Python, and
+#: the file system commits its journal once for all the syncs waiting on it, so a group's files are
+#: on disk in about the time of a few syncs instead of one after another (~7 a docx-only audit).
+SYNC_THREADS = 8
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def side_by_side(calls: Sequence[Callable[[], object]]) -> list[Exception | None]:
+    """Run ``calls`` (syncs, mostly) in a few threads; each one's error, or None, in order."""
+    global _pool
+    if len(calls) < 2:
+        errors: list[Exception | None] = []
+        for call in calls:
+            try:
+                call()
+                errors.append(None)
+            except Exception as exc:
+                errors.append(exc)
+        return errors
+    if _pool is None or _pool[0] != os.getpid():  # (a forked worker has none of its parent's threads)
+        _pool = (os.getpid(), ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="certpipe-sync"))
+    futures = [_pool[1].submit(call) for call in calls]
+    return [future.exception() for future in futures]
+
+
+def seal(stage: Path, revision: int, *also: Path) -> None:
+    """``stage`` marked with its revision and on disk with every file in it, and the files ``also``
+    (``publish`` of a sealed folder syncs nothing again)."""
+    (stage / ".revision").write_text(str(revision))
+    fsync_tree(stage)
+    for path in also:
+        fsync_file(path)
+
+
 def published_revisions(dest: Path) -> dict[int, str]:
     """The revisions ``dest`` holds (itself and ``history/r<n>``) with the content hash each was made
     from (``.sha256``; "" where unknown)."""
@@ -85,9 +121,10 @@ def publish(stage: Path, dest: Path, *, revision: int = 1) -> Path:
     to the same ``dest`` from several processes hold ``lock.file_lock`` around it. A crash at any
     point leaves either the old or the new folder in place (see ``cleanup_staging``). The files are
     on disk before the rename; the rename itself is once the caller syncs ``dest.parent``
-    (``fsync_dir``; once for a group of folders published together)."""
-    (stage / ".revision").write_text(str(revision))
-    fsync_tree(stage)
+    (``fsync_dir``; once for a group of folders published together). A folder ``seal``-ed for
+    this revision is not synced again."""
+    if revision_of(stage) != revision:
+        seal(stage, revision)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists() and revision_of(dest) > revision:
         # a newer revision is already published (workers finish in any order): this one is history
