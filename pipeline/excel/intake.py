@@ -226,6 +226,13 @@ def _split(ref: str) -> tuple[int, int]:
     return int(m.group(2)) - 1, col - 1
 
 
+def _column(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
 class _Reader:
     def __init__(self, data: bytes, zf: zipfile.ZipFile, sheets: dict[str, str]) -> None:
         self.zf, self.sheets = zf, sheets
@@ -245,19 +252,17 @@ class _Reader:
 
     def _check_extent(self, sheet: str, xml: bytes) -> None:
         """Refuse a sheet whose used range is too large a grid, naming its farthest cell."""
-        rows = max((int(r) for r in _ROW_REF.findall(xml)), default=0)
-        cols, far, area = 0, None, 0
-        for letters, row in _CELL_REF.findall(xml):
-            col = 0
-            for ch in letters:
-                col = col * 26 + ch - 64
-            r = int(row)
-            rows, cols = max(rows, r), max(cols, col)
-            if r * col > area:
-                far, area = letters.decode() + row.decode(), r * col
-        if rows * max(cols, 1) > MAX_GRID_CELLS:
-            raise _fail("sheet_too_large", sheet=sheet, cell=far if area > 1 else f"A{rows}",
-                        rows=rows, cols=cols, limit=f"{MAX_GRID_CELLS:,}")
+        refs = _CELL_REF.findall(xml)
+        rows = max((int(r) for r in {*_ROW_REF.findall(xml), *(row for _, row in refs)}), default=0)
+        cols = max((_column(letters) for letters in {letters for letters, _ in refs}), default=0)
+        if rows * max(cols, 1) <= MAX_GRID_CELLS:
+            return
+        far, area = None, 0
+        for letters, row in refs:
+            if int(row) * _column(letters) > area:
+                far, area = letters.decode() + row.decode(), int(row) * _column(letters)
+        raise _fail("sheet_too_large", sheet=sheet, cell=far if area > 1 else f"A{rows}",
+                    rows=rows, cols=cols, limit=f"{MAX_GRID_CELLS:,}")
 
     def grid(self, sheet: str) -> list[list]:
         if sheet not in self.grids:
