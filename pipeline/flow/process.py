@@ -164,7 +164,7 @@ class Processor:
         copy and its hash, within the time limit) and claim its content, or say who has it."""
         job.stage = staging_dir(self.ws.outbox)
         limits = self.config.limits
-        original = job.stage / "original" / job.name
+        original = job.stage / job.name  # (alone in its folder: no name can meet another)
         started = time.monotonic()
         try:
             with time_limit(limits.seconds_per_file):
