@@ -257,3 +257,26 @@ def test_new_refusing_to_overwrite_a_file_consumes_no_audit_id(tmp_path):
     assert refused.returncode == 2 and second.read_bytes() == b"someone's file"
     with sqlite3.connect(ws.ledger) as db:
         assert [r[0] for r in db.execute("SELECT audit_id FROM audits ORDER BY audit_id")] == [first.stem]
+
+
+def test_an_audit_id_in_other_case_is_refused_at_intake_and_when_generating(tmp_path):
+    """``ext-1`` after ``EXT-1``: Windows and macOS keep both in one outbox folder, so the second
+    would be published over the first organisation's report and certificate."""
+    ws = make_ws(tmp_path)
+    std = load_standard(GBT)
+    accept = {"CERTPIPE_INTAKE_ACCEPT_UNKNOWN_AUDITS": "true"}
+    first = sample_audit(audit_id="EXT-1", org="甲公司", target="90")
+    fill_audit(build_workbook(std, first.info, tmp_path / "a.xlsx"), ws.inbox / "甲.xlsx", first)
+    assert certpipe(ws, "run", env=accept).returncode == 0
+    before = (ws.outbox / "EXT-1" / "scorecard.json").read_bytes()
+    second = sample_audit(audit_id="ext-1", org="乙公司", target="60")
+    fill_audit(build_workbook(std, second.info, tmp_path / "b.xlsx"), ws.inbox / "乙.xlsx", second)
+    refused = certpipe(ws, "run", "--json", env=accept)
+    assert refused.returncode == 1
+    (outcome,) = json.loads(refused.stdout)["outcomes"]
+    assert outcome["status"] == "rejected" and outcome["problems"][0]["key"] == "val.audit_id_case"
+    assert outcome["problems"][0]["cell"]  # marked where the cover holds the audit id
+    assert (ws.outbox / "EXT-1" / "scorecard.json").read_bytes() == before
+    assert [p.name for p in ws.outbox.iterdir() if p.is_dir() and p.name[0] not in "._"] == ["EXT-1"]
+    made = certpipe(ws, "new", GBT, "--org", "丙公司", "--audit-id", "Ext-1", "-o", str(ws.root / "c.xlsx"))
+    assert made.returncode == 2 and "EXT-1" in made.stderr and not (ws.root / "c.xlsx").exists()

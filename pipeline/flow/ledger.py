@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS audits (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audits_org ON audits(org_id);
+CREATE INDEX IF NOT EXISTS audits_id_nocase ON audits(audit_id COLLATE NOCASE);
 """
 
 #: The certificate's life (schema 4): its current state beside the certificate, every change of it
@@ -227,7 +228,7 @@ _COLUMNS = ", ".join(_STORED)
 ROW_COLUMNS = ", ".join(f"i.{c}" for c in _STORED)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _statements(db: sqlite3.Connection, sql: str) -> None:
@@ -265,7 +266,11 @@ def _to_v4(db: sqlite3.Connection, path: Path) -> None:
 #: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
 #: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
 #: Applied in order, in one transaction.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {
+    2: _to_v2, 3: _to_v3, 4: _to_v4,
+    # version 5 finds an audit id spelt in other case (one folder on Windows and macOS: records.case_twin)
+    5: "CREATE INDEX IF NOT EXISTS audits_id_nocase ON audits(audit_id COLLATE NOCASE)",
+}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0

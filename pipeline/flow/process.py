@@ -45,7 +45,7 @@ from pipeline.flow.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.flow.records import audit_record, identity_problem, record_intake
+from pipeline.flow.records import record_intake, records_say
 from pipeline.flow.timelimit import TimeLimit, time_limit
 from pipeline.i18n import Message, t
 from pipeline.lock import file_lock
@@ -265,12 +265,11 @@ class Processor:
 
     def _against_the_records(self, checked, card) -> list:
         """What the records say against processing it (``flow/records.py``): its audit id is another
-        organisation's or unknown."""
+        organisation's, unknown, or another's in other case."""
         from pipeline.excel.checks import Problem
 
         info = checked.audit.info
-        why = identity_problem(audit_record(self.ledger, info.audit_id), info,
-                               accept_unknown=self.config.intake.accept_unknown_audits)
+        _, why = records_say(self.ledger.db, info, accept_unknown=self.config.intake.accept_unknown_audits)
         if why is None:
             return []
         cell = checked.audit_cell

@@ -89,6 +89,9 @@ def allocate_audit(ledger: Ledger, std: Standard, info: AuditInfo, *, outbox: Pa
             if not valid_audit_id(wanted):
                 raise CertpipeError("wbcli.bad_audit_id", {"value": wanted})
             existing = _record(db, wanted)
+            twin = case_twin(db, wanted) if existing is None else None
+            if twin is not None:
+                raise CertpipeError("rec.audit_id_case", {"audit_id": wanted, "known": twin})
             if existing is not None:
                 if not _matches(existing, info):
                     raise CertpipeError("rec.audit_taken", {"audit_id": wanted, "theirs": existing.org_name,
@@ -117,6 +120,15 @@ def _record(db: sqlite3.Connection, audit_id: str) -> AuditRecord | None:
     return AuditRecord(*row) if row else None
 
 
+def case_twin(db: sqlite3.Connection, audit_id: str) -> str | None:
+    """A recorded audit id that differs from ``audit_id`` only in the case of its letters. Windows and
+    macOS keep the two in one outbox folder: the second would be published over the first's
+    documents and certificate, so it is refused."""
+    row = db.execute("SELECT audit_id FROM audits WHERE audit_id = ? COLLATE NOCASE AND audit_id != ? LIMIT 1",
+                     (audit_id, audit_id)).fetchone()
+    return row[0] if row else None
+
+
 def _matches(record: AuditRecord, info: AuditInfo) -> bool:
     """Whether ``info`` names the organisation the audit was recorded for: by credit code where both
     have one, else by normalised name (an audit recorded without its organisation matches any)."""
@@ -126,10 +138,6 @@ def _matches(record: AuditRecord, info: AuditInfo) -> bool:
     if code and record.credit_code:
         return code == record.credit_code
     return name_key(info.org_name) == name_key(record.org_name)
-
-
-def audit_record(ledger: Ledger, audit_id: str) -> AuditRecord | None:
-    return _record(ledger.db, audit_id)
 
 
 def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unknown: bool) -> Message | None:
@@ -143,6 +151,17 @@ def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unkn
                                             "credit_code": record.credit_code or "—", "ours": info.org_name})
 
 
+def records_say(db: sqlite3.Connection, info: AuditInfo, *, accept_unknown: bool
+                ) -> tuple[AuditRecord | None, Message | None]:
+    """The audit recorded under ``info``'s id, and why the workbook may not be processed under it
+    (``identity_problem``, or an id recorded in other case: ``case_twin``)."""
+    record = _record(db, info.audit_id)
+    twin = case_twin(db, info.audit_id) if record is None else None
+    if twin is not None:
+        return None, Message("val.audit_id_case", {"audit_id": info.audit_id, "known": twin})
+    return record, identity_problem(record, info, accept_unknown=accept_unknown)
+
+
 def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]],
                   *, accept_unknown: bool) -> list[Message | None]:
     """At intake, for a group's accepted audits (standard, cover, accepted without a record?), in one
@@ -154,8 +173,7 @@ def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool
     verdicts: list[Message | None] = []
     with ledger.transaction() as db:
         for std, info, _unknown in accepted:
-            record = _record(db, info.audit_id)
-            why = identity_problem(record, info, accept_unknown=accept_unknown)
+            record, why = records_say(db, info, accept_unknown=accept_unknown)
             verdicts.append(why)
             if why is not None:
                 continue
