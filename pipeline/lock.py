@@ -26,6 +26,10 @@ from pipeline.workspace import Workspace
 #: (Windows' own blocking lock gives up after ten seconds).
 _WAIT_STEP = 0.02
 
+#: Seconds a driver keeps trying before it says the workspace is busy: ``status`` and the console ask
+#: who holds it by taking the lock for an instant (``holder``), which must not turn a driver away.
+PROBE_WAIT = 1.0
+
 
 def _try_lock(fh: IO) -> bool:
     """The exclusive lock on ``fh`` without waiting; False when another open file holds it."""
@@ -82,8 +86,11 @@ def workspace_lock(ws: Workspace, what: str) -> Iterator[None]:
     except OSError as exc:
         raise CertpipeError("err.lock_open", {"path": ws.lock_file, "detail": exc.strerror or exc}) from exc
     try:
-        if not _try_lock(fh):
-            raise WorkspaceBusy(key="err.workspace_busy", params={"other": _who(ws), "root": ws.root})
+        deadline = time.monotonic() + PROBE_WAIT
+        while not _try_lock(fh):
+            if time.monotonic() >= deadline:
+                raise WorkspaceBusy(key="err.workspace_busy", params={"other": _who(ws), "root": ws.root})
+            time.sleep(_WAIT_STEP)
         _say_who(ws, f"pid {os.getpid()} {what}")
         yield
     finally:

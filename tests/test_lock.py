@@ -7,8 +7,10 @@ import ast
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import portalocker
 import pytest
 
 from pipeline.errors import WorkspaceBusy
@@ -142,3 +144,15 @@ def test_run_starts_workers_by_fork_only_where_asked_or_on_linux(monkeypatch):
     monkeypatch.setenv(START_METHOD_ENV, "no such way")
     monkeypatch.setattr(sys, "platform", "win32")
     assert start_method() == "spawn"
+
+
+def test_a_driver_starting_while_status_looks_at_the_lock_is_not_turned_away(tmp_path):
+    """``status`` and the console ask who holds the workspace by taking its lock for an instant; a
+    ``run`` or ``watch`` starting in that instant waits for it instead of saying "busy"."""
+    ws = Workspace(tmp_path)
+    ws.state.mkdir(parents=True)
+    probe = open(ws.lock_file, "a+b")  # noqa: SIM115 - what holder() does, held a little longer
+    portalocker.lock(probe, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+    threading.Timer(0.2, probe.close).start()
+    with workspace_lock(ws, "watch"):
+        assert holder(ws) == f"pid {os.getpid()} watch"
