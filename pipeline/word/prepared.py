@@ -87,8 +87,17 @@ def _order_tcpr(m: re.Match) -> str:
     return "<w:tcPr>" + "".join(text for _, text in ordered) + "</w:tcPr>"
 
 
-def paragraph_of(lineno: int | None) -> int | None:
-    return lineno - 1 if lineno and lineno > 1 else None
+_PARA_LINE = re.compile(r"<w:p[ >]")
+
+
+def paragraph_number(source: str, lineno: int | None) -> int | None:
+    """The paragraph that line ``lineno`` of a patched part starts (one paragraph a line), counted
+    from 1 as Word shows them: the lines before the first paragraph (the XML declaration, on a line
+    of its own in Word's files) do not count."""
+    lines = source.splitlines()
+    if not lineno or not 1 <= lineno <= len(lines) or not _PARA_LINE.match(lines[lineno - 1]):
+        return None
+    return sum(1 for line in lines[:lineno] if _PARA_LINE.match(line))
 
 
 def line_text(source: str, lineno: int | None) -> str:
@@ -174,7 +183,7 @@ class PreparedDocx:
         """A ``TemplateError`` naming the template, part and paragraph; ``where`` keeps them apart."""
         part = PurePosixPath(member).stem
         text = line_text(self.sources.get(member, ""), lineno) if lineno else ""
-        paragraph = paragraph_of(lineno)
+        paragraph = paragraph_number(self.sources.get(member, ""), lineno)
         exc = TemplateError("render.template_error", {"template": self.name, "part": part,
                                                      "paragraph": paragraph or "?", "text": text, "detail": detail})
         exc.where = (part, paragraph, text, detail)

@@ -31,7 +31,7 @@ from pipeline.core.standard import Standard
 from pipeline.errors import TemplateError
 from pipeline.i18n import Message, t
 from pipeline.word.context import build_context
-from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, patch
+from pipeline.word.prepared import TAG_START, TEMPLATE_PART, PreparedDocx, line_text, paragraph_number, patch
 from pipeline.word.render import make_env, template_dirs
 
 _P = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
@@ -97,17 +97,6 @@ def cells_of(xml: str) -> dict[int, tuple[int, int, int]]:
     return where
 
 
-_PARA_LINE = re.compile(r"<w:p[ >]")
-
-
-def _number(source: str, lineno: int | None) -> int | None:
-    """The paragraph that line ``lineno`` of a patched part starts (one paragraph a line), counted
-    from 1 as Word shows them: the lines before the first paragraph (the XML declaration, on a line
-    of its own in Word's files) do not count."""
-    lines = source.splitlines()
-    if not lineno or not 1 <= lineno <= len(lines) or not _PARA_LINE.match(lines[lineno - 1]):
-        return None
-    return sum(1 for line in lines[:lineno] if _PARA_LINE.match(line))
 
     def __str__(self) -> str:
         return self.format()
@@ -214,12 +203,13 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
             tree = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             static_ok = False
-            problems.append(TemplateProblem(name, part, _number(source, exc.lineno), line_text(source, exc.lineno),
-                                            _syntax(exc.message or "")))
+            problems.append(TemplateProblem(name, part, paragraph_number(source, exc.lineno),
+                                            line_text(source, exc.lineno), _syntax(exc.message or "")))
             continue
         unknown_filters = [node for node in tree.find_all(nodes.Filter) if node.name not in env.filters]
         for node in unknown_filters:
-            problems.append(TemplateProblem(name, part, _number(source, node.lineno), line_text(source, node.lineno),
+            problems.append(TemplateProblem(name, part, paragraph_number(source, node.lineno),
+                                            line_text(source, node.lineno),
                                             Message("check.unknown_filter", {"name": node.name})))
         if unknown_filters:
             static_ok = False
@@ -227,7 +217,7 @@ def check_template(path: Path, std: Standard, lang: str = "zh") -> list[Template
         for var in sorted(meta.find_undeclared_variables(tree) - known):
             static_ok = False
             line = _line_of(source, re.compile(r"\{[{%][^}%]*\b" + re.escape(var) + r"\b"))
-            problems.append(TemplateProblem(name, part, _number(source, line), line_text(source, line),
+            problems.append(TemplateProblem(name, part, paragraph_number(source, line), line_text(source, line),
                                             Message("check.unknown_variable", {"name": var})))
     if static_ok:
         problems += _trial_render(path, env, lang, std)
@@ -263,11 +253,8 @@ def _trial_render(path: Path, env: jinja2.Environment, lang: str, std: Standard)
         where = getattr(exc, "where", None)
         if where is None:
             return [TemplateProblem(name, "", None, "", exc.message)]
-        part, paragraph, text, detail = where  # its paragraph is the line before (see _number)
-        sources = prepared.sources if prepared is not None else {}
-        member = next((m for m in sources if PurePosixPath(m).stem == part), None)
-        number = _number(sources[member], paragraph + 1) if member and paragraph else paragraph
-        return [TemplateProblem(name, part, number, text, detail)]
+        part, paragraph, text, detail = where
+        return [TemplateProblem(name, part, paragraph, text, detail)]
     out = []
     for member, placeholder in prepared.placeholders.items():
         if not placeholder.member.lower().endswith(".png"):
