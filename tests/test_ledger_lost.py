@@ -226,3 +226,17 @@ def test_no_false_alarm_after_a_crash_left_an_audit_published_and_unrecorded(tmp
     path.unlink()  # the user took the file back
     assert certpipe(ws, "run").returncode == 0  # the claim is cleared: the ledger still knows the audit
     assert certpipe(ws, "run").returncode == 0
+
+
+def test_a_rebuilt_counter_reads_the_whole_sequence_number_after_a_short_code_ending_in_digits():
+    """``{standard}{seq}`` with ``GBT27922``: number 12 is ``GBT2792212``, not standard ``GBT279221``
+    and number 2 (a counter read too small could give a number out again once the ledger is lost)."""
+    from pipeline.flow.rebuild import number_pattern
+
+    pattern = number_pattern("{standard}{seq}", ("GBT27922", "QHXC002", "ISI"))
+    assert pattern.match("GBT2792212")["seq"] == "12"
+    assert pattern.match("QHXC0025")["seq"] == "5"
+    assert pattern.match("ISI123")["seq"] == "123"
+    assert int(number_pattern("{standard}{seq}", ()).match("ZZ912")["seq"]) >= 12  # unknown: never too small
+    dated = number_pattern("CP-{year}-{standard}-{seq:05d}", ("GBT27922",)).match("CP-2026-GBT27922-00012")
+    assert (dated["year"], dated["seq"]) == ("2026", "00012")

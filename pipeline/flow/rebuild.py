@@ -36,17 +36,23 @@ _FIELD = {"year": r"(?P<year>[0-9]{4})", "seq": r"(?P<seq>[0-9]+)", "standard": 
           "level": r"[A-Za-z0-9_-]+"}
 
 
-def number_pattern(number_format: str) -> re.Pattern:
-    """The regular expression of certificate numbers made by ``number_format`` (year and seq named)."""
+def number_pattern(number_format: str, shorts: tuple[str, ...] = ()) -> re.Pattern:
+    """The regular expression of certificate numbers made by ``number_format`` (year and seq named).
+    ``{standard}`` is one of the standards' ``shorts`` where one fits, so ``{standard}{seq}`` with a
+    short code ending in digits (``GBT27922`` + ``12``) gives the whole sequence number; an unknown
+    short code is taken as short as it can be, so a sequence number is read too large, never too
+    small (the counter then never goes back to a number issued)."""
+    known = "|".join(re.escape(s) for s in sorted(set(shorts), key=len, reverse=True))
+    fields = {**_FIELD, "standard": f"(?:{known}|[A-Za-z0-9]+?)" if known else _FIELD["standard"] + "?"}
     parts, named = [], set()
     for literal, name, _spec, _conv in string.Formatter().parse(number_format):
         parts.append(re.escape(literal))
         if name is None:
             continue
-        if name in named or name not in _FIELD:  # a field given twice is matched, not named, again
+        if name in named or name not in fields:  # a field given twice is matched, not named, again
             parts.append(r"[0-9A-Za-z_-]+")
         else:
-            parts.append(_FIELD[name])
+            parts.append(fields[name])
             named.add(name)
     return re.compile("^" + "".join(parts) + "$")
 
@@ -97,9 +103,24 @@ def rebuild_ledger(ws: Workspace, config: Config) -> Rebuilt:
         return _rebuild(ws, config)
 
 
+def _short_codes(ws: Workspace) -> tuple[str, ...]:
+    """The short codes of the standards that load (one that does not cannot stop a rebuild)."""
+    from pipeline.core.ids import short_code
+    from pipeline.errors import CertpipeError
+    from pipeline.flow.standards import definition_paths, load_standard
+
+    shorts = []
+    for key in definition_paths(ws.root):
+        try:
+            shorts.append(short_code(load_standard(key, ws.root)))
+        except CertpipeError:
+            continue
+    return tuple(shorts)
+
+
 def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
     report = Rebuilt()
-    pattern = number_pattern(config.certificates.number_format)
+    pattern = number_pattern(config.certificates.number_format, _short_codes(ws))
     archived = _archived(ws)
     fresh = ws.state / f"ledger.rebuilding-{os.getpid()}.sqlite"
     for leftover in ws.state.glob("ledger.rebuilding-*"):  # a rebuild that was stopped
