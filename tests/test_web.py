@@ -386,6 +386,8 @@ def test_the_dashboard_shows_the_rejection_and_its_first_problem(ws, facts):
     assert "bad.xlsx" in page.text and facts["annotated"] in page.text
     assert "审核组长" in page.text  # the first problem, in words
     assert "没有处理程序在运行" in page.text
+    last = max(r.finished_at for r in api.ledger_rows(ws) if r.finished_at)
+    assert f"最近一次处理：{last[:10]} {last[11:16]}<" in page.text  # the time as a person reads it
 
 
 def test_the_audit_page_shows_the_scorecard_and_downloads(ws, facts):
