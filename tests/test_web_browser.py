@@ -48,7 +48,8 @@ def server(tmp_path):
 @pytest.fixture
 def review_server(tmp_path):
     """The console of a workspace in ``[decision] mode = "review"`` whose ``certpipe run`` left two
-    certification decisions waiting; a reviewer who took no part in the audits (赵决定) and a clerk."""
+    certification decisions waiting; a reviewer who took no part in the audits (赵决定), one who led them
+    (王立) and a clerk."""
     ws = make_ws(tmp_path)
     (ws.root / "certpipe.toml").write_text('[decision]\nmode = "review"\n', encoding="utf-8")
     workbook(ws, "R-2026-001.xlsx", sample_audit(audit_id="R-2026-001", target="92", org="明远物业服务有限公司"))
@@ -58,6 +59,7 @@ def review_server(tmp_path):
     assert sorted(d.audit_id for d in api.decisions(ws)) == ["R-2026-001", "R-2026-002"]
     assert api.certificates(ws) == []
     api.add_user("赵决定", "reviewer", "decider-pass-1", ws)
+    api.add_user("王立", "reviewer", "lead-pass-1", ws)  # the sample audits' lead auditor
     api.add_user("clerk", "clerk", "clerk-pass-1", ws)
     yield from _serve(ws)
 
@@ -350,7 +352,8 @@ def _post_as_page(driver, action: str, fields: dict) -> None:
 
 def test_a_reviewer_approves_suspends_and_the_public_page_says_so(review_server, browser):
     """The reviewer's half, in review mode: the decision queue, an approval with a reason issuing the
-    certificate, a clerk refused both pages' actions, the suspension with a reason, and the certificate's
+    certificate, a clerk refused both pages' actions, the lead auditor refused the decision of the audit
+    he led (independence), the suspension with a reason, and the certificate's
     public page saying 暂停 / suspended on a phone. Every console page met fits 1366×768."""
     from selenium.webdriver.common.by import By
 
@@ -404,6 +407,18 @@ def test_a_reviewer_approves_suspends_and_the_public_page_says_so(review_server,
     _wait(lambda: driver.find_element(By.TAG_NAME, "h1").text == "403", what="the clerk's decision refused")
     assert api.certificate(number, ws)[0].status == "issued"
     assert [d.audit_id for d in api.decisions(ws)] == ["R-2026-002"]
+    _log_out(driver, base)
+
+    # the audit's lead auditor, a reviewer too, may not decide it: the page says why, nothing changes
+    _log_in(driver, base, "王立", "lead-pass-1")
+    driver.get(f"{base}/decisions")
+    row = driver.find_element(By.ID, "decisions").find_element(By.XPATH, './/tr[contains(., "R-2026-002")]')
+    row.find_element(By.NAME, "reason").send_keys("符合")
+    row.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
+    error = _wait(lambda: driver.find_element(By.ID, "error").text, what="the independence rule's refusal")
+    assert "王立" in error and "不能作出认证决定" in error
+    assert driver.find_element(By.NAME, "reason").get_attribute("value") == "符合"  # what was typed is kept
+    assert [d.audit_id for d in api.decisions(ws)] == ["R-2026-002"] and len(api.certificates(ws)) == 1
     _log_out(driver, base)
 
     _log_in(driver, base, "赵决定", "decider-pass-1")
