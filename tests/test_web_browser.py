@@ -1,7 +1,9 @@
 """The console in a real browser (Debian's chromium, headless, 1366×768, driven by Selenium through the
 system chromedriver): a clerk logs in, uploads a good and a bad workbook, sees both outcomes appear
 when the inbox is processed, and downloads the report and the annotated workbook; the public page of
-the certificate opens without a login.
+the certificate opens without a login. In review mode a reviewer approves a waiting decision and
+suspends the certificate it issued, a clerk is refused both, and the public page says 暂停 / suspended.
+The pages fit a 1366×768 window, the public page a phone's.
 
 With ``CERTPIPE_SCREENSHOTS=1`` the main pages are also saved into docs/images/ for the guides
 (``console-*.png``, squeezed to a small palette)."""
@@ -20,7 +22,7 @@ import pytest
 from pipeline import api
 from pipeline.excel.fill import fill_workbook
 from tests.helpers.paths import ROOT
-from tests.helpers.workspace import make_ws, run, sample_audit, workbook
+from tests.helpers.workspace import certpipe, make_ws, run, sample_audit, workbook
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +40,35 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     """The console of a new workspace, served by uvicorn on a free local port, in a thread."""
+    ws = make_ws(tmp_path)
+    api.add_user("clerk", "clerk", "clerk-pass-1", ws)
+    yield from _serve(ws)
+
+
+@pytest.fixture
+def review_server(tmp_path):
+    """The console of a workspace in ``[decision] mode = "review"`` whose ``certpipe run`` left two
+    certification decisions waiting; a reviewer who took no part in the audits (赵决定), one who led them
+    (王立) and a clerk."""
+    ws = make_ws(tmp_path)
+    (ws.root / "certpipe.toml").write_text('[decision]\nmode = "review"\n', encoding="utf-8")
+    workbook(ws, "R-2026-001.xlsx", sample_audit(audit_id="R-2026-001", target="92", org="明远物业服务有限公司"))
+    workbook(ws, "R-2026-002.xlsx", sample_audit(audit_id="R-2026-002", target="85", org="明远物业服务有限公司"))
+    done = certpipe(ws, "run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(d.audit_id for d in api.decisions(ws)) == ["R-2026-001", "R-2026-002"]
+    assert api.certificates(ws) == []
+    api.add_user("赵决定", "reviewer", "decider-pass-1", ws)
+    api.add_user("王立", "reviewer", "lead-pass-1", ws)  # the sample audits' lead auditor
+    api.add_user("clerk", "clerk", "clerk-pass-1", ws)
+    yield from _serve(ws)
+
+
+def _serve(ws):
     import uvicorn
 
     from pipeline.web import create_app
 
-    ws = make_ws(tmp_path)
-    api.add_user("clerk", "clerk", "clerk-pass-1", ws)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -158,6 +183,7 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     rejected = driver.find_element(By.CSS_SELECTOR, f'#outcomes tr[data-name="{bad.name}"]')
     assert "已出报告" in done.text and "B-2026-001" in done.text
     assert "退回" in rejected.text and "审核组长" in rejected.text
+    _fits(driver)
     _shot(driver, "upload")
 
     done.find_element(By.PARTIAL_LINK_TEXT, "-report.docx").click()
@@ -175,6 +201,7 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     driver.find_element(By.LINK_TEXT, "概览").click()
     _wait(lambda: driver.current_url.rstrip("/") == base, what="the dashboard")
     assert "B-2026-002.xlsx" in driver.find_element(By.ID, "rejections").text
+    _fits(driver)
     _shot(driver, "dashboard")
 
     driver.find_element(By.LINK_TEXT, "审核查询").click()
@@ -184,11 +211,13 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     _wait(lambda: "organisation=" in driver.current_url, what="the search's results")
     table = driver.find_element(By.ID, "audits")
     assert "B-2026-001" in table.text and "CP-2026-" in table.text
+    _fits(driver)
     _shot(driver, "audits")
 
     table.find_element(By.LINK_TEXT, "B-2026-001").click()
     _wait(lambda: driver.current_url.endswith("/audits/B-2026-001"), what="the audit's page")
     assert "88" in driver.find_element(By.ID, "total").text
+    _fits(driver)
     _shot(driver, "audit")
     number = driver.find_element(By.CSS_SELECTOR, "#certificate a").text
 
@@ -201,6 +230,7 @@ def test_a_clerk_uploads_sees_the_outcomes_and_downloads(server, browser, tmp_pa
     assert "有效" in driver.find_element(By.ID, "status").text
     assert "明远物业服务有限公司" in driver.find_element(By.ID, "cert").text
     driver.set_window_size(412, 860)  # a phone
+    _fits(driver)
     _shot(driver, "public")
 
 
@@ -265,3 +295,164 @@ def test_the_public_page_checks_the_qr_links_token_in_the_browser(server, browse
     edited = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
     assert result(edited) == "forged"
     assert result(other) == "mismatch"
+
+
+def _log_in(driver, base: str, name: str, password: str) -> None:
+    driver.get(f"{base}/login")
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+    _wait(lambda: driver.current_url.rstrip("/") == base, what=f"the dashboard of {name}")
+
+
+def _log_out(driver, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/")
+    driver.find_element(By.ID, "logout").click()
+    _wait(lambda: "/login" in driver.current_url, what="the login page after logging out")
+
+
+def _fits(driver) -> None:
+    """Nothing on the page is wider than the window: no sideways scrolling, no table past its box."""
+    wide = driver.execute_script("""
+        const view = document.documentElement.clientWidth;
+        const out = [];
+        if (document.documentElement.scrollWidth > view) out.push("page " + document.documentElement.scrollWidth);
+        for (const t of document.querySelectorAll("table, form, dl, header"))
+            if (t.getBoundingClientRect().right > view + 0.5 || t.scrollWidth > t.clientWidth + 1)
+                out.push((t.id || t.tagName) + " " + Math.round(t.getBoundingClientRect().right));
+        return out;""")
+    assert not wide, f"{driver.current_url} overflows a {driver.get_window_size()['width']} px window: {wide}"
+
+
+def _one_line(driver, selector: str) -> None:
+    """Every element of ``selector`` (an audit id, a certificate number) on one line, never broken."""
+    broken = driver.execute_script("""
+        return [...document.querySelectorAll(arguments[0])].filter(e => e.getClientRects().length > 1)
+                                                            .map(e => e.textContent);""", selector)
+    assert not broken, f"broken over lines on {driver.current_url}: {broken}"
+
+
+def _post_as_page(driver, action: str, fields: dict) -> None:
+    """What a hand-made form would send: a POST to ``action`` with the session's own CSRF token (taken
+    from the page's logout form) and ``fields``, the browser then showing the answer."""
+    driver.execute_script("""
+        const form = document.createElement("form");
+        form.method = "post"; form.action = arguments[0];
+        const fields = Object.assign({csrf: document.querySelector("input[name=csrf]").value}, arguments[1]);
+        for (const [name, value] of Object.entries(fields)) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value; form.appendChild(input);
+        }
+        document.body.appendChild(form); form.submit();""", action, fields)
+
+
+def test_a_reviewer_approves_suspends_and_the_public_page_says_so(review_server, browser):
+    """The reviewer's half, in review mode: the decision queue, an approval with a reason issuing the
+    certificate, a clerk refused both pages' actions, the lead auditor refused the decision of the audit
+    he led (independence), the suspension with a reason, and the certificate's
+    public page saying 暂停 / suspended on a phone. Every console page met fits 1366×768."""
+    from selenium.webdriver.common.by import By
+
+    ws, base = review_server
+    driver = browser
+
+    _log_in(driver, base, "赵决定", "decider-pass-1")
+    driver.find_element(By.LINK_TEXT, "认证决定").click()
+    _wait(lambda: driver.current_url.endswith("/decisions"), what="the decision queue")
+    queue = driver.find_element(By.ID, "decisions")
+    assert "R-2026-001" in queue.text and "R-2026-002" in queue.text and "王立、陈晓" in queue.text
+    _fits(driver)
+    _one_line(driver, "#decisions td a")
+    row = next(r for r in queue.find_elements(By.CSS_SELECTOR, "tbody tr") if "R-2026-001" in r.text)
+    row.find_element(By.NAME, "reason").send_keys("材料齐全，符合发证要求")
+    _shot(driver, "decisions")
+    row.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
+    notice = _wait(lambda: driver.find_element(By.ID, "notice").text, what="the approval's notice")
+    assert "已批准审核 R-2026-001" in notice
+    assert "R-2026-001" not in driver.find_element(By.ID, "decisions").text
+    assert [d.audit_id for d in api.decisions(ws)] == ["R-2026-002"]
+
+    driver.find_element(By.LINK_TEXT, "证书").click()
+    _wait(lambda: driver.current_url.endswith("/certificates"), what="the certificates")
+    (issued,) = driver.find_elements(By.CSS_SELECTOR, "#certificates tbody tr")
+    assert "R-2026-001" in issued.text and issued.find_element(By.CSS_SELECTOR, "td.state-issued").text == "有效"
+    number = issued.find_element(By.CSS_SELECTOR, "td a").text
+    (cert,) = api.certificates(ws)
+    assert (cert.number, cert.status, cert.audit_id) == (number, "issued", "R-2026-001")
+    assert (ws.outbox / "R-2026-001" / "R-2026-001-certificate.docx").is_file()
+    _fits(driver)
+    _one_line(driver, "#certificates td a")
+    button = driver.find_element(By.ID, "filter")  # the filter's button at its own size, not a grid cell's
+    assert button.size["height"] <= driver.find_element(By.NAME, "status").size["height"] + 8
+    _shot(driver, "certificates")
+
+    # a clerk sees neither the queue nor the forms, and is refused when sending them anyway
+    _log_out(driver, base)
+    _log_in(driver, base, "clerk", "clerk-pass-1")
+    assert not driver.find_elements(By.LINK_TEXT, "认证决定")
+    driver.get(f"{base}/decisions")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "403"
+    assert "无权" in driver.find_element(By.ID, "error").text
+    driver.get(f"{base}/certificates/{number}")
+    assert not driver.find_elements(By.ID, "form-suspend")
+    _post_as_page(driver, f"/certificates/{number}/suspend", {"reason": "业务员试图暂停"})
+    _wait(lambda: driver.find_element(By.TAG_NAME, "h1").text == "403", what="the clerk's suspension refused")
+    assert "无权" in driver.find_element(By.ID, "error").text
+    driver.get(f"{base}/certificates/{number}")
+    _post_as_page(driver, "/decisions/R-2026-002", {"decision": "approve", "reason": "业务员试图批准"})
+    _wait(lambda: driver.find_element(By.TAG_NAME, "h1").text == "403", what="the clerk's decision refused")
+    assert api.certificate(number, ws)[0].status == "issued"
+    assert [d.audit_id for d in api.decisions(ws)] == ["R-2026-002"]
+    _log_out(driver, base)
+
+    # the audit's lead auditor, a reviewer too, may not decide it: the page says why, nothing changes
+    _log_in(driver, base, "王立", "lead-pass-1")
+    driver.get(f"{base}/decisions")
+    row = driver.find_element(By.ID, "decisions").find_element(By.XPATH, './/tr[contains(., "R-2026-002")]')
+    row.find_element(By.NAME, "reason").send_keys("符合")
+    row.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
+    error = _wait(lambda: driver.find_element(By.ID, "error").text, what="the independence rule's refusal")
+    assert "王立" in error and "不能作出认证决定" in error
+    assert driver.find_element(By.NAME, "reason").get_attribute("value") == "符合"  # what was typed is kept
+    assert [d.audit_id for d in api.decisions(ws)] == ["R-2026-002"] and len(api.certificates(ws)) == 1
+    _log_out(driver, base)
+
+    _log_in(driver, base, "赵决定", "decider-pass-1")
+    driver.get(f"{base}/certificates")
+    driver.find_element(By.LINK_TEXT, number).click()
+    _wait(lambda: driver.current_url.endswith(f"/certificates/{number}"), what="the certificate's page")
+    assert driver.find_element(By.ID, "certificate-status").text == "有效"
+    form = driver.find_element(By.ID, "form-suspend")
+    form.find_element(By.NAME, "reason").send_keys("监督审核未按期进行")
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    _wait(lambda: "changed=suspend" in driver.current_url, what="the suspension")
+    assert "证书已暂停" in driver.find_element(By.ID, "notice").text
+    assert driver.find_element(By.ID, "certificate-status").text == "暂停"
+    history = driver.find_element(By.ID, "history").text
+    assert "监督审核未按期进行" in history and "赵决定" in history
+    assert driver.find_element(By.ID, "form-restore") and not driver.find_elements(By.ID, "form-suspend")
+    assert api.certificate(number, ws)[0].status == "suspended"
+    _fits(driver)
+    _shot(driver, "certificate")
+    for page in ("/", "/audits", "/audits/R-2026-001", "/standards", "/decisions?lang=en", "/certificates",
+                 f"/certificates/{number}", "/audits?lang=zh"):
+        driver.get(base + page)
+        _fits(driver)
+        _one_line(driver, 'td a[href^="/audits/"], td a[href^="/certificates/"]')
+
+    driver.find_element(By.ID, "logout").click()
+    _wait(lambda: "/login" in driver.current_url, what="the login page after logging out")
+    driver.set_window_size(390, 844)  # a phone
+    driver.get(f"{base}/c/{number}")
+    assert driver.find_element(By.ID, "status").text == "暂停"
+    assert number in driver.find_element(By.ID, "cert").text
+    _fits(driver)
+    driver.find_element(By.LINK_TEXT, "English").click()
+    _wait(lambda: "lang=en" in driver.current_url, what="the public page in English")
+    assert driver.find_element(By.ID, "status").text == "suspended"
+    assert "监督审核" not in driver.page_source and "赵决定" not in driver.page_source  # nothing internal
+    _fits(driver)
