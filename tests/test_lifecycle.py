@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -237,6 +238,10 @@ def test_a_surveillance_at_another_level_waits_and_its_approval_keeps_the_number
     assert now["number"] == issued["number"] and now["level"] != issued["level"]
     assert now["surveillance_due"] > issued["surveillance_due"]
     assert (ws.outbox / surveillance.stem / f"{surveillance.stem}-certificate.docx").is_file()
+    # what the register and the console show of it says the new level and the total that reached it
+    details = json.loads(sqlite3.connect(ws.ledger).execute("SELECT details FROM certificates WHERE number = ?",
+                                                            (now["number"],)).fetchone()[0])
+    assert details["level"] == now["level"] and details["total"] == "82" and details["organisation"] == "辛公司"
 
 
 def test_suspend_restore_withdraw_with_notices_and_illegal_changes_refused(tmp_path):

@@ -920,8 +920,6 @@ def test_uploads_get_names_windows_accepts(tmp_path):
     assert sorted(p.read_bytes()[4:].decode() for p in stored) == sorted(sent)  # every one whole, none replaced
 
 
-@pytest.mark.xfail(strict=True, reason="a certificate issued by a decision (flow.decisions._issue) gets no "
-                                       "register details: its organisation is empty on every page")
 def test_a_certificate_issued_by_a_decision_shows_its_organisation(tmp_path):
     ws = make_ws(tmp_path)
     ws.config_file.write_text('[decision]\nmode = "review"\n', encoding="utf-8")

@@ -16,12 +16,12 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from pipeline.atomic import write_bytes
 from pipeline.config import Config
-from pipeline.core.certificates import CertificateInfo, add_months, add_years, number_request
+from pipeline.core.certificates import CertificateInfo, issue, number_request
 from pipeline.core.lifecycle import MANUAL
 from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError
@@ -103,9 +103,9 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
         _independent(decision, by)
         if approve and decision.level is None:
             raise CertpipeError("decide.no_level", {"audit_id": audit_id, "number": decision.number or ""})
-        std = card = None
+        audit = std = card = None
         if approve and decision.kind == "issue":  # its number needs the standard and the level reached
-            _audit, std, card = _result(ws, config, ledger, decision)
+            audit, std, card = _result(ws, config, ledger, decision)
         stamp = now()
         with ledger.transaction(durable=True) as db:
             taken = db.execute("UPDATE decisions SET status = ?, decided_by = ?, decided_at = ?, reason = ? "
@@ -115,7 +115,7 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
                 raise CertpipeError("decide.none_pending", {"audit_id": audit_id})
             number = decision.number
             if approve and decision.kind == "issue":
-                number = _issue(db, config, decision, std, card, by, reason, stamp, today)
+                number = _issue(db, config, decision, audit, std, card, by, reason, stamp, today)
             elif approve:
                 _new_level(db, config, decision, by, reason, stamp)
             elif number:
@@ -155,18 +155,20 @@ def _archived(ws: Workspace, shown: str | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _issue(db, config: Config, decision: Decision, std, card, by: str, reason: str, stamp: str, today: date) -> str:
+def _issue(db, config: Config, decision: Decision, audit, std, card, by: str, reason: str, stamp: str,
+           today: date) -> str:
     from pipeline.flow.ledger import allocate_number
 
     short, number_format, year, level = number_request(std, card, config.certificates, today)
     number = allocate_number(db, decision.audit_id, std.key, short, number_format, year, level, stamp)
     cfg = config.certificates
     renews = _renews(db, decision.id)
-    expires = add_years(today, cfg.validity_years) - timedelta(days=1)
+    info, details = issue(number, today, audit, std, card, cfg)  # what the register and the pages show
     db.execute("UPDATE certificates SET org_id = (SELECT org_id FROM audits WHERE audit_id = ?), level = ?, "
-               "status = 'issued', issued_on = ?, expires_on = ?, surveillance_due = ?, renews = ? WHERE number = ?",
-               (decision.audit_id, level, today.isoformat(), expires.isoformat(),
-                add_months(today, cfg.surveillance_months).isoformat(), renews, number))
+               "status = 'issued', issued_on = ?, expires_on = ?, surveillance_due = ?, renews = ?, details = ? "
+               "WHERE number = ?",
+               (decision.audit_id, level, today.isoformat(), info.expiry_date.isoformat(),
+                info.surveillance_due.isoformat(), renews, json.dumps(details, ensure_ascii=False), number))
     db.execute("UPDATE decisions SET number = ? WHERE id = ?", (number, decision.id))
     certs.add_event(db, number, stamp, "issue", "issued", by, reason=reason, level=level, audit_id=decision.audit_id)
     if renews:
@@ -180,8 +182,12 @@ def _renews(db, decision_id: int) -> str | None:
 
 
 def _new_level(db, config: Config, decision: Decision, by: str, reason: str, stamp: str) -> None:
-    """An approved level change: the certificate keeps its number and dates, with the new level; after
-    a surveillance, it is maintained (its next surveillance moves on)."""
+    """An approved level change: the certificate keeps its number and dates, with the new level (and
+    the total that reached it, in what the register shows); after a surveillance, it is maintained
+    (its next surveillance moves on)."""
+    db.execute("UPDATE certificates SET details = json_set(details, '$.level', ?, '$.total', "
+               "(SELECT total FROM inputs WHERE audit_id = ? AND status = 'done' ORDER BY revision DESC LIMIT 1)) "
+               "WHERE number = ?", (decision.level, decision.audit_id, decision.number))
     if decision.kind == "surveillance":
         certs.maintain(db, decision.number, decision.audit_id, decision.level, by, stamp,
                        config.certificates.surveillance_months, reason=reason)
