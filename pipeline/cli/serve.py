@@ -76,15 +76,17 @@ def _server_class():
     import uvicorn
 
     class Server(uvicorn.Server):
-        """uvicorn's server, stopped by Ctrl-C or SIGTERM with exit code 0 like ``watch`` (uvicorn's own
-        handling raises the signal again once it has stopped, so the process would die of it)."""
+        """uvicorn's server, stopped by Ctrl-C, SIGTERM or (Windows) Ctrl-Break with exit code 0 like
+        ``watch`` (uvicorn's own handling raises the signal again once it has stopped, so the process
+        would die of it)."""
 
         @contextlib.contextmanager
         def capture_signals(self):
             if threading.current_thread() is not threading.main_thread():
                 yield
                 return
-            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            stops = (signal.SIGINT, signal.SIGTERM, *((signal.SIGBREAK,) if hasattr(signal, "SIGBREAK") else ()))
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
             try:
                 yield
             finally:
