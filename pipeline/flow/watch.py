@@ -48,8 +48,12 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
     with workspace_lock(ws, "watch"):
         prepare(ws)
         worker = Worker(ws, config, lang=lang, pdf=use_pdf)
-        worker.start()  # before the driver opens the ledger: a forked child inherits no connection
-        ledger = Ledger(ws.ledger)
+        try:
+            worker.start()  # before the driver opens the ledger: a forked child inherits no connection
+            ledger = Ledger(ws.ledger)
+        except BaseException:
+            worker.close()
+            raise
 
         def register() -> None:
             catch_up_quietly(ws, config, ledger, lang)
@@ -64,9 +68,6 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
 
                 publish_after_batch(ws, config, lang)
 
-        if register_behind(ws, ledger):  # a watcher stopped before it was rewritten
-            register()
-
         def handle(path: Path) -> bool:
             try:
                 outcome = worker.process(path)
@@ -80,12 +81,14 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
                 on_outcome(outcome)
             return outcome.status in SETTLED or (outcome.note is not None and outcome.note.key == ENDED_ITS_WORKER)
 
-        watcher = InboxWatcher(ws.inbox, handle,
-                               settle=config.watch.settle_seconds if settle is None else settle,
-                               poll=config.watch.poll if poll is None else poll)
-        if on_ready:
-            on_ready()
         try:
+            if register_behind(ws, ledger):  # a watcher stopped before it was rewritten
+                register()
+            watcher = InboxWatcher(ws.inbox, handle,
+                                   settle=config.watch.settle_seconds if settle is None else settle,
+                                   poll=config.watch.poll if poll is None else poll)
+            if on_ready:
+                on_ready()
             watcher.run(stop, on_idle=register)
         finally:
             try:
