@@ -1,11 +1,15 @@
 """The per-file time limit's own cost, and how soon an overrun is interrupted.
 
-    .venv/bin/python benchmarks/bench_timelimit.py [--blocks 2000]
+    .venv/bin/python benchmarks/bench_timelimit.py [--blocks 2000] [--run 20 --rounds 3]
 
 - cost: an empty ``with time_limit(60):`` block (a watchdog thread started and told to stop), per
   block; a file takes three such blocks (copy, check, render), so this is paid three times a file.
 - latency: how long after its limit a busy pure-Python block is interrupted (SIGINT to the main
   thread on POSIX; ``interrupt_main`` elsewhere).
+- with ``--run N``: what the hard limit costs ``certpipe run --workers 1`` (its files are processed in
+  a worker process that can be ended, no longer in the driver's own): wall time of the command as a
+  user starts it, on an empty inbox (start-up alone) and on N workbooks (``benchmarks/corpus.py``),
+  a fresh workspace each round, medians of ``--rounds``. Run it from an older checkout to compare.
 Prints medians, then one JSON line. Target: the limit costs under 1 % of a file's ~10 ms.
 """
 
@@ -13,19 +17,61 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from pipeline.flow.timelimit import TimeLimit, time_limit
+from pipeline.flow.timelimit import TimeLimit, time_limit  # noqa: E402
+
+
+def run_once(files: list[Path]) -> float:
+    """Seconds of ``certpipe run --workers 1`` on ``files`` in a fresh workspace."""
+    ws = Path(tempfile.mkdtemp(prefix="bench-timelimit-"))
+    try:
+        (ws / "inbox").mkdir()
+        (ws / "certpipe.toml").write_text("[intake]\naccept_unknown_audits = true\n", encoding="utf-8")
+        for src in files:
+            shutil.copyfile(src, ws / "inbox" / src.name)
+        env = {**os.environ, "CERTPIPE_WATCH_SETTLE_SECONDS": "0"}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pipeline", "--workspace", str(ws), "-q", "run", "--workers", "1"],
+                              cwd=HERE.parent, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode not in (0, 1):
+            raise SystemExit(done.stdout + done.stderr)
+        return seconds
+    finally:
+        shutil.rmtree(ws, ignore_errors=True)
+
+
+def drivers(n: int, rounds: int) -> dict:
+    from corpus import corpus
+
+    files = corpus(n)
+    empty, full = [], []
+    for _ in range(rounds):  # interleaved, so load from other work hits both alike
+        empty.append(run_once([]))
+        full.append(run_once(files))
+    result = {"run_w1_empty_s": round(statistics.median(empty), 2), "run_w1_files": n,
+              "run_w1_s": round(statistics.median(full), 2)}
+    print(f"certpipe run --workers 1: empty inbox {result['run_w1_empty_s']} s, {n} workbooks "
+          f"{result['run_w1_s']} s (medians of {rounds})")
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--blocks", type=int, default=2000)
+    parser.add_argument("--run", type=int, default=0, help="also time `certpipe run --workers 1` on this many files")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     costs = []
     for _ in range(args.blocks):
@@ -46,7 +92,9 @@ def main() -> None:
               "interrupt_late_ms": round(statistics.median(late) * 1e3, 2)}
     print(f"time_limit block: {result['block_us']} µs (median of {args.blocks}); "
           f"an overrun interrupted {result['interrupt_late_ms']} ms after its limit (median of 20)")
-    print(json.dumps(result))
+    if args.run:
+        result |= drivers(args.run, args.rounds)
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

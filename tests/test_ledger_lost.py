@@ -212,7 +212,7 @@ def test_a_duplicate_is_recorded_before_it_leaves_the_inbox(certified):
     ws, _ = certified
     first = next(ws.archive.rglob("a1.xlsx"))
     shutil.copy(first, ws.inbox / "copy.xlsx")
-    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": "archived"})
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_POWER_CUT_AT": "archived"})
     assert crashed.returncode != 0
     rows = {r["name"]: r["status"] for r in json.loads(certpipe(ws, "ledger", "--json").stdout)}
     assert rows.get("copy.xlsx") == "duplicate" or (ws.inbox / "copy.xlsx").exists()
@@ -221,7 +221,7 @@ def test_a_duplicate_is_recorded_before_it_leaves_the_inbox(certified):
 def test_no_false_alarm_after_a_crash_left_an_audit_published_and_unrecorded(tmp_path):
     ws = make_ws(tmp_path)
     path = workbook(ws, "fail.xlsx", sample_audit(audit_id="N-1", target="10"))  # no level: no certificate
-    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": "published"})
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_POWER_CUT_AT": "published"})
     assert crashed.returncode != 0 and (ws.outbox / "N-1").exists()
     path.unlink()  # the user took the file back
     assert certpipe(ws, "run").returncode == 0  # the claim is cleared: the ledger still knows the audit

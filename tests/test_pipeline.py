@@ -102,7 +102,7 @@ def test_a_crash_at_any_point_loses_nothing_and_publishes_once(tmp_path: Path, p
     workbook(ws, "a.xlsx", sample_audit(audit_id="C-1"))
     workbook(ws, "b.xlsx", sample_audit(audit_id="C-2", target="75"))
     (ws.inbox / "c.xlsx").write_bytes(b"PK\x03\x04 truncated")
-    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_CRASH_AT": point})
+    crashed = certpipe(ws, "run", "--workers", "1", env={"CERTPIPE_POWER_CUT_AT": point})
     assert crashed.returncode == -9, crashed.stderr
     # nothing half-written where users look
     assert not [p for p in ws.outbox.iterdir() if p.name not in (".staging", "_rejected", "C-1", "C-2", "C-3")]

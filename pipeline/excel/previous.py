@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.atomic import save_workbook
 from pipeline.core.numbers import plain
 from pipeline.excel.names import META_SHEET, decode_columns, score_name
+from pipeline.excel.style import regrow_rows
 from pipeline.i18n import t
 
 #: Rows 1-3 of a scoring sheet are the title, the hint and the header (``builder.FIRST_ROW``).
@@ -50,5 +51,6 @@ def add_previous(path: Path, scores: dict[str, Decimal], not_applicable: frozens
             cell.data_type = "s"  # shown, never a number a formula could pick up
             cell.font, cell.fill = grey, shade
             shown += 1
+    regrow_rows(wb)  # (openpyxl would save every indicator row fixed at its first height)
     save_workbook(wb, path)
     return shown

@@ -101,3 +101,17 @@ def growing_row(ws: Worksheet, row: int, height: float) -> None:
     """Start ``row`` at ``height`` points and let it grow with its text (evidence typed in later is
     not cut off, on screen or in print)."""
     ws.row_dimensions[row] = _GrowingRow(ws, index=row, ht=height)
+
+
+def regrow_rows(wb) -> None:
+    """Make the indicator rows of a generated workbook growing again after openpyxl loaded it: it
+    writes every row that has a height as fixed, so evidence typed in later would be cut off. An
+    indicator row is the row of an evidence cell (a defined name ``note_*``)."""
+    for name, defined in wb.defined_names.items():
+        if name.startswith("note_"):
+            for sheet, ref in defined.destinations:
+                ws = wb[sheet]
+                row = ws[ref.replace("$", "")].row
+                height = ws.row_dimensions[row].height
+                if height is not None:
+                    growing_row(ws, row, height)

@@ -117,8 +117,9 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
     return []
 
 
-def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str) -> list[Outcome]:
-    """Outcomes of ``paths`` that left the inbox in this run, as the ledger recorded them."""
+def finished_meanwhile(ws: Workspace, paths: list[Path], since: str) -> list[Outcome]:
+    """Outcomes of ``paths`` that left the inbox since ``since`` (a ledger time), as the ledger recorded
+    them: what a worker finished before it died without saying so."""
     gone = {shown_name(p.name) for p in paths if not p.exists()}
     with Ledger(ws.ledger) as ledger:
         rows = {r.name: r for r in ledger.finished_since(since) if r.name in gone}  # the newest of a name
@@ -126,6 +127,14 @@ def _finished_meanwhile(ws: Workspace, paths: list[Path], since: str) -> list[Ou
                     revision=r.revision, certificate_no=r.certificate_no, standard=r.standard,
                     problems=[r.first_problem] if r.first_problem else [], note=Message("batch.finished_before_stop"))
             for r in rows.values()]
+
+
+_finished_meanwhile = finished_meanwhile  # the name it had before
+
+
+def worker_died(path: Path) -> Outcome:
+    """The outcome of a file whose worker process died under it: it failed and stays in the inbox."""
+    return Outcome(shown_name(path.name), "failed", note=Message("batch.worker_died"))
 
 
 def _settled(files: list[Path], settle: float, record: Callable[[Outcome], None]) -> list[Path]:
@@ -181,36 +190,23 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
         files = _settled(files, config.watch.settle_seconds if settle is None else settle, record)
         workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
 
-        if workers == 1:
-            _init_worker(ws, config, lang, pdf)
-            try:
-                for chunk in _chunks(files, 1, PDF_CHUNK if pdf else CHUNK):
-                    try:
-                        outcomes = _work([str(p) for p in chunk])
-                    except Exception as exc:  # not the files' fault: they stay in the inbox; the run goes on
-                        outcomes = [Outcome(shown_name(p.name), "failed", note=unexpected(exc))
-                                    for p in chunk]
-                    for outcome in outcomes:
-                        record(outcome)
-            finally:
-                _WORKER.close()
-        else:
-            began = now()
-            left = _run_pool(ws, config, lang, pdf, workers, files, record)
-            if left:
-                # a worker died (killed, or a native library aborted) and the pool stopped the others:
-                # what they finished before is reported from the ledger; no worker is alive now, so
-                # their claims and scratch folders can go; each unfinished file then runs alone, so
-                # one that kills its worker again only fails itself and stays in the inbox
-                finished = _finished_meanwhile(ws, left, began)
-                for outcome in finished:
-                    record(outcome)
-                prepare(ws)
-                reported = {o.name for o in finished}
-                for path in (p for p in left if shown_name(p.name) not in reported):
-                    if _run_pool(ws, config, lang, pdf, 1, [path], record):
-                        record(Outcome(shown_name(path.name), "failed", note=Message("batch.worker_died")))
-                        prepare(ws)
+        # even one worker is a process of its own: a file stuck out of Python's reach ends it, not the run
+        began = now()
+        left = _run_pool(ws, config, lang, pdf, workers, files, record)
+        if left:
+            # a worker died (killed, or a native library aborted) and the pool stopped the others:
+            # what they finished before is reported from the ledger; no worker is alive now, so
+            # their claims and scratch folders can go; each unfinished file then runs alone, so
+            # one that kills its worker again only fails itself and stays in the inbox
+            finished = finished_meanwhile(ws, left, began)
+            for outcome in finished:
+                record(outcome)
+            prepare(ws)
+            reported = {o.name for o in finished}
+            for path in (p for p in left if shown_name(p.name) not in reported):
+                if _run_pool(ws, config, lang, pdf, 1, [path], record):
+                    record(worker_died(path))
+                    prepare(ws)
         with Ledger(ws.ledger) as ledger:  # no worker is left: a claim still open is nobody's
             ledger.clear_stale_claims()
             catch_up_quietly(ws, config, ledger, lang)

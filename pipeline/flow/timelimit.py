@@ -9,10 +9,12 @@ interrupts the main thread, which raises ``TimeLimit`` as soon as it runs Python
 - elsewhere with ``_thread.interrupt_main``, which Python treats as the same signal (on Windows it
   also wakes a ``sleep``).
 
-A call into C that does not come back (a native library stuck on a file) cannot be interrupted. Where
-the process is a worker that can be replaced (``run``'s pool: ``end_overruns``), the watchdog then
-ends the whole process after ``grace`` seconds more; the pool sees a dead worker and ``run`` gives
-the files that were left to fresh workers, one at a time, so the file that overran fails alone.
+A call into C that does not come back (a native library stuck on a file) cannot be interrupted. No
+driver processes files in its own process for that reason: ``run``'s pool workers (even with
+``--workers 1``) and ``watch``'s child (``flow/worker.py``) call ``end_overruns``, and the watchdog
+then ends the whole process after ``grace`` seconds more. ``run``'s pool sees a dead worker and
+gives the files that were left to fresh workers, one at a time; ``watch`` starts a fresh child for
+the next file. Either way the file that overran fails alone and stays in the inbox.
 
 A real Ctrl-C still reaches whatever handled it before: the interrupt handler certpipe installs tells
 its own interrupts from the user's."""
@@ -43,7 +45,7 @@ _guard = threading.Lock()
 def end_overruns(grace: float | None = 5.0) -> None:
     """In a worker process that can be replaced: a block still running ``grace`` seconds after its
     limit ran out (stuck in C, out of Python's reach) ends the process. ``None``: never (the default;
-    a driver processing files itself must not end itself)."""
+    a process that is not a replaceable worker must not end itself)."""
     _state["hard"] = grace
 
 
@@ -143,7 +145,7 @@ def _fire(over: threading.Event) -> None:
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise ``TimeLimit`` inside the block after ``seconds``. Only in a process's main thread, which
-    is where ``run``'s workers and ``watch`` process files; in another thread the block runs without
+    is where ``run``'s workers and ``watch``'s child process files; in another thread the block runs without
     a limit. Ledger transactions hold the limit back until they are committed (``deferred``)."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -1,6 +1,7 @@
 """``watch_inbox``: the driver that waits for files and hands each settled one to the same ``process``
-step as ``run`` (``flow/watcher.py`` decides when a file is complete). The backlog goes first; the
-register is rewritten whenever the inbox falls idle. Runs until ``stop`` is set."""
+step as ``run`` (``flow/watcher.py`` decides when a file is complete), in a child process that is
+ended and replaced when a file holds it past its time limit (``flow/worker.py``). The backlog goes
+first; the register is rewritten whenever the inbox falls idle. Runs until ``stop`` is set."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from pipeline.config import Config
 from pipeline.errors import CertpipeError
 from pipeline.flow.decisions import catch_up_quietly
 from pipeline.flow.job import Outcome
-from pipeline.flow.process import Processor
+from pipeline.flow.ledger import Ledger
 from pipeline.flow.register import refresh_register, register_behind
 from pipeline.flow.setup import prepare
 from pipeline.flow.watcher import InboxWatcher
+from pipeline.flow.worker import Worker
 from pipeline.lock import workspace_lock
 from pipeline.logs import log, log_outcome
 from pipeline.workspace import Workspace
 
 #: Outcomes after which a file's content is settled (an entry that is no regular file is reported once,
-#: until it changes); any other (``failed``, ``skipped``, ``waiting``) is tried again.
+#: until it changes); any other (``failed``, ``skipped``, ``waiting``) is tried again, except a file
+#: whose process died under it (overran its time limit): that version would only hold the next one up.
 SETTLED = ("done", "rejected", "duplicate", "ignored")
+ENDED_ITS_WORKER = "batch.worker_died"
 
 
 def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: str = "zh",
@@ -43,9 +47,16 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
         require_pdf_tools()
     with workspace_lock(ws, "watch"):
         prepare(ws)
-        processor = Processor(ws, config, lang=lang, pdf=use_pdf)
+        worker = Worker(ws, config, lang=lang, pdf=use_pdf)
+        try:
+            worker.start()  # before the driver opens the ledger: a forked child inherits no connection
+            ledger = Ledger(ws.ledger)
+        except BaseException:
+            worker.close()
+            raise
+
         def register() -> None:
-            catch_up_quietly(ws, config, processor.ledger, lang)
+            catch_up_quietly(ws, config, ledger, lang)
             try:
                 refresh_register(ws, lang)
             except CertpipeError as exc:  # said, and written at the next idle moment
@@ -57,12 +68,9 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
 
                 publish_after_batch(ws, config, lang)
 
-        if register_behind(ws, processor.ledger):  # a watcher stopped before it was rewritten
-            register()
-
         def handle(path: Path) -> bool:
             try:
-                outcome = processor.process(path)
+                outcome = worker.process(path)
             except CertpipeError as exc:
                 log.warning("%s: %s", path.name, exc.render(lang))
                 if on_error:
@@ -71,16 +79,21 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
             log_outcome(outcome, lang)
             if on_outcome:
                 on_outcome(outcome)
-            return outcome.status in SETTLED
+            return outcome.status in SETTLED or (outcome.note is not None and outcome.note.key == ENDED_ITS_WORKER)
 
-        watcher = InboxWatcher(ws.inbox, handle,
-                               settle=config.watch.settle_seconds if settle is None else settle,
-                               poll=config.watch.poll if poll is None else poll)
-        if on_ready:
-            on_ready()
         try:
+            if register_behind(ws, ledger):  # a watcher stopped before it was rewritten
+                register()
+            watcher = InboxWatcher(ws.inbox, handle,
+                                   settle=config.watch.settle_seconds if settle is None else settle,
+                                   poll=config.watch.poll if poll is None else poll)
+            if on_ready:
+                on_ready()
             watcher.run(stop, on_idle=register)
         finally:
-            with contextlib.suppress(CertpipeError):  # stopping: a claim still open is nobody's
-                processor.ledger.clear_stale_claims()
-            processor.close()
+            try:
+                worker.close()  # no child outlives the watch
+                with contextlib.suppress(CertpipeError):  # stopping: a claim still open is nobody's
+                    ledger.clear_stale_claims()
+            finally:
+                ledger.close()
