@@ -153,3 +153,26 @@ def test_long_evidence_is_printed_whole_in_a_surveillance_workbook(tmp_path: Pat
     filled = tmp_path / "filled.xlsx"
     type_into(office, blank, filled, note_name(std.leaves[0].code), EVIDENCE)
     assert _cut_off(printed(office, filled)) == []
+
+
+@pytest.mark.parametrize("made_by", ["marked copy", "filled sample"])
+def test_long_evidence_is_printed_whole_in_a_marked_copy_and_a_filled_sample(tmp_path: Path, office: Path,
+                                                                            made_by: str):
+    """The marked copy of a rejection (what the auditor corrects and prints) and a workbook filled by
+    certpipe (the demo's samples) are saved through openpyxl too: their rows still grow."""
+    from pipeline.excel.annotate import annotate
+    from pipeline.excel.checks import Problem
+    from pipeline.excel.fill import fill_workbook
+
+    std = load_standard("gbt27922-2011")
+    blank = build_workbook(std, info(), tmp_path / "blank.xlsx")
+    made = tmp_path / "made.xlsx"
+    if made_by == "marked copy":
+        (sheet, ref), = list(load_workbook(blank).defined_names["org_name"].destinations)
+        annotate(blank, [Problem("val.cover_required", {"label": "受审核组织名称"}, sheet=sheet, cell=ref.replace("$", ""))],
+                 made)
+    else:
+        fill_workbook(blank, made, {"org_name": "示例组织有限公司"})
+    filled = tmp_path / "filled.xlsx"
+    type_into(office, made, filled, note_name(std.leaves[0].code), EVIDENCE)
+    assert _cut_off(printed(office, filled)) == []

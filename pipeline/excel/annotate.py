@@ -28,6 +28,7 @@ from pipeline.excel.style import (
     a4,
     lines_needed,
     put,
+    regrow_rows,
 )
 from pipeline.i18n import t
 
@@ -111,5 +112,6 @@ def annotate(src: Path, problems: list[Problem], dest: Path, *, lang: str = "zh"
     for sheet in wb.worksheets[1:]:
         sheet.sheet_view.tabSelected = False
 
+    regrow_rows(wb)  # (openpyxl wrote every row with a height as fixed: evidence typed later is cut off)
     save_workbook(wb, dest)
     return dest

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pipeline.atomic import save_workbook
 from pipeline.core.audit import COVER_FIELDS, Audit
 from pipeline.excel.names import SPECIAL_BONUS, SPECIAL_DEDUCTIONS, na_name, note_name, score_name
+from pipeline.excel.style import regrow_rows
 from pipeline.i18n import t
 
 
@@ -35,6 +36,7 @@ def fill_workbook(src: Path, dest: Path, values: Mapping[str, object]) -> None:
         cell.value = _cell_value(value)
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # data, not a formula: an organisation may be called "=1+1"
+    regrow_rows(wb)  # (openpyxl wrote every row with a height as fixed: longer evidence would be cut off)
     save_workbook(wb, dest)
 
 
