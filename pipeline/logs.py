@@ -169,6 +169,49 @@ def setup_logging(ws: Workspace, *, verbosity: int = 0, fmt: str = "text") -> Pa
     return path
 
 
+def log_format() -> str | None:
+    """How this process logs to its file (``text``, ``json``), or None when it does not: what a worker
+    process started by spawn is told, to log the same way (``worker_logging``)."""
+    for handler in log.handlers:
+        if isinstance(handler, QuietFileHandler):
+            return "json" if isinstance(handler.formatter, JsonFormatter) else "text"
+    return None
+
+
+class _AppendHandler(logging.Handler):
+    """A worker's records appended to its driver's log file, the file opened and closed for each
+    (a worker logs little): it never holds the file the driver rotates (Windows could not rename it)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.INFO)
+        self.path = path
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except Exception:  # the driver's handler says it when the file cannot be written
+            pass
+
+
+def worker_logging(ws: Workspace, fmt: str | None) -> None:
+    """In a worker process started by spawn (Windows; nothing inherited), log as the driver does
+    (``fmt`` from its ``log_format``): into the workspace's log file, and WARNING and above on the
+    console. A forked worker has its driver's handlers already: nothing to do."""
+    if fmt is None or log.handlers:
+        return
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    to_file = _AppendHandler(ws.log_file)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    for handler in (to_file, console):
+        handler.setFormatter(formatter)
+        log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+
+
 def log_outcome(outcome, lang: str = "zh") -> None:
     """One line per input: accepted at INFO, everything else at WARNING; the reason in ``lang``."""
     reason = (outcome.problems[0].format(lang) if outcome.problems

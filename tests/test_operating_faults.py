@@ -439,3 +439,35 @@ def test_what_a_failure_leaves_for_the_garbage_collector_is_not_a_traceback(tmp_
     code, out, err = cli("-W", ws.root, "run")
     assert code == 70 and "Exception ignored" not in out + err and no_traceback(out + err), out + err
     assert "_Unflushable" in ws.log_file.read_text(encoding="utf-8")
+
+
+def _warns_in_a_worker(root: str, fmt: str | None) -> None:
+    from pipeline.logs import log, worker_logging
+
+    worker_logging(Workspace(Path(root)), fmt)
+    log.warning("said by worker %s", os.getpid())
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_worker_started_by_spawn_logs_into_the_workspace_log(tmp_path, fmt):
+    """Windows starts worker processes by spawn: they inherit no logging, so what they say must be
+    set up to reach the driver's log file, in its format."""
+    import multiprocessing
+
+    ws = make_ws(tmp_path)
+    try:
+        setup_logging(ws, fmt=fmt)
+        told = pipeline.logs.log_format()
+        assert told == fmt
+        proc = multiprocessing.get_context("spawn").Process(target=_warns_in_a_worker, args=(str(ws.root), told))
+        proc.start()
+        proc.join(60)
+        assert proc.exitcode == 0
+        lines = [line for line in ws.log_file.read_text(encoding="utf-8").splitlines() if "said by worker" in line]
+        assert len(lines) == 1 and f"said by worker {proc.pid}" in lines[0]
+        if fmt == "json":
+            assert json.loads(lines[0])["level"] == "warning"
+    finally:
+        for handler in list(pipeline.logs.log.handlers):
+            pipeline.logs.log.removeHandler(handler)
+            handler.close()

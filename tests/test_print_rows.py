@@ -169,8 +169,8 @@ def test_long_evidence_is_printed_whole_in_a_marked_copy_and_a_filled_sample(tmp
     made = tmp_path / "made.xlsx"
     if made_by == "marked copy":
         (sheet, ref), = list(load_workbook(blank).defined_names["org_name"].destinations)
-        annotate(blank, [Problem("val.cover_required", {"label": "受审核组织名称"}, sheet=sheet, cell=ref.replace("$", ""))],
-                 made)
+        problem = Problem("val.cover_required", {"label": "受审核组织名称"}, sheet=sheet, cell=ref.replace("$", ""))
+        annotate(blank, [problem], made)
     else:
         fill_workbook(blank, made, {"org_name": "示例组织有限公司"})
     filled = tmp_path / "filled.xlsx"

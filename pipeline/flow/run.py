@@ -24,7 +24,7 @@ from pipeline.flow.setup import prepare
 from pipeline.flow.timelimit import end_overruns
 from pipeline.i18n import Message
 from pipeline.lock import workspace_lock
-from pipeline.logs import log, log_outcome
+from pipeline.logs import log, log_format, log_outcome, worker_logging
 from pipeline.workspace import Workspace
 
 
@@ -43,11 +43,13 @@ class BatchResult:
 _WORKER: Processor | None = None
 
 
-def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: float | None = None) -> None:
+def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: float | None = None,
+                 log_fmt: str | None = None) -> None:
     """Make this process's ``Processor``. In a pool's worker (``grace`` given), a file stuck out of
     Python's reach ``grace`` seconds past its time limit ends the worker, which the pool replaces
-    (``flow/timelimit.py``)."""
+    (``flow/timelimit.py``); one started by spawn logs where its driver does (``log_fmt``)."""
     global _WORKER
+    worker_logging(ws, log_fmt)
     if grace is not None:
         end_overruns(grace)
     _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
@@ -96,7 +98,7 @@ def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int,
     """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
     ctx = multiprocessing.get_context(start_method())
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(ws, config, lang, pdf, OVERRUN_GRACE)) as pool:
+                             initargs=(ws, config, lang, pdf, OVERRUN_GRACE, log_format())) as pool:
         futures = {pool.submit(_work, [str(p) for p in chunk]): chunk
                    for chunk in _chunks(files, workers, PDF_CHUNK if pdf else CHUNK)}
         done: set[Path] = set()

@@ -30,7 +30,7 @@ from pipeline.flow import run
 from pipeline.flow.job import Outcome, unexpected
 from pipeline.flow.ledger import now
 from pipeline.flow.setup import prepare
-from pipeline.logs import log
+from pipeline.logs import log, log_format, worker_logging
 from pipeline.workspace import Workspace
 
 #: Seconds the driver gives a closing child to end by itself before it is ended.
@@ -41,8 +41,10 @@ class ChildError(Exception):
     """An error in the child that certpipe did not foresee (logged there; the file is tried again)."""
 
 
-def _serve(conn, other, ws: Workspace, config: Config, lang: str, pdf: bool, grace: float) -> None:
+def _serve(conn, other, ws: Workspace, config: Config, lang: str, pdf: bool, grace: float,
+           log_fmt: str | None = None) -> None:
     """The child: one file per message, until the pipe closes or ``None`` comes."""
+    worker_logging(ws, log_fmt)  # (started by spawn: log where the driver does)
     if other is not None:
         other.close()  # (fork) the driver's end: when the driver dies, ``recv`` ends
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # the driver stops it, after the file in hand
@@ -128,7 +130,8 @@ class Worker:
         ours, theirs = self._ctx.Pipe()
         inherited = None if self._ctx.get_start_method() in ("spawn", "forkserver") else ours
         proc = self._ctx.Process(target=_serve, name="certpipe-worker", daemon=True,
-                                 args=(theirs, inherited, self.ws, self.config, self.lang, self.pdf, self.grace))
+                                 args=(theirs, inherited, self.ws, self.config, self.lang, self.pdf, self.grace,
+                                       log_format()))
         proc.start()
         theirs.close()
         self._proc, self._conn = proc, ours
