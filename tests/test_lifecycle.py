@@ -17,7 +17,7 @@ from pipeline.core.lifecycle import CHANGES, STATUSES, allowed, change, expired
 from pipeline.errors import CertpipeError
 from pipeline.excel.fill import fill_audit
 from pipeline.flow import certs
-from pipeline.flow.ledger import Ledger
+from pipeline.flow.ledger import SCHEMA_VERSION, Ledger
 from tests.helpers.workspace import certpipe, make_ws, sample_audit
 
 GBT = "gbt27922-2011"
@@ -322,7 +322,7 @@ def test_a_ledger_of_an_earlier_release_knows_its_certificates_in_force_with_the
     history = _json(ws, "certificates", "show", first["number"])["history"]
     assert [(h["action"], h["by"]) for h in history] == [("issue", "migrated")]
     with Ledger(ws.ledger, readonly=True) as ledger:
-        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         indexes = {r[0] for r in ledger.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"inputs_status", "inputs_name", "certificates_status", "audits_standard"} <= indexes
     assert _json(ws, "decisions") == []

@@ -119,6 +119,15 @@ CREATE INDEX IF NOT EXISTS inputs_name ON inputs(name);
 CREATE INDEX IF NOT EXISTS audits_standard ON audits(standard, audit_id);
 """
 
+#: What ``certpipe find`` needs to answer in milliseconds on 100,000 audits (schema 5): the beginning of
+#: an audit id or certificate number in any case (LIKE 'x%' uses a NOCASE index), a number an input names.
+FIND_SQL = """
+CREATE INDEX IF NOT EXISTS audits_id_nocase ON audits(audit_id COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS certificates_number_nocase ON certificates(number COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS inputs_certificate ON inputs(certificate_no) WHERE certificate_no IS NOT NULL;
+CREATE INDEX IF NOT EXISTS organisation_names_org ON organisation_names(org_id);
+"""
+
 #: A new ledger (the newest schema).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -157,7 +166,7 @@ CREATE TABLE IF NOT EXISTS certificates (
 """ + ",\n".join(CERTIFICATE_COLUMNS) + """
 );
 CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + RECORDS_SQL + LIFE_SQL + SEARCH_SQL
+""" + RECORDS_SQL + LIFE_SQL + SEARCH_SQL + FIND_SQL
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,7 @@ _COLUMNS = ", ".join(_STORED)
 ROW_COLUMNS = ", ".join(f"i.{c}" for c in _STORED)
 
 #: The schema's version, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _statements(db: sqlite3.Connection, sql: str) -> None:
@@ -265,7 +274,8 @@ def _to_v4(db: sqlite3.Connection, path: Path) -> None:
 #: How a ledger of an older version is brought up to date: {version reached: SQL, or a function of the
 #: connection and the ledger's path, from the one before}. New ledgers are made from ``SCHEMA``.
 #: Applied in order, in one transaction.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {
+    2: _to_v2, 3: _to_v3, 4: _to_v4, 5: FIND_SQL}
 
 #: Seconds a write waits for another process's write lock before it fails with a LedgerError.
 BUSY_TIMEOUT = 30.0
