@@ -91,8 +91,9 @@ def make_ledger(ws: Workspace) -> None:
                 db.execute("INSERT INTO certificate_events (number, at, action, status, by, done) "
                            "VALUES (?, ?, 'issue', 'issued', 'auto', 1)", (number, STAMP))
                 if status != "issued":
+                    action = {"suspended": "suspend", "withdrawn": "withdraw", "superseded": "supersede"}[status]
                     db.execute("INSERT INTO certificate_events (number, at, action, status, by, reason, done) "
-                               "VALUES (?, ?, 'change', ?, '王审核', '内部理由', 1)", (number, STAMP, status))
+                               "VALUES (?, ?, ?, ?, '王审核', '内部理由', 1)", (number, STAMP, action, status))
         # an input that names a certificate the ledger no longer holds, of an audit recorded nowhere else
         db.execute("INSERT INTO inputs (sha256, name, size, mtime, received_at, status, audit_id, standard, "
                    "certificate_no) VALUES ('f', 'U.xlsx', 1, ?, ?, 'rejected', 'U-2026-099', 'gbt27922-2011', "
@@ -209,3 +210,75 @@ def test_publish_shows_each_certificate_as_the_ledger_holds_it(ws, tmp_path):
         {"issued", "suspended", "withdrawn", "superseded", "expired"}
     assert not list(dest.rglob(".~certpipe-*"))
     assert all((p.stat().st_mode & 0o777) == 0o644 for p in dest.rglob("*.json"))
+
+
+def test_many_certificates_change_at_once_or_none_does(tmp_path, monkeypatch):
+    from docx import Document
+
+    import pipeline.flow.register
+    from pipeline import CertpipeError, api
+
+    root = tmp_path / "ws"
+    ws = api.init_workspace(root)
+    make_ledger(ws)
+    for audit_id in AUDITS:
+        (ws.outbox / audit_id).mkdir(parents=True)
+    registers = []
+    monkeypatch.setattr(pipeline.flow.register, "refresh_register",
+                        lambda *a, _real=pipeline.flow.register.refresh_register: registers.append(_real(*a)))
+    chosen = ["CP-2026-001", "CP-2026-005", "CP-2026-007", "CP-2026-001"]  # one given twice: changed once
+    events = api.change_certificates(chosen, "suspend", by="王审核", reason="标准已废止", workspace=root)
+    assert [(e.number, e.action, e.status) for e in events] == [(n, "suspend", "suspended") for n in chosen[:3]]
+    assert len(registers) == 1 and ws.register.is_file()
+    for number, audit_id in (("CP-2026-001", "B-2026-001"), ("CP-2026-005", "AB-2026-005"),
+                             ("CP-2026-007", "B-2026-007")):
+        (notice,) = (ws.outbox / audit_id / "notices").glob("*.docx")
+        assert number in "\n".join(p.text for p in Document(notice).paragraphs + [
+            p for t in Document(notice).tables for row in t.rows for c in row.cells for p in c.paragraphs])
+        status = json.loads((ws.outbox / audit_id / "status.json").read_text(encoding="utf-8"))
+        assert status["status"] == "suspended" and status["history"][-1]["reason"] == "标准已废止"
+
+    with pytest.raises(CertpipeError) as refused:  # CP-2026-004 is withdrawn: none is restored
+        api.change_certificates(["CP-2026-001", "CP-2026-004"], "restore", by="王审核", reason="x", workspace=root)
+    assert refused.value.params["number"] == "CP-2026-004"
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        assert ledger.db.execute("SELECT status FROM certificates WHERE number = 'CP-2026-001'").fetchone() == \
+            ("suspended",)
+        assert ledger.db.execute("SELECT count(*) FROM certificate_events WHERE action = 'restore'").fetchone() == (0,)
+    assert len(list((ws.outbox / "B-2026-001" / "notices").glob("*.docx"))) == 1
+
+
+def test_a_notice_template_edited_between_two_changes_is_the_one_used(tmp_path):
+    """Notices reuse the compiled template while it is the same file; the workspace's own, once
+    written there, is used from the next change on."""
+    import zipfile
+
+    from docx import Document
+
+    from pipeline import api
+    from pipeline.word.render import find_template
+
+    root = tmp_path / "ws"
+    ws = api.init_workspace(root)
+    make_ledger(ws)
+    for audit_id in AUDITS:
+        (ws.outbox / audit_id).mkdir(parents=True)
+
+    def notice_text(audit_id: str) -> str:
+        (notice,) = (ws.outbox / audit_id / "notices").glob("*.docx")
+        return "\n".join(p.text for p in Document(notice).paragraphs)
+
+    api.change_certificate("CP-2026-001", "suspend", by="王审核", reason="x", workspace=root)
+    assert "认证证书状态变更通知书" in notice_text("B-2026-001")
+    own = ws.templates / "notice.zh.docx"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(find_template("notice", None, "zh", None)) as src, zipfile.ZipFile(own, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = data.replace("认证证书状态变更通知书".encode(), "本机构自己的通知书".encode())
+            dst.writestr(info, data)
+    api.change_certificate("CP-2026-005", "suspend", by="王审核", reason="x", workspace=root)
+    assert "本机构自己的通知书" in notice_text("AB-2026-005")
+    assert "认证证书状态变更通知书" not in notice_text("AB-2026-005")
+
