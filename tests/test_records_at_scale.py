@@ -181,7 +181,11 @@ def test_an_older_ledger_gets_the_find_indexes(tmp_path):
 
 @pytest.mark.parametrize("text", ["华信", "北京华信", "（北京）华信", "abc", "ABC", "Ab_", "ab_c", "%", "100%", "co.",
                                   "无此组织", "（）", "Trading"])
-def test_the_console_search_by_organisation_answers_what_it_means(ws, text):
+@pytest.mark.parametrize("few", [500, 0], ids=["by index", "walking the audits"])
+def test_the_console_search_by_organisation_answers_what_it_means(ws, text, few, monkeypatch):
+    import pipeline.flow.console_queries
+
+    monkeypatch.setattr(pipeline.flow.console_queries, "FEW_ORGANISATIONS", few)
     key = name_key(text)
     wanted = {a for a, (org, _, _) in AUDITS.items()
               if org and (_holds(ORGS[org][0], text.strip()) or key in name_key(ORGS[org][0]))}
