@@ -851,3 +851,22 @@ def upload_outcomes(names: list[str], since: str, workspace: Path | str | Worksp
     from pipeline.flow.console_queries import upload_outcomes as outcomes
 
     return outcomes(_looked_at(workspace), names, since)
+
+
+# --- the records at scale: many certificates changed at once ---
+__all__ += ["change_certificates"]
+
+
+def change_certificates(numbers: list[str], action: str, *, by: str, reason: str, until=None,
+                        workspace: Path | str | Workspace | None = None) -> list:
+    """``change_certificate`` for many certificates at once, for the same reason (a standard withdrawn,
+    a body's accreditation suspended): every one changed in one transaction, or none — the first that
+    may not be changed so is refused by its number. Their notices and ``status.json`` follow, then
+    the register and the public register once. Returns the changes (``Event``), in the order given."""
+    from pipeline.flow.decisions import change_certificates as change
+
+    ws, config = open_workspace(workspace)
+    _catch_up(ws, config)
+    events = change(ws, config, list(numbers), action, by=by, reason=reason, until=until)
+    _after_change(ws, config)
+    return events

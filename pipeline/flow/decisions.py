@@ -203,6 +203,14 @@ def change_certificate(ws: Workspace, config: Config, number: str, action: str, 
                        until: date | None = None, today: date | None = None):
     """``suspend``, ``restore``, ``withdraw`` or ``cancel`` a certificate (``core.lifecycle.CHANGES``),
     kept with who and why; its status file, notice and the register follow."""
+    return change_certificates(ws, config, [number], action, by=by, reason=reason, until=until, today=today)[0]
+
+
+def change_certificates(ws: Workspace, config: Config, numbers: list[str], action: str, *, by: str, reason: str,
+                        until: date | None = None, today: date | None = None) -> list:
+    """``change_certificate`` for many certificates at once, for the same reason: every one changed in
+    one transaction, or none (the first that may not be changed so is refused by its number); then
+    each one's notice and status file. Returns the changes (``Event``), in the order given."""
     if action not in MANUAL:
         raise CertpipeError("cert.bad_action", {"action": action, "allowed": ", ".join(MANUAL)})
     if not " ".join(by.split()):
@@ -210,14 +218,19 @@ def change_certificate(ws: Workspace, config: Config, number: str, action: str, 
     if not reason.strip():
         raise CertpipeError("cert.no_reason", {"action": action})
     today = today or date.today()
+    numbers = list(dict.fromkeys(numbers))  # a number given twice is changed once
     ledger = Ledger(ws.ledger)
     try:
         with ledger.transaction(durable=True) as db:
             certs.expire_due(db, today, now())
-            event = certs.transition(db, number, action, by=by, reason=reason, stamp=now(), today=today, until=until)
+            stamp = now()
+            events = [certs.transition(db, number, action, by=by, reason=reason, stamp=stamp, today=today,
+                                       until=until) for number in numbers]
         crashpoint("changed")
-        _written(catch_up(ws, config, ledger), number)
-        return event
+        failed = catch_up(ws, config, ledger)
+        for number in numbers:
+            _written(failed, number)
+        return events
     finally:
         ledger.close()
 

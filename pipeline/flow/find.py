@@ -58,24 +58,26 @@ def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
     text = text.strip()
     if not text:
         return []
-    key, upper = _like(name_key(text)), _like(text.upper())
-    plain = _like(text)
+    key, upper, plain = name_key(text), _like(text.upper()), _like(text)
+    # names hold a part anywhere: one pass over the names' index (instr, cheaper than LIKE '%x%'); the rest
+    # are beginnings and equalities the ledger's indexes answer (FIND_SQL), whatever their case
     org_ids = [r[0] for r in db.execute(
-        "SELECT id FROM organisations WHERE credit_code = ? OR (? != '' AND name_key LIKE '%' || ? || '%' "
-        "ESCAPE '\\') ORDER BY id DESC LIMIT ?", (text.upper(), key, key, LIMIT + 1))]
+        "SELECT id FROM organisations WHERE credit_code = ? UNION SELECT id FROM organisations INDEXED BY "
+        "organisations_name WHERE ? != '' AND instr(name_key, ?) > 0 ORDER BY 1 DESC LIMIT ?",
+        (text.upper(), key, key, LIMIT + 1))]
+    named, arg = holds("n.name", text)
     org_ids += [r[0] for r in db.execute(
-        "SELECT DISTINCT org_id FROM organisation_names n JOIN organisations o ON o.id = n.org_id "
-        "WHERE ? != '' AND n.name LIKE '%' || ? || '%' ESCAPE '\\' LIMIT ?", (plain, plain, LIMIT))
-        if r[0] not in org_ids]
+        "SELECT DISTINCT org_id FROM organisation_names n NOT INDEXED JOIN organisations o ON o.id = n.org_id "
+        f"WHERE {named} LIMIT ?", (arg, LIMIT)) if r[0] not in org_ids]
     audit_ids = {r[0] for r in db.execute(
-        "SELECT audit_id FROM audits WHERE audit_id = ? OR audit_id LIKE ? || '%' ESCAPE '\\' LIMIT ?",
-        (text, plain, LIMIT))}
+        "SELECT audit_id FROM audits WHERE audit_id = ? OR audit_id LIKE ? ESCAPE '\\' LIMIT ?",
+        (text, plain + "%", LIMIT))}
     audit_ids |= {r[0] for r in db.execute(
-        "SELECT audit_id FROM certificates WHERE number = ? OR number LIKE ? || '%' ESCAPE '\\' LIMIT ?",
-        (text.upper(), upper, LIMIT))}
+        "SELECT audit_id FROM certificates WHERE number = ? OR number LIKE ? ESCAPE '\\' LIMIT ?",
+        (text.upper(), upper + "%", LIMIT))}
     audit_ids |= {r[0] for r in db.execute(
-        "SELECT DISTINCT audit_id FROM inputs WHERE audit_id IS NOT NULL AND (audit_id = ? OR certificate_no = ?) "
-        "LIMIT ?", (text, text.upper(), LIMIT))}
+        "SELECT audit_id FROM inputs WHERE audit_id = ? UNION SELECT audit_id FROM inputs WHERE certificate_no = ? "
+        "AND audit_id IS NOT NULL LIMIT ?", (text, text.upper(), LIMIT))}
     for (org_id,) in db.execute(f"SELECT DISTINCT org_id FROM audits WHERE audit_id IN ({_marks(audit_ids)}) "
                                 "AND org_id IS NOT NULL", tuple(audit_ids)):
         if org_id not in org_ids:
@@ -91,6 +93,15 @@ def find(ledger: Ledger, text: str) -> list[FoundOrganisation]:
 def _like(text: str) -> str:
     """``text`` for a LIKE pattern: its own ``%`` and ``_`` are characters, not wildcards."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def holds(column: str, text: str) -> tuple[str, str]:
+    """SQL and its one parameter: ``column`` holds ``text`` anywhere, ASCII letters in any case (what
+    ``LIKE '%text%'`` means). Without ASCII letters ``instr`` says the same, faster (no pattern to match
+    on every row); with them LIKE is the faster of the two (``lower()`` copies every value)."""
+    if any(c.isascii() and c.isalpha() for c in text):
+        return f"{column} LIKE ? ESCAPE '\\'", f"%{_like(text)}%"
+    return f"instr({column}, ?) > 0", text
 
 
 def _marks(values) -> str:

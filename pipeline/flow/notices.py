@@ -4,8 +4,10 @@ crash) replaces it instead of adding a second."""
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import date
+from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.filenames import safe_name
@@ -19,7 +21,7 @@ from pipeline.workspace import Workspace
 def write_notice(ws: Workspace, config: Config, ledger: Ledger, event_id: int) -> list:
     """The notice of change ``event_id`` (a ``certificate_events`` row); returns the files written."""
     from pipeline.flow.standards import load_standard
-    from pipeline.word.notice import notice_context, write_notice_docx
+    from pipeline.word.notice import notice_context
 
     number, at, action, status, reason, until = ledger.db.execute(
         "SELECT number, at, action, status, reason, until FROM certificate_events WHERE id = ?",
@@ -42,7 +44,7 @@ def write_notice(ws: Workspace, config: Config, ledger: Ledger, event_id: int) -
     target = ws.outbox / safe_name(held.audit_id) / "notices"
     stage = staging_dir(ws.outbox)
     name = f"{safe_name(number)}-{event_id}-{action}.docx"
-    files = [write_notice_docx(context, stage / name, workspace_templates=ws.templates)]
+    files = [_template(ws, lang).write(stage / name, context)]
     if config.run.pdf:
         from pipeline.word.pdf import convert_to_pdf
 
@@ -57,3 +59,21 @@ def write_notice(ws: Workspace, config: Config, ledger: Ledger, event_id: int) -
     stage.rmdir()
     return [target / f.name for f in files]
 
+
+def _template(ws: Workspace, lang: str):
+    """The notice template (``word/notice``'s: the workspace's own first), read and compiled once for
+    as long as it is the same file: compiling it took ~10 ms of every notice, 1,000 certificates
+    changed at once wrote 1,000 notices."""
+    from pipeline.word.render import find_template
+
+    path = find_template("notice", None, lang, ws.templates)
+    stat = path.stat()
+    return _prepared(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _prepared(path: str, mtime_ns: int, size: int):
+    from pipeline.word.prepared import PreparedDocx
+    from pipeline.word.render import make_env
+
+    return PreparedDocx(Path(path), make_env())

@@ -22,7 +22,6 @@ import functools
 import html
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -84,16 +83,22 @@ class Writer:
         try:
             if path.stat().st_size == len(raw) and path.read_bytes() == raw:
                 return
+        except FileNotFoundError:
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~certpipe-", dir=path.parent)
+            pass
+        # one publisher per workspace at a time (publish.lock): the temporary file is named by the file and the
+        # process, cheaper than tempfile's random names when a first publish makes 20,000 files
+        tmp = path.with_name(f".~certpipe-{os.getpid()}-{path.name}")
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(raw)
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         self.written += 1
 
@@ -119,7 +124,9 @@ def _status_words(status: str) -> dict[str, str]:
 
 
 def _records(ws: Workspace, today: date, *, show_score: bool = False) -> list[dict]:
-    """Every certificate's public fields, from the ledger (its total score too with ``show_score``)."""
+    """Every certificate's public fields, from the ledger (its total score too with ``show_score``):
+    the certificates and all their changes read in two queries, not three per certificate."""
+    from pipeline.flow.certs import certificate_rows, events
     from pipeline.flow.ledger import Ledger
     from pipeline.flow.standards import all_standards
 
@@ -127,23 +134,28 @@ def _records(ws: Workspace, today: date, *, show_score: bool = False) -> list[di
         return []
     standards = {std.key: std for std in all_standards(ws.root)}
     with Ledger(ws.ledger, readonly=True) as ledger:
-        return [_record(ws, number, details, standards, today, ledger) | (
+        held = {row.number: row for row in certificate_rows(ledger.db, today=date.today())}
+        history: dict[str, list[dict]] = {}
+        for e in events(ledger.db):  # oldest first; public: without who and why
+            history.setdefault(e.number, []).append({"when": e.at, "status": e.status, "by": "", "reason": ""})
+        return [_record(number, details, standards, today, held.get(number), history.get(number, [])) | (
                     {"total": str(details.get("total") or "")} if show_score else {})
                 for number, details in ledger.certificates() if safe_number(number)]
 
 
-def _record(ws: Workspace, number: str, details: dict, standards: dict, today: date, ledger) -> dict:
-    from pipeline.flow.verify import certificate_history, certificate_status, in_force_status
+def _record(number: str, details: dict, standards: dict, today: date, held, history: list[dict]) -> dict:
+    """One certificate's public fields; ``held``: its ``certs.CertificateRow`` (status as of the day
+    read), ``history``: its changes."""
+    from pipeline.flow.verify import in_force_status
 
     std = standards.get(details.get("standard_key") or "")
-    found = ledger.db.execute("SELECT level FROM certificates WHERE number = ?", (number,)).fetchone()
-    details = details | ({"level": found[0]} if found and found[0] else {})  # a decision may have changed it
+    details = details | ({"level": held.level} if held and held.level else {})  # a decision may have changed it
     level = next((lv for lv in std.levels if lv.key == details.get("level")), None) if std else None
     try:
         expiry = date.fromisoformat(details.get("expiry_date") or "")
     except ValueError:
         expiry = None
-    status = in_force_status(certificate_status(ws, number, ledger=ledger), expiry, today) or "issued"
+    status = in_force_status(held.status if held else None, expiry, today) or "issued"
     return {
         "number": number, "organisation": details.get("organisation", ""),
         "credit_code": details.get("credit_code", ""),
@@ -156,8 +168,7 @@ def _record(ws: Workspace, number: str, details: dict, standards: dict, today: d
         "issue_date": details.get("issue_date", ""), "expiry_date": details.get("expiry_date", ""),
         "specimen": bool(details.get("provisional")),
         "status": status, "status_words": _status_words(status),
-        "history": [{"when": w, "status": s, "by": b, "reason": r}
-                    for w, s, b, r in certificate_history(ws, number, ledger=ledger, public=True)],
+        "history": history,
     }
 
 
