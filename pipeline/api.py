@@ -796,10 +796,16 @@ def list_users(workspace: Path | str | Workspace | None = None) -> list:
 
 def console_dashboard(workspace: Path | str | Workspace | None = None):
     """What the console's first page shows (``Dashboard``): the inbox's waiting files, today's
-    outcomes by status, the newest rejections with their first problem, who holds the workspace."""
+    outcomes by status, the newest rejections with their first problem, who holds the workspace,
+    how many decisions wait and how much is due (``[decision] due_within_days``)."""
     from pipeline.flow.console_queries import dashboard
 
-    return dashboard(_looked_at(workspace))
+    ws = _looked_at(workspace)
+    try:
+        within = open_workspace(ws)[1].decision.due_within_days
+    except CertpipeError:  # a broken certpipe.toml: the defaults
+        within = Config().decision.due_within_days
+    return dashboard(ws, within=within)
 
 
 def search_audits(query: AuditQuery | None = None, workspace: Path | str | Workspace | None = None, *,

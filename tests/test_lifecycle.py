@@ -373,3 +373,49 @@ def test_a_change_whose_files_cannot_be_written_is_kept_and_written_later_withou
     assert document.is_file()
     history = _json(ws, "certificates", "show", issued["number"])["history"]
     assert [e["action"] for e in history] == ["issue", "maintain"]
+
+
+def test_what_is_due_read_by_index_is_what_every_certificate_read_says(tmp_path):
+    """``due`` reads only the certificates that can be due (``certificate_rows(due_by=...)``): the
+    same items as reading every certificate, for every state and date around the window."""
+    from datetime import timedelta
+
+    from pipeline.flow.due import KINDS, DueItem, due
+
+    today, n = date(2026, 11, 29), 0
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    days = (-400, -40, -1, 0, 1, 29, 30, 31, 90, 400)
+    with ledger.transaction() as db:
+        for status in ("issued", "suspended", "withdrawn", "cancelled", "expired", "superseded"):
+            for surveillance in (*days, None):
+                for expiry in (-1, 0, 1, 30, 31, 700):
+                    for until in (None, -1, 0, 5):
+                        n += 1
+                        at = lambda d: None if d is None else (today + timedelta(days=d)).isoformat()  # noqa: E731
+                        db.execute("INSERT INTO certificates (number, audit_id, standard, year, seq, issued_at, level, "
+                                   "status, issued_on, expires_on, surveillance_due, suspended_until, details) "
+                                   "VALUES (?, ?, 'gbt27922-2011', 2026, ?, '2026-01-01', 'three-star', ?, "
+                                   "'2024-01-01', ?, ?, ?, '{}')",
+                                   (f"N{n}", f"A{n}", n, status, at(expiry), at(surveillance), at(until)))
+    within = 30
+    horizon = today + timedelta(days=within)
+    expected = []
+    for row in certs.certificate_rows(ledger.db, today=today):  # every certificate, as due read them before
+        def item(kind, when, _row=row):
+            return DueItem(kind, _row.number, _row.organisation, "", _row.standard, _row.level, _row.status, when,
+                           (date.fromisoformat(when) - today).days, None)
+
+        if row.status == "suspended" and row.suspended_until and date.fromisoformat(row.suspended_until) < today:
+            expected.append(item("suspension_overdue", row.suspended_until))
+        if row.status not in ("issued", "suspended"):
+            continue
+        expires = date.fromisoformat(row.expires_on) if row.expires_on else None
+        if row.surveillance_due and date.fromisoformat(row.surveillance_due) <= horizon \
+                and (expires is None or date.fromisoformat(row.surveillance_due) < expires):
+            expected.append(item("surveillance", row.surveillance_due))
+        if expires is not None and expires <= horizon:
+            expected.append(item("recertification", row.expires_on))
+    expected.sort(key=lambda i: (i.days, KINDS.index(i.kind), i.number))
+    found = due(ledger, within=within, today=today)
+    ledger.close()
+    assert len(expected) > 100 and found == expected

@@ -66,9 +66,16 @@ def certificate(db: sqlite3.Connection, number: str, *, today: date | None = Non
 
 
 def certificate_rows(db: sqlite3.Connection, *, status: str | None = None, today: date | None = None,
-                     limit: int | None = None) -> list[CertificateRow]:
-    """Every certificate (or those of ``status``), oldest first."""
-    rows = [_row(r, today) for r in db.execute(f"SELECT {_CERT_COLUMNS} FROM certificates ORDER BY year, seq")]
+                     limit: int | None = None, due_by: date | None = None) -> list[CertificateRow]:
+    """Every certificate (or those of ``status``), oldest first. ``due_by``: only those in force
+    with a surveillance or an expiry by then, or a suspension past its end (read by index: what is
+    due among 10,000 certificates without decoding them all)."""
+    sql, args = f"SELECT {_CERT_COLUMNS} FROM certificates", ()
+    if due_by is not None:
+        sql += (" WHERE status IN ('issued', 'suspended') AND (surveillance_due <= ? OR expires_on <= ? "
+                "OR (status = 'suspended' AND suspended_until < ?))")
+        args = (due_by.isoformat(), due_by.isoformat(), (today or date.today()).isoformat())
+    rows = [_row(r, today) for r in db.execute(sql + " ORDER BY year, seq", args)]
     if status:
         rows = [r for r in rows if r.status == status]
     return rows[:limit] if limit else rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipeline.flow.due import due
 from pipeline.flow.inbox import scan
 from pipeline.flow.ledger import ROW_COLUMNS, InputRow, Ledger
 from pipeline.lock import holder
@@ -40,6 +41,8 @@ class Dashboard:
     last_finished: str | None
     ledger: bool  # whether there is a ledger yet
     files: dict[int, list[DownloadFile]] = field(default_factory=dict)  # a rejection's id → its files
+    decisions: int = 0  # decisions waiting
+    due: int = 0  # surveillance and recertification due (and suspensions past their end)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 # ---- the dashboard ------------------------------------------------------------------------------
-def dashboard(ws: Workspace, today: date | None = None, rejections: int = 10) -> Dashboard:
+def dashboard(ws: Workspace, today: date | None = None, rejections: int = 10, within: int = 30) -> Dashboard:
     files, others = scan(ws)
     waiting = [p.name for p in files]
     not_files = [p.name for p, _ in others]
@@ -139,9 +142,11 @@ def dashboard(ws: Workspace, today: date | None = None, rejections: int = 10) ->
             f"SELECT {ROW_COLUMNS} FROM inputs i WHERE i.status = 'rejected' ORDER BY i.id DESC LIMIT ?",
             (rejections,))]
         last = ledger.last_finished()
+        (decisions,) = ledger.db.execute("SELECT count(*) FROM decisions WHERE status = 'pending'").fetchone()
+        due_now = len(due(ledger, within=within, today=date.fromisoformat(day)))
     files = {r.id: [DownloadFile(r.id, n, size) for n, size in _listing(_folder_of(ws, r, None)).items()]
              for r in rejected}
-    return Dashboard(waiting, not_files, counts, rejected, held, last, True, files)
+    return Dashboard(waiting, not_files, counts, rejected, held, last, True, files, decisions, due_now)
 
 
 # ---- the search ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def due(ledger: Ledger, *, within: int, today: date) -> list[DueItem]:
     """Everything due within ``within`` days of ``today`` (and everything overdue), most urgent first."""
     horizon = today + timedelta(days=within)
     items: list[DueItem] = []
-    for row in certs.certificate_rows(ledger.db, today=today):
+    for row in certs.certificate_rows(ledger.db, today=today, due_by=horizon):
         code = str(row.details.get("credit_code") or "")
 
         def item(kind: str, when: str, planned: str | None = None, _row=row, _code=code) -> DueItem:

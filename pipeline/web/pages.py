@@ -118,9 +118,8 @@ async def dashboard(request: Request) -> Response:
     board = api.console_dashboard(console.ws)
     rejections = [(row, _reason(row, lang)) for row in board.rejections]
     today = sum(board.today.values())
-    status = api.workspace_status(console.ws)
     return console.render.page(request, "dashboard.html", board=board, rejections=rejections, today=today,
-                               decisions=status.decisions, due=sum(status.due.values()))
+                               decisions=board.decisions, due=board.due)
 
 
 # ---- uploads ------------------------------------------------------------------------------------
