@@ -71,7 +71,7 @@ def _issued(ws, org: str) -> tuple[Path, dict]:
     blank = _blank(ws, "--org", org)
     _fill(ws, blank, org, "92")
     assert certpipe(ws, "run").returncode == 0
-    (issued,) = _json(ws, "certificates", "list")
+    (issued,) = [c for c in _json(ws, "certificates", "list") if c["audit_id"] == blank.stem]
     return blank, issued
 
 
@@ -419,3 +419,20 @@ def test_what_is_due_read_by_index_is_what_every_certificate_read_says(tmp_path)
     found = due(ledger, within=within, today=today)
     ledger.close()
     assert len(expected) > 100 and found == expected
+
+
+def test_several_certificates_are_suspended_by_one_command_all_or_none(tmp_path):
+    ws = make_ws(tmp_path)
+    _, first = _issued(ws, "子公司")
+    _, second = _issued(ws, "丑公司")
+    numbers = [first["number"], second["number"]]
+    assert certpipe(ws, "certificates", "withdraw", numbers[1], "--by", "甲", "--reason", "严重违规").returncode == 0
+    refused = certpipe(ws, "certificates", "suspend", *numbers, "--by", "甲", "--reason", "认可暂停")
+    assert refused.returncode == 2 and numbers[1] in refused.stderr
+    assert {c["number"]: c["status"] for c in _json(ws, "certificates", "list")}[numbers[0]] == "issued"  # none
+    _, third = _issued(ws, "寅公司")
+    both = [numbers[0], third["number"]]
+    done = certpipe(ws, "certificates", "suspend", *both, "--by", "甲", "--reason", "认可暂停")
+    assert done.returncode == 0 and all(n in done.stdout for n in both)
+    statuses = {c["number"]: c["status"] for c in _json(ws, "certificates", "list")}
+    assert [statuses[n] for n in both] == ["suspended", "suspended"]

@@ -157,7 +157,7 @@ def show_command(
     table.print(out)
 
 
-def _change(ctx: typer.Context, action: str, number: str, by: str, reason: str, until: str | None) -> None:
+def _change(ctx: typer.Context, action: str, numbers: list[str], by: str, reason: str, until: str | None) -> None:
     s = settings(ctx)
     lang = s.lang
     day = None
@@ -166,13 +166,16 @@ def _change(ctx: typer.Context, action: str, number: str, by: str, reason: str, 
             day = date.fromisoformat(until)
         except ValueError:
             raise typer.BadParameter(t("cert.bad_date", lang, value=until), param_hint="--until") from None
-    event = api.change_certificate(number, action, by=by, reason=reason, until=day, workspace=s.workspace)
-    out.print(t("cert.changed", lang, number=number, status=_status_words(event.status, lang),
-                action=t(f"cert.action.{action}", lang)))
+    numbers = list(dict.fromkeys(numbers))  # (a number given twice is changed once)
+    events = api.change_certificates(numbers, action, by=by, reason=reason, until=day, workspace=s.workspace)
+    for number, event in zip(numbers, events, strict=True):
+        out.print(t("cert.changed", lang, number=number, status=_status_words(event.status, lang),
+                    action=t(f"cert.action.{action}", lang)))
 
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="原因（必填）/ the reason (required)")]
-NumberArg = Annotated[str, typer.Argument(help="证书编号 / the certificate number")]
+NumberArg = Annotated[list[str], typer.Argument(help="证书编号，可多个（全部变更或全部不变）/ "
+                                                   "certificate numbers: all are changed, or none")]
 
 
 @certificates_app.command("suspend", short_help="暂停证书 / suspend a certificate")
