@@ -262,3 +262,30 @@ def test_a_failed_rename_puts_the_published_folder_back(tmp_path: Path, monkeypa
     monkeypatch.setattr(os, "rename", real)
     assert (dest / "report.docx").read_text() == "r1"  # the published revision is back in place
     assert not list((outbox / ".staging").glob("*.old"))
+
+
+@pytest.mark.slow
+def test_libreoffice_reads_the_register_with_its_dates_and_both_sheets(tmp_path: Path):
+    """The register is written as sheet XML, not by openpyxl: LibreOffice must read it as Excel would."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    ledger = Ledger(tmp_path / "l.sqlite")
+    _accepted(ledger, "A-1", certified=True, details={"organisation": "甲 & <乙> 公司", "audit_id": "A-1",
+                                                        "total": "88.5", "issue_date": "2026-01-02"})
+    with ledger.transaction() as db:
+        db.execute("UPDATE certificates SET expires_on = '2029-01-01', issued_on = '2026-01-02'")
+    path = tmp_path / "register.xlsx"
+    write_register(ledger, path, today=date(2026, 6, 1))
+    profile = tmp_path / "profile"
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    (register,) = [p for p in tmp_path.glob("register-*.csv") if "登记" in p.name]
+    lines = register.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("证书编号,组织名称") and "甲 & <乙> 公司" in lines[1]
+    assert "2029-01-01" in lines[1] and "88.5" in lines[1]
+    assert len(list(tmp_path.glob("register-*.csv"))) == 2  # and the history sheet
