@@ -5,14 +5,11 @@ workspace's own ``templates/notice.<lang>.docx`` wins), checked by ``certpipe te
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.core.text import clean
 from pipeline.i18n import t
 from pipeline.word.context import fmt_date
-from pipeline.word.prepared import PreparedDocx
-from pipeline.word.render import find_template, make_env
 
 
 def notice_context(config: Config, *, number: str, action: str, status: str, when: date, reason: str,
@@ -31,7 +28,3 @@ def notice_context(config: Config, *, number: str, action: str, status: str, whe
                    "reason": clean(reason), "reference": f"{clean(number)}-N{event_id}"},
     }
 
-
-def write_notice_docx(context: dict, target: Path, *, workspace_templates: Path | None) -> Path:
-    template = PreparedDocx(find_template("notice", None, context["lang"], workspace_templates), make_env())
-    return template.write(target, context)
