@@ -17,7 +17,8 @@ import pytest
 from pipeline.config import Config
 from pipeline.flow.console_queries import AuditQuery, search
 from pipeline.flow.find import find
-from pipeline.flow.ledger import FIND_SQL, SCHEMA_VERSION, Ledger
+from pipeline.flow.ledger import SCHEMA_VERSION, Ledger
+from pipeline.flow.ledger_schema import FIND_SQL
 from pipeline.flow.orgs import name_key
 from pipeline.flow.site import publish_site
 from pipeline.flow.verify import certificate_history, certificate_status, in_force_status
