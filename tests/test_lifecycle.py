@@ -111,11 +111,15 @@ def test_review_mode_publishes_the_report_first_and_the_certificate_after_an_ind
     # the lead auditor may not decide
     refused = certpipe(ws, "decide", first.stem, "--approve", "--by", "王立")
     assert refused.returncode == 2 and "王立" in refused.stderr and "不能作出认证决定" in refused.stderr
+    for spelt in ("王　立", " 王 立 ", "王立"):  # a full-width space, spaces, full-width forms: the same person
+        again = certpipe(ws, "decide", first.stem, "--approve", "--by", spelt)
+        assert again.returncode == 2 and "不能作出认证决定" in again.stderr, spelt
     assert _json(ws, "certificates", "list") == []
 
     approved = certpipe(ws, "decide", first.stem, "--approve", "--by", "赵决定", "--reason", "符合")
     assert approved.returncode == 0, approved.stderr
     (cert,) = _json(ws, "certificates", "list")
+    assert [r["certificate_no"] for r in _json(ws, "ledger", "--audit", first.stem)] == [cert["number"]]
     assert cert["status"] == "issued" and cert["audit_id"] == first.stem
     assert cert["issued_on"] == date.today().isoformat()
     assert cert["number"] in _text(folder / f"{first.stem}-certificate.docx")
@@ -436,3 +440,16 @@ def test_several_certificates_are_suspended_by_one_command_all_or_none(tmp_path)
     assert done.returncode == 0 and all(n in done.stdout for n in both)
     statuses = {c["number"]: c["status"] for c in _json(ws, "certificates", "list")}
     assert [statuses[n] for n in both] == ["suspended", "suspended"]
+
+
+def test_a_suspension_cannot_outlast_the_certificate(tmp_path):
+    ws = make_ws(tmp_path)
+    _, issued = _issued(ws, "卯辰公司")
+    number, expires = issued["number"], issued["expires_on"]
+    later = str(int(expires[:4]) + 2) + expires[4:]
+    refused = certpipe(ws, "certificates", "suspend", number, "--by", "甲", "--reason", "x", "--until", later)
+    assert refused.returncode == 2 and expires in refused.stderr
+    assert _json(ws, "certificates", "list")[0]["status"] == "issued"
+    assert certpipe(ws, "certificates", "suspend", number, "--by", "甲", "--reason", "x",
+                    "--until", expires).returncode == 0
+    assert _json(ws, "certificates", "list")[0]["suspended_until"] == expires

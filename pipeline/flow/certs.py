@@ -219,7 +219,11 @@ def transition(db: sqlite3.Connection, number: str, action: str, *, by: str, rea
         raise CertpipeError("cert.unknown", {"number": number})
     after = change(held.status, action, number=number)
     if action == "suspend":
-        until = until or add_months(today, 6)
+        expires = date.fromisoformat(held.expires_on) if held.expires_on else None
+        if until is not None and expires is not None and until > expires:  # it cannot outlast the certificate
+            raise CertpipeError("cert.until_after_expiry", {"until": until.isoformat(), "number": number,
+                                                            "expires": expires.isoformat()})
+        until = until or min(add_months(today, 6), expires or date.max)  # six months, or to its last day
         if until <= today:
             raise CertpipeError("cert.until_past", {"until": until.isoformat()})
     db.execute("UPDATE certificates SET status = ?, suspended_until = ? WHERE number = ?",

@@ -80,12 +80,20 @@ def _pending(ledger: Ledger, audit_id: str) -> Decision:
     return _decision(found)
 
 
+def same_person_key(name: str) -> str:
+    """A name as compared for independence: full-width forms folded (NFKC), case ignored, and every
+    space gone — a two-character Chinese name is often written with a full-width space (王　立)."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
 def _independent(decision: Decision, by: str) -> None:
     """ISO/IEC 17065 7.6: whoever decides took no part in the evaluation."""
-    person = " ".join(by.split()).casefold()
+    person = same_person_key(by)
     if not person:
         raise CertpipeError("decide.no_name", {})
-    if any(person == " ".join(name.split()).casefold() for name in decision.auditors):
+    if any(person == same_person_key(name) for name in decision.auditors):
         raise CertpipeError("decide.not_independent", {"by": by, "audit_id": decision.audit_id,
                                                        "team": "、".join(decision.auditors)})
 
@@ -170,6 +178,9 @@ def _issue(db, config: Config, decision: Decision, audit, std, card, by: str, re
                (decision.audit_id, level, today.isoformat(), info.expiry_date.isoformat(),
                 info.surveillance_due.isoformat(), renews, json.dumps(details, ensure_ascii=False), number))
     db.execute("UPDATE decisions SET number = ? WHERE id = ?", (number, decision.id))
+    # the audit's accepted inputs carry it, as those of a certificate issued at once (ledger, find)
+    db.execute("UPDATE inputs SET certificate_no = ? WHERE audit_id = ? AND status = 'done' AND certificate_no IS NULL",
+               (number, decision.audit_id))
     certs.add_event(db, number, stamp, "issue", "issued", by, reason=reason, level=level, audit_id=decision.audit_id)
     if renews:
         certs.supersede(db, renews, number, stamp)
