@@ -22,6 +22,9 @@ from pipeline.word.qr import split
 from tests.helpers.workspace import make_ws, sample_audit, workbook
 
 BASE = "https://cert.example.cn"
+#: A certification body whose details are complete: its certificates are no specimens.
+ISSUER = Issuer(verify_url=BASE, name="北京示例认证中心", address="北京市海淀区示例路 1 号", signatory="王建国",
+                approval_no="CNCA-R-2026-001")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +32,10 @@ def issued(tmp_path_factory):
     """A workspace with a signing key that issued one certificate: (workspace, certificate .docx)."""
     ws = make_ws(tmp_path_factory.mktemp("verify"))
     init_keys(ws)
-    workbook(ws, "a.xlsx", sample_audit(audit_id="V-2026-001", target="95", org="北京某某信息技术服务有限公司"))
-    result = run_inbox(ws, Config(issuer=Issuer(verify_url=BASE)), workers=1, settle=0)
+    # a standard whose definition is official, and a body whose details are complete: no specimen
+    workbook(ws, "a.xlsx", sample_audit("info-system-integration", audit_id="V-2026-001", target="190",
+                                        org="北京某某信息技术服务有限公司"))
+    result = run_inbox(ws, Config(issuer=ISSUER), workers=1, settle=0)
     assert [o.status for o in result.outcomes] == ["done"]
     (cert,) = ws.outbox.glob("*/*-certificate.docx")
     return ws, cert
@@ -164,7 +169,7 @@ def test_unreadable_inputs(issued, cli, tmp_path):
 def test_an_unsigned_certificate_says_unsigned(tmp_path, cli):
     ws = make_ws(tmp_path)
     workbook(ws, "a.xlsx", sample_audit(audit_id="U-2026-001", target="95"))
-    run_inbox(ws, Config(issuer=Issuer(verify_url=BASE)), workers=1, settle=0)
+    run_inbox(ws, Config(issuer=ISSUER), workers=1, settle=0)
     (cert,) = ws.outbox.glob("*/*-certificate.docx")
     code, data = run_verify(cli, ws, cert)
     assert (code, data["result"], data["status"]) == (1, "unsigned", "issued")
@@ -182,3 +187,16 @@ def test_the_certificate_pdf_is_genuine_and_its_printed_text_is_compared(issued,
     (made,) = pdf.convert_to_pdf([copy])
     code, data = run_verify(cli, ws, made)
     assert (code, data["result"], data["printed_checked"]) == (0, "genuine", True)
+
+
+def test_a_specimen_is_genuine_but_no_certificate(tmp_path, cli):
+    """Made while the issuer's details were incomplete: signed and unaltered, but it proves nothing."""
+    ws = make_ws(tmp_path)
+    init_keys(ws)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="S-2026-001", target="95"))
+    run_inbox(ws, Config(issuer=Issuer(verify_url=BASE)), workers=1, settle=0)
+    (cert,) = ws.outbox.glob("*/*-certificate.docx")
+    code, data = run_verify(cli, ws, cert)
+    assert (code, data["result"], data["status"]) == (1, "specimen", "issued")
+    code, out, _ = cli("-W", ws.root, "verify", cert)
+    assert code == 1 and out.splitlines()[0].startswith("样本，不是正式证书")

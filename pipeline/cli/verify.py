@@ -11,7 +11,7 @@ from pipeline import api
 from pipeline.cli.app import app, out, settings
 from pipeline.i18n import t
 
-STYLE = {"genuine": "bold green", "unreadable": "bold yellow", "not_found": "bold yellow"}
+STYLE = {"genuine": "bold green", "specimen": "bold yellow", "unreadable": "bold yellow", "not_found": "bold yellow"}
 
 
 @app.command(short_help="核验证书真伪与状态 / verify a certificate")

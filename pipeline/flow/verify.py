@@ -7,7 +7,9 @@ against the workspace's trusted keys (``flow/keys.py``), what the document print
 level, number, dates: ``pdftotext``, or the .docx's text by python-docx) compared with what is signed,
 and the certificate's status looked up in the ledger.
 
-Results (``Verdict.result``) and exit codes: ``genuine`` (and in force) 0; ``not_in_force`` (genuine
+Results (``Verdict.result``) and exit codes: ``genuine`` (and in force) 0; ``specimen`` (genuine, but a
+specimen: the issuer's details were incomplete or the standard provisional — no certificate) 1;
+``not_in_force`` (genuine
 but suspended, withdrawn, cancelled, expired, superseded …: ``status`` says which) 1; ``tampered``
 (``fields`` says which) 1; ``forged`` (the signature does not match) 1; ``unknown_key`` (signed by a
 key this workspace never had) 1; ``unsigned`` (a QR code without a token) 1; ``not_found`` (a number,
@@ -281,6 +283,8 @@ def verify(text: str, ws: Workspace, *, today: date | None = None) -> Verdict:
         verdict.result = "not_found"
     elif verdict.status != "issued":
         verdict.result = "not_in_force"
+    elif claims.specimen:
+        verdict.result = "specimen"
     return verdict
 
 
