@@ -276,9 +276,16 @@ def test_the_public_page_checks_the_qr_links_token_in_the_browser(server, browse
 
     ws, base = server
     init_keys(ws)
-    workbook(ws, "a.xlsx", sample_audit(audit_id="Q-2026-001", target="95", org="明远物业服务有限公司"))
-    workbook(ws, "b.xlsx", sample_audit(audit_id="Q-2026-002", target="85", org="青禾家政服务有限公司"))
-    run(ws)
+    # a body whose details are complete and a standard whose definition is official: no specimens
+    with ws.config_file.open("a", encoding="utf-8") as fh:
+        fh.write('\n[issuer]\nname = "北京示例认证中心"\naddress = "北京市海淀区示例路 1 号"\nsignatory = "王建国"\n'
+                 'approval_no = "CNCA-R-2026-001"\n')
+    isi = "info-system-integration"
+    workbook(ws, "a.xlsx", sample_audit(isi, audit_id="Q-2026-001", target="190", org="明远物业服务有限公司"))
+    workbook(ws, "b.xlsx", sample_audit(isi, audit_id="Q-2026-002", target="180", org="青禾家政服务有限公司"))
+    from pipeline.flow.run import run_inbox
+
+    run_inbox(*api.open_workspace(ws), workers=1, settle=0)  # with the workspace's certpipe.toml
     links = {p.parent.name: qr_of(p) for p in ws.outbox.glob("*/*-certificate.docx")}
     _, token = split(links["Q-2026-001"])  # (no verify_url here: the QR code carries the token alone)
     _, other = split(links["Q-2026-002"])

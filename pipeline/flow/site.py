@@ -184,7 +184,8 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
                          f'data-status="{html.escape(rec["status"])}">{both_words(rec["status_words"])}</span>')]
     rows = "".join(f"<dt>{both(f'site.field.{name}')}</dt><dd>{value}</dd>" for name, value in fields)
     checks = "".join(f'<div data-check="{r}" hidden>{both(f"site.check.{r}")}</div>'
-                     for r in ("checking", "genuine", "forged", "mismatch", "unknown_key", "unsupported", "none"))
+                     for r in ("checking", "genuine", "specimen", "forged", "mismatch", "unknown_key", "unsupported",
+                               "none"))
     if rec["history"]:
         history = ("<table class=\"history\"><tr>" + "".join(f"<th>{both(f'site.history.{c}')}</th>"
                                                              for c in ("when", "status", "reason")) + "</tr>"

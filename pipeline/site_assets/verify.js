@@ -36,6 +36,7 @@
     if (at !== body.length) { throw new Error("trailing bytes"); }
     return {
       body: body, signature: raw.slice(raw.length - SIG), key_id: hex(body.slice(2, 10)),
+      specimen: (body[1] & 1) === 1,
       claims: { number: texts[0], organisation: texts[1], credit_code: texts[2], standard: texts[3],
                 level: texts[4], issue_date: day(body[10] * 256 + body[11]),
                 expiry_date: day(body[12] * 256 + body[13]) }
@@ -74,7 +75,7 @@
     for (var i = 0; i < fields.length; i++) {
       if (parsed.claims[fields[i]] !== page[fields[i]]) { say("mismatch"); return; }
     }
-    say("genuine");
+    say(parsed.specimen ? "specimen" : "genuine");
   }
 
   window.addEventListener("hashchange", check);
