@@ -73,7 +73,7 @@ def test_run_stops_before_touching_the_inbox(cli, ws):
     assert code == 2
     assert "run.workers" in err and str(ws / "certpipe.toml") in err
     assert [p.name for p in (ws / "inbox").iterdir()] == ["a.xlsx"]
-    assert not (ws / "logs").exists() and not (ws / ".certpipe").exists()
+    assert not (ws / "logs").exists() and not (ws / ".certpipe" / "ledger.sqlite").exists()
 
 
 def test_every_command_checks_the_configuration_but_help_does_not(cli, ws):
@@ -220,4 +220,4 @@ def test_run_refuses_a_value_that_would_break_it_later(cli, ws, text, key):
     code, _, err = cli("-W", ws, "--lang", "zh", "run")
     assert code == 2 and f"设置「{key}」" in err
     assert [p.name for p in (ws / "inbox").iterdir()] == ["a.xlsx"]
-    assert not (ws / ".certpipe").exists()
+    assert not (ws / ".certpipe" / "ledger.sqlite").exists()

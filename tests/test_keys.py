@@ -69,3 +69,16 @@ def test_status_warns_when_certificates_are_issued_without_a_key(tmp_path, cli):
     assert cli("-W", ws.root, "keys", "init")[0] == 0
     _, out, _ = cli("-W", ws.root, "--lang", "en", "status")
     assert "no signing key" not in out
+
+
+def test_a_new_workspace_can_sign_from_the_start_and_init_again_keeps_its_key(tmp_path, cli):
+    """A clerk following the guide (init, new, run) must not issue certificates nobody can verify."""
+    root = tmp_path / "ws"
+    code, out, _ = cli("init", root)
+    assert code == 0 and "密钥" in out
+    key = root / ".certpipe" / "keys" / "signing.key"
+    first = key.read_bytes()
+    assert first.startswith(b"-----BEGIN PRIVATE KEY-----")
+    code, out, _ = cli("init", root)
+    assert code == 0 and "已存在" in out
+    assert key.read_bytes() == first

@@ -195,8 +195,9 @@ def init(
 ) -> None:
     """创建空工作区（含带注释的 certpipe.toml）/ make an empty workspace with a commented certpipe.toml."""
     s = settings(ctx)
+    existed = (directory / "certpipe.toml").is_file()
     ws = api.init_workspace(directory)
-    out.print(t("init.done", s.lang, path=ws.root))
+    out.print(t("init.existing" if existed else "init.done", s.lang, path=ws.root))
 
 
 @app.command(short_help="演示：样例评分表全流程 / demo: sample audits end to end")

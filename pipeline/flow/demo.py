@@ -29,11 +29,7 @@ def make_demo(directory: Path, *, lang: str = "zh", pdf: bool = False,
               on_start: Callable[[int], None] | None = None,
               on_done: Callable[[Outcome], None] | None = None) -> Demo:
     """Make (or reuse) the workspace ``directory``, write the samples into its inbox, process them."""
-    ws, config = init_workspace(directory)
-    if not ws.signing_key.exists():  # the demo's certificates carry signed QR codes: certpipe verify reads them
-        from pipeline.flow.keys import init_keys
-
-        init_keys(ws)
+    ws, config = init_workspace(directory)  # (with a signing key: certpipe verify reads the demo's QR codes)
     scratch = ws.scratch / "demo"
     standards = all_standards()
     by_key = {std.key: std for std in standards}

@@ -18,8 +18,10 @@ from pipeline.workspace import Workspace
 
 
 def init_workspace(root: Path) -> tuple[Workspace, Config]:
-    """Make the workspace's folders and a commented certpipe.toml; an existing certpipe.toml is
-    checked first, so a broken one stops before anything is made."""
+    """Make the workspace's folders, a commented certpipe.toml and the signing key its certificates'
+    QR codes are signed with (``flow/keys.py``: without one nobody could verify them); an existing
+    certpipe.toml is checked first, so a broken one stops before anything is made, and an existing
+    key is kept."""
     root = Path(root).resolve()
     config = load_config(root / "certpipe.toml")
     ws = Workspace.configured(root, config)
@@ -28,6 +30,10 @@ def init_workspace(root: Path) -> tuple[Workspace, Config]:
     if not ws.config_file.exists():
         ws.config_file.write_text(files("pipeline").joinpath("certpipe.toml").read_text(encoding="utf-8"),
                                   encoding="utf-8")
+    if not ws.signing_key.exists():
+        from pipeline.flow.keys import init_keys
+
+        init_keys(ws)
     return ws, config
 
 
