@@ -221,3 +221,10 @@ def test_run_refuses_a_value_that_would_break_it_later(cli, ws, text, key):
     assert code == 2 and f"设置「{key}」" in err
     assert [p.name for p in (ws / "inbox").iterdir()] == ["a.xlsx"]
     assert not (ws / ".certpipe" / "ledger.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["ledger"], ["certificates", "list"], ["decisions"], ["due"]])
+def test_a_mistyped_workspace_is_said_not_shown_as_an_empty_one(tmp_path, cli, command):
+    code, out, err = cli("-W", tmp_path / "no-such-ws", *command)
+    assert code == 2 and "不存在" in out + err and "certpipe init" in out + err
+    assert not (tmp_path / "no-such-ws").exists()

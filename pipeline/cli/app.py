@@ -14,7 +14,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from pipeline.config import Config, load_config
-from pipeline.errors import CertpipeError
+from pipeline.errors import CertpipeError, ConfigError
 from pipeline.logs import set_language as set_log_language
 from pipeline.workspace import Workspace
 
@@ -158,6 +158,8 @@ def _startup_config(ws: Workspace, command: str | None) -> tuple[Config | None, 
     their own folder) are not stopped; ``status`` reports the problem instead."""
     if command in _OWN_WORKSPACE or _CURRENT.get("help"):
         return None, None
+    if not ws.root.is_dir():  # (a mistyped -W must not look like an empty, healthy workspace)
+        raise ConfigError(key="run.no_workspace", params={"path": ws.root})
     try:
         return load_config(ws.config_file), None
     except CertpipeError as exc:
