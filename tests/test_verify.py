@@ -200,3 +200,9 @@ def test_a_specimen_is_genuine_but_no_certificate(tmp_path, cli):
     assert (code, data["result"], data["status"]) == (1, "specimen", "issued")
     code, out, _ = cli("-W", ws.root, "verify", cert)
     assert code == 1 and out.splitlines()[0].startswith("样本，不是正式证书")
+
+
+def test_a_mistyped_file_is_said_missing_not_unreadable(tmp_path, cli):
+    ws = make_ws(tmp_path)
+    code, out, err = cli("-W", ws.root, "verify", tmp_path / "证书.docx")
+    assert code == 2 and "没有文件" in out + err and "二维码" not in out + err

@@ -30,6 +30,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.core.token import Claims, Token, TokenError, check, decode
+from pipeline.errors import CertpipeError
 from pipeline.workspace import Workspace
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -188,6 +189,8 @@ def _read(text: str) -> tuple[str, list[str], str | None]:
     path = Path(text)
     suffix = path.suffix.lower()
     looks_like_file = suffix in (*IMAGE_SUFFIXES, ".pdf", ".docx")
+    if looks_like_file and not path.exists():  # a path mistyped: said so, not "no QR code found"
+        raise CertpipeError("verify.no_file", {"path": text})
     if looks_like_file or (len(text) < 4096 and path.is_file()):
         if not path.is_file() or not looks_like_file or path.stat().st_size > MAX_INPUT_BYTES:
             raise ValueError("not a readable file")
