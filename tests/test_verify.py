@@ -159,7 +159,7 @@ def test_unreadable_inputs(issued, cli, tmp_path):
     garbage.write_bytes(b"%PDF-1.4 not really")
     bad_docx = tmp_path / "bad.docx"
     bad_docx.write_bytes(b"PK\x03\x04 broken")
-    for path in (blank, garbage, bad_docx, tmp_path / "missing.png"):
+    for path in (blank, garbage, bad_docx):  # (a missing file: test_a_mistyped_file_is_said_missing...)
         code, data = run_verify(cli, ws, path)
         assert (code, data["result"]) == (2, "unreadable"), path
     code, out, _ = cli("-W", ws.root, "--lang", "en", "verify", blank)
