@@ -83,6 +83,7 @@ __all__ = [
     "due_workbooks",
     "find",
     "generate_schedule",
+    "inbox_strays",
     "init_workspace",
     "ledger_rows",
     "level_words",
@@ -347,6 +348,14 @@ class WorkspaceStatus:
     due: dict = field(default_factory=dict)  # what is due within [decision] due_within_days, by kind
     certificates: dict = field(default_factory=dict)  # certificates by status today
     issuer: list = field(default_factory=list)  # what [issuer] lacks for certificates a body can sign (Message)
+    strays: list[str] = field(default_factory=list)  # files in the inbox that are no spreadsheet (left alone)
+
+
+def inbox_strays(workspace: Path | str | Workspace | None = None) -> list[str]:
+    """Files in the inbox that are no spreadsheet, which no run takes (``notes.txt``), by name."""
+    from pipeline.flow.inbox import strays
+
+    return strays(_looked_at(workspace))
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
@@ -358,7 +367,7 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     from pipeline.flow.decisions import queue
     from pipeline.flow.due import due as what_is_due
     from pipeline.flow.guard import published_folders
-    from pipeline.flow.inbox import scan
+    from pipeline.flow.inbox import scan, strays
     from pipeline.flow.ledger import Ledger
     from pipeline.flow.register import register_behind
     from pipeline.lock import holder
@@ -385,7 +394,8 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     files, others = scan(ws)
     lost = 0 if rows else len(published_folders(ws.outbox))
     return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind,
-                           waiting_decisions, due_by_kind, by_status, issuer_problems(ws.root, config.issuer))
+                           waiting_decisions, due_by_kind, by_status, issuer_problems(ws.root, config.issuer),
+                           strays(ws))
 
 
 #: ``find`` gives at most this many organisations: a search that matches more says so.

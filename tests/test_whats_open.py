@@ -43,3 +43,21 @@ def test_a_rejection_names_its_audit_and_is_resolved_by_a_later_accepted_submiss
     assert len(json.loads(certpipe(ws, "ledger", "--since", today, "--until", today, "--json").stdout)) == 3
     assert json.loads(certpipe(ws, "ledger", "--since", "2099-01-01", "--json").stdout) == []
     assert certpipe(ws, "ledger", "--since", "yesterday").returncode == 2
+
+
+def test_a_file_in_the_inbox_that_is_no_workbook_is_pointed_out(tmp_path, cli):
+    """A clerk who dropped notes.txt or a report into the inbox is told it is left alone there, not
+    shown an inbox with nothing waiting; an editor's lock and temporary files are not mentioned."""
+    from tests.helpers.workspace import make_ws
+
+    ws = make_ws(tmp_path)
+    (ws.inbox / "notes 备注.txt").write_text("x", encoding="utf-8")
+    (ws.inbox / "~$open.xlsx").write_text("lock", encoding="utf-8")
+    (ws.inbox / "lu1234.tmp").write_text("tmp", encoding="utf-8")
+    code, out, _ = cli("-W", ws.root, "status")
+    assert code == 0 and "notes 备注.txt" in out and "~$open" not in out and "lu1234" not in out
+    code, out, _ = cli("-W", ws.root, "run")
+    assert "notes 备注.txt" in out and "不是评分表" in out
+    assert (ws.inbox / "notes 备注.txt").is_file()
+    code, out, _ = cli("-W", ws.root, "status", "--json")
+    assert json.loads(out)["not_workbooks"] == ["notes 备注.txt"]

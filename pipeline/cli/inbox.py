@@ -102,6 +102,10 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
     if any(o.certificate_no for o in result.outcomes):  # what a body must fill in to sign certificates
         for problem in result.issuer:
             out.print(f"[yellow]⚠ {escape(problem.render(lang))}[/]")
+    strays = api.inbox_strays(ws)  # a file dropped into the inbox that no run will take
+    if strays:
+        names = ("，" if lang == "zh" else ", ").join(strays[:10]) + (" …" if len(strays) > 10 else "")
+        out.print(t("status.strays", lang, count=len(strays), names=names), style="magenta", markup=False)
     return result.outcomes
 
 

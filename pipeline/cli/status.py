@@ -40,7 +40,8 @@ def status(
                                              "problem": r.first_problem.format(lang) if r.first_problem else None}
                                             for r in errors],
                           "held_by": held, "config_valid": config_error is None, "config_error": config_error,
-                          "not_files": state.not_files, "ledger_lost": state.ledger_lost,
+                          "not_files": state.not_files, "not_workbooks": state.strays,
+                          "ledger_lost": state.ledger_lost,
                           "register_behind": state.register_behind, "decisions_waiting": state.decisions,
                           "due": state.due, "certificates": state.certificates,
                           "issuer": [m.to_json() | {"text": m.render(lang)} for m in state.issuer],
@@ -79,6 +80,10 @@ def status(
         out.print(t("status.unsigned", lang) + "; " + t("status.unsigned.hint", lang), style="yellow", markup=False)
     for name in state.not_files:
         out.print("  [magenta]![/] " + escape(f"{name}: {t('status.ignored', lang)}"), highlight=False)
+    if state.strays:
+        out.print(t("status.strays", lang, count=len(state.strays),
+                    names=(comma.join(state.strays[:10]) + (" …" if len(state.strays) > 10 else ""))),
+                  style="magenta", markup=False)
     if in_progress:
         out.print(t("status.in_progress", lang, count=in_progress))
     out.print(t("status.held", lang, who=held) if held else t("status.free", lang))

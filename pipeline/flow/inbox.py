@@ -8,7 +8,9 @@ its size, mtime and inode have stopped changing (``fingerprint``) and its zip re
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
 import time
 import zipfile
@@ -138,6 +140,28 @@ def scan(ws: Workspace) -> tuple[list[Path], list[tuple[Path, str]]]:
         else:
             others.append((path, kind_of(st.st_mode)))
     return [path for _, _, path in sorted(files)], sorted(others)
+
+
+_EXCEL_TEMP = re.compile(r"^[0-9A-F]{8}$")  # Excel's extension-less temporary file
+
+
+def strays(ws: Workspace) -> list[str]:
+    """Files in the inbox that certpipe leaves alone and a person may have dropped there by mistake
+    (``notes.txt``, ``report.docx``): not a spreadsheet, and not an editor's lock or temporary file."""
+    try:
+        entries = list(os.scandir(ws.inbox))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        name = entry.name
+        if (name_counts(name) or name.startswith(("~$", ".", "#")) or name.endswith(("#", "~"))
+                or name.lower().endswith((".tmp", ".part", ".crdownload")) or _EXCEL_TEMP.match(name)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                found.append(name)
+    return sorted(found)
 
 
 def inbox_files(ws: Workspace) -> list[Path]:
