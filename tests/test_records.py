@@ -280,3 +280,17 @@ def test_an_audit_id_in_other_case_is_refused_at_intake_and_when_generating(tmp_
     assert [p.name for p in ws.outbox.iterdir() if p.is_dir() and p.name[0] not in "._"] == ["EXT-1"]
     made = certpipe(ws, "new", GBT, "--org", "丙公司", "--audit-id", "Ext-1", "-o", str(ws.root / "c.xlsx"))
     assert made.returncode == 2 and "EXT-1" in made.stderr and not (ws.root / "c.xlsx").exists()
+
+
+def test_a_workbook_with_problems_is_told_its_audit_id_is_unknown_in_the_same_round(tmp_path):
+    """A clerk fixing a rejected workbook must not learn of the records' objection only in round three."""
+    ws = make_ws(tmp_path)
+    std = load_standard(GBT)
+    audit = sample_audit(audit_id="EXT-9", org="外来公司")
+    audit = replace(audit, info=replace(audit.info, org_name=""))  # a cover problem besides
+    blank = build_workbook(std, audit.info, tmp_path / "blank.xlsx")
+    fill_audit(blank, ws.inbox / "ext.xlsx", audit)
+    refused = certpipe(ws, "run", "--json")
+    (outcome,) = json.loads(refused.stdout)["outcomes"]
+    keys = [p["key"] for p in outcome["problems"]]
+    assert keys[0] == "val.audit_unknown" and len(keys) > 1, keys

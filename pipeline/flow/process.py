@@ -45,7 +45,7 @@ from pipeline.flow.publish import (
     staging_dir,
     sync_quietly,
 )
-from pipeline.flow.records import record_intake, records_say
+from pipeline.flow.records import id_problem, record_intake, records_say
 from pipeline.flow.timelimit import TimeLimit, time_limit
 from pipeline.i18n import Message, t
 from pipeline.lock import file_lock
@@ -254,6 +254,8 @@ class Processor:
                                         max_member_mb=limits.max_member_mb)
                 job.problems = checked.problems
                 job.audit_id = _readable_id(checked.audit_cell)
+                if job.problems and job.audit_id:  # the records' word too, not in a later round
+                    job.problems = self._id_problems(job.audit_id, checked.audit_cell) + job.problems
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.problems = self._against_the_records(checked, job.card)
@@ -262,6 +264,13 @@ class Processor:
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent += time.monotonic() - started
+
+    def _id_problems(self, audit_id: str, cell) -> list:
+        from pipeline.excel.checks import Problem
+
+        why = id_problem(self.ledger.db, audit_id, accept_unknown=self.config.intake.accept_unknown_audits)
+        return [] if why is None else [Problem(why.key, why.params, sheet=cell.sheet if cell else None,
+                                               cell=cell.ref if cell else None, name="audit_id")]
 
     def _against_the_records(self, checked, card) -> list:
         """What the records say against processing it (``flow/records.py``): its audit id is another

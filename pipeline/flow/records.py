@@ -162,6 +162,17 @@ def records_say(db: sqlite3.Connection, info: AuditInfo, *, accept_unknown: bool
     return record, identity_problem(record, info, accept_unknown=accept_unknown)
 
 
+def id_problem(db: sqlite3.Connection, audit_id: str, *, accept_unknown: bool) -> Message | None:
+    """What the records say against an audit id alone (unknown here, or another's in other case): for
+    a workbook with other problems too, so that all of them are said at once."""
+    if _record(db, audit_id) is not None:
+        return None
+    twin = case_twin(db, audit_id)
+    if twin is not None:
+        return Message("val.audit_id_case", {"audit_id": audit_id, "known": twin})
+    return None if accept_unknown else Message("val.audit_unknown", {"audit_id": audit_id})
+
+
 def record_intake(ledger: Ledger, accepted: list[tuple[Standard, AuditInfo, bool]],
                   *, accept_unknown: bool) -> list[Message | None]:
     """At intake, for a group's accepted audits (standard, cover, accepted without a record?), in one
