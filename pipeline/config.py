@@ -302,8 +302,11 @@ def _problem(error: dict, env_used: dict[str, str]) -> ConfigProblem:
                              {"close": f"{section}.{close[0]}" if section and close else (close[0] if close else ""),
                               "known": ", ".join(known)}, env)
     if kind == "literal_error":
-        field = Config.model_fields.get(key)
-        choices = " | ".join(f'"{c}"' for c in get_args(field.annotation)) if field else error["ctx"]["expected"]
+        section, _, name = key.partition(".")
+        model = sections().get(section) if name else None
+        field = model.model_fields.get(name) if model else Config.model_fields.get(key)
+        choices = " | ".join(f'"{c}"' for c in get_args(field.annotation)) if field else \
+            str(error["ctx"]["expected"]).replace(" or ", " | ")
         return ConfigProblem(key, "choice", {"value": shown, "choices": choices}, env)
     if kind == "number_format":
         params = dict(error["ctx"])

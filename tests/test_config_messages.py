@@ -65,6 +65,7 @@ def test_a_file_saved_with_a_bom_reads(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ("[issuer]\nsignatory = 2025\n", "应为带引号的文字，现为 2025"),
     ('[paths]\ninbox = ""\n', "不能为空"),
+    ('[decision]\nmode = "both"\n', '应为 "auto" | "review" 之一'),  # a section's choices: no English "or"
 ])
 def test_wrong_values_are_said_without_the_validators_words(tmp_path, text, words):
     said, _ = _said(tmp_path, text, "zh")
