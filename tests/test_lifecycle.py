@@ -39,6 +39,8 @@ def test_every_change_is_allowed_or_refused_by_the_one_table(status, action):
     for manual in ("suspend", "restore", "withdraw", "cancel"):  # the allowed ones a person can take, named
         if (status, manual) in CHANGES:
             assert manual in text
+    if not any((status, manual) in CHANGES for manual in ("suspend", "restore", "withdraw", "cancel")):
+        assert "final" in text and "allowed now" not in text  # not "allowed now: —"
 
 
 def test_a_certificate_is_valid_on_its_last_day_and_expired_the_day_after():

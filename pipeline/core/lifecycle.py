@@ -54,9 +54,12 @@ def change(status: str, action: str, *, number: str = "") -> str:
     """The status after ``action``; an illegal change is a ``CertpipeError`` naming the allowed ones."""
     after = CHANGES.get((status, action))
     if after is None:
-        raise CertpipeError("life.illegal", {
-            "number": number, "status": Message(f"cert.status.{status}"), "action": Message(f"cert.verb.{action}"),
-            "allowed": Listing(tuple(Message(f"cert.verb.{a}") for a in allowed(status) if a in MANUAL))})
+        possible = tuple(Message(f"cert.verb.{a}") for a in allowed(status) if a in MANUAL)
+        params = {"number": number, "status": Message(f"cert.status.{status}"),
+                  "action": Message(f"cert.verb.{action}")}
+        if not possible:  # withdrawn, cancelled, expired, superseded: for good
+            raise CertpipeError("life.final", params)
+        raise CertpipeError("life.illegal", params | {"allowed": Listing(possible)})
     return after
 
 
