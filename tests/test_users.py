@@ -38,6 +38,7 @@ def test_add_list_passwd_disable_through_the_command(tmp_path):
     assert all(e.user.startswith("cli") and e.at for e in trail)  # who, from the command line, and when
     english = certpipe(ws, "--lang", "en", "users", "list")
     assert "disabled" in english.stdout and "clerk" in english.stdout
+    assert not set("│┃━─┏┡") & set(english.stdout)  # piped: plain text, no box drawn
 
 
 def test_the_password_is_hashed_with_argon2_in_its_own_file(tmp_path):

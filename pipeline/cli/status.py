@@ -93,7 +93,7 @@ def status(
         out.print(t("status.last_rejected", lang))
     for r in errors:
         problem = r.first_problem.format(lang) if r.first_problem else ""
-        out.print("  [red]✗[/] " + escape(f"{r.finished_at} {r.name} {r.audit_id or ''}: {problem}"),
-                  highlight=False)
+        where = " ".join(x for x in (r.finished_at, r.name, r.audit_id) if x)
+        out.print("  [red]✗[/] " + escape(f"{where}: {problem}"), highlight=False)
     if config_error:
         raise typer.Exit(1)

@@ -8,11 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.app import Group, app, out, settings
+from pipeline.cli.tables import KEY, Listing
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 
@@ -103,8 +102,9 @@ def list_(
     if not users:
         out.print(t("users.none", s.lang), markup=False)
         return
-    table = Table(*(t(f"users.col.{c}", s.lang) for c in ("name", "role", "state", "changed")))
-    for u in users:
-        table.add_row(escape(u.name), t(f"web.role.{u.role}", s.lang),
+    kinds = {"name": KEY, "role": KEY, "state": KEY, "changed": KEY}
+    table = Listing(t("users.title", s.lang), [(t(f"users.col.{c}", s.lang), kind) for c, kind in kinds.items()])
+    for u in users:  # (plain text cells: a name is never markup)
+        table.add_row(u.name, t(f"web.role.{u.role}", s.lang),
                       t("users.disabled" if u.disabled else "users.enabled", s.lang), u.changed_at)
-    out.print(table)
+    table.print(out)
