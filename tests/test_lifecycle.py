@@ -440,6 +440,7 @@ def test_several_certificates_are_suspended_by_one_command_all_or_none(tmp_path)
     both = [numbers[0], third["number"]]
     done = certpipe(ws, "certificates", "suspend", *both, "--by", "甲", "--reason", "认可暂停")
     assert done.returncode == 0 and all(n in done.stdout for n in both)
+    assert all(f"outbox/{c['audit_id']}/notices" in done.stdout for c in (first, third))  # where each notice is
     statuses = {c["number"]: c["status"] for c in _json(ws, "certificates", "list")}
     assert [statuses[n] for n in both] == ["suspended", "suspended"]
 

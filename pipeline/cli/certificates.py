@@ -17,6 +17,7 @@ from pipeline.cli.app import Group, app, out, settings
 from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.cli.words import LevelWords
 from pipeline.core.lifecycle import STATUSES
+from pipeline.filenames import safe_name
 from pipeline.i18n import t
 
 Status = StrEnum("Status", {s: s for s in STATUSES})
@@ -169,8 +170,10 @@ def _change(ctx: typer.Context, action: str, numbers: list[str], by: str, reason
     numbers = list(dict.fromkeys(numbers))  # (a number given twice is changed once)
     events = api.change_certificates(numbers, action, by=by, reason=reason, until=day, workspace=s.workspace)
     for number, event in zip(numbers, events, strict=True):
+        held, _ = api.certificate(number, s.workspace)
+        folder = s.workspace.shown(s.workspace.outbox / safe_name(held.audit_id) / "notices")
         out.print(t("cert.changed", lang, number=number, status=_status_words(event.status, lang),
-                    action=t(f"cert.action.{action}", lang)))
+                    action=t(f"cert.action.{action}", lang), folder=folder), markup=False)
 
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="原因（必填）/ the reason (required)")]
