@@ -152,6 +152,9 @@ def test_a_revision_that_lowers_the_level_waits_for_a_decision_and_the_certifica
     assert _json(ws, "certificates", "list")[0]["level"] == issued["level"]
     (waiting,) = _json(ws, "decisions")
     assert waiting["kind"] == "revision" and waiting["number"] == issued["number"]
+    assert waiting["certificate_level"] == issued["level"] != waiting["level"]  # from what, to what
+    listed = certpipe(ws, "decisions").stdout
+    assert f"{issued['level_words']} → {waiting['level_words']}" in listed.replace("\n", ""), listed
 
     assert certpipe(ws, "decide", blank.stem, "--approve", "--by", "赵决定", "--reason", "复核").returncode == 0
     (now,) = _json(ws, "certificates", "list")

@@ -49,8 +49,16 @@ def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     lang = s.lang
     rows = api.decisions(s.workspace)
     words = LevelWords(s.workspace, lang)
+    held = {c.number: c for c in api.certificates(s.workspace)} if any(d.number for d in rows) else {}
+
+    def now_level(d) -> str | None:  # the level the certificate has while the decision waits
+        cert = held.get(d.number or "")
+        return cert.level if cert is not None else None
+
     if as_json:
-        print(json.dumps([_with_words(d, words) for d in rows], ensure_ascii=False, indent=2))
+        print(json.dumps([_with_words(d, words) | {"certificate_level": now_level(d),
+                                                   "certificate_level_words": words(d.standard, now_level(d)) or None}
+                          for d in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         out.print(t("decide.queue_empty", lang))
@@ -60,7 +68,10 @@ def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     table = Listing(t("decide.queue_title", lang, n=len(rows)),
                     [(t(f"decide.col.{col}", lang), kind) for col, kind in kinds.items()])
     for d in rows:
-        table.add_row(d.audit_id, d.organisation, t(f"cert.kind.{d.kind}", lang), words(d.standard, d.level) or "—",
+        level = words(d.standard, d.level) or "—"
+        if now_level(d) and now_level(d) != d.level:  # a change: from what the certificate has now
+            level = f"{words(d.standard, now_level(d))} → {level}"
+        table.add_row(d.audit_id, d.organisation, t(f"cert.kind.{d.kind}", lang), level,
                       d.number or "—", "、".join(d.auditors), d.created_at[:16].replace("T", " "))
     table.print(out)
 
