@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import warnings
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -780,8 +782,9 @@ def test_a_reviewer_suspends_a_certificate_and_the_public_page_says_so(review_ws
     assert c.get("/certificates/CP-NONE-1").status_code == 404
     assert api.certificate(number, review_ws)[0].status == "issued"
 
+    until = (date.today() + timedelta(days=60)).isoformat()  # (within the certificate's validity)
     response = c.post(f"/certificates/{number}/suspend",
-                      data={"csrf": csrf, "reason": "监督审核未按期进行", "until": "2099-01-31"},
+                      data={"csrf": csrf, "reason": "监督审核未按期进行", "until": until},
                       follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == f"/certificates/{number}?changed=suspend"
     shown = c.get(response.headers["location"]).text
@@ -790,7 +793,7 @@ def test_a_reviewer_suspends_a_certificate_and_the_public_page_says_so(review_ws
     public = TestClient(create_app(review_ws)).get(f"/c/{number}")
     assert 'class="state-suspended">暂停<' in public.text
     row, _ = api.certificate(number, review_ws)
-    assert row.status == "suspended" and row.suspended_until == "2099-01-31"
+    assert row.status == "suspended" and row.suspended_until == until
     assert ("赵决定", "cert.suspend", number) in trail_of(review_ws)
     again = c.post(f"/certificates/{number}/suspend", data={"csrf": csrf, "reason": "再次"})
     assert again.status_code == 400 and 'id="error"' in again.text  # the one table refuses it, in words
@@ -932,3 +935,20 @@ def test_a_certificate_issued_by_a_decision_shows_its_organisation(tmp_path):
     api.add_user("clerk", "clerk", PASSWORDS["clerk"], ws)
     assert "明远物业服务有限公司" in client(ws).get(f"/c/{cert.number}").text
     assert "明远物业服务有限公司" in client(ws, "clerk").get("/certificates").text
+
+
+def test_the_audit_search_speaks_words_and_a_copy_dropped_again_does_not_hide_the_outcome(tmp_path):
+    ws = make_ws(tmp_path)
+    audit = sample_audit(audit_id="W-2026-001", target="92")
+    workbook(ws, "a.xlsx", audit)
+    run(ws)
+    (archived,) = ws.archive.rglob("a.xlsx")
+    shutil.copy(archived, ws.inbox / "again.xlsx")  # the same file, dropped once more: a duplicate
+    run(ws)
+    api.add_user("clerk", "clerk", PASSWORDS["clerk"], ws)
+    page = client(ws, "clerk").get("/audits").text
+    row = page[page.index("W-2026-001"):]
+    row = row[:row.index("</tr>")]
+    assert "已出报告" in row and "重复" not in row
+    assert "GB/T 27922" in row and "gbt27922-2011" not in row  # the standard by its code
+    assert ">three-star<" not in page and "三星" in page  # the level choice in words

@@ -217,7 +217,9 @@ def _search(ledger: Ledger, query: AuditQuery, after: str | None, limit: int) ->
         where.append("a.audit_id < ?")
         args.append(after)
     sql = ("SELECT a.audit_id, o.name, o.credit_code, a.standard, a.audit_type, i.revision, i.total, i.level, "
-           "c.number, i.finished_at, (SELECT status FROM inputs WHERE audit_id = a.audit_id ORDER BY id DESC LIMIT 1) "
+           "c.number, i.finished_at, "
+           # its state: the newest outcome, a duplicate copy dropped again aside
+           "(SELECT status FROM inputs WHERE audit_id = a.audit_id AND status != 'duplicate' ORDER BY id DESC LIMIT 1) "
            "FROM audits a "
            "LEFT JOIN organisations o ON o.id = a.org_id "
            "LEFT JOIN inputs i ON i.id = (SELECT id FROM inputs WHERE audit_id = a.audit_id AND status = 'done' "

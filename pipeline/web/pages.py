@@ -197,10 +197,14 @@ async def audits(request: Request) -> Response:
         next_url = "/audits?" + urlencode([*[(k, v) for k, v in values.items() if v], ("after", page.next_after)])
     first_url = "/audits?" + urlencode([(k, v) for k, v in values.items() if v])
     standards = api.list_standards(console.ws)
-    level_keys = list(dict.fromkeys(level.key for s in standards for level in s.levels))
+    words = _words(request)
+    levels = {}  # a level's key in words (the first standard that has it), for the choice
+    for std in standards:
+        for level in std.levels:
+            levels.setdefault(level.key, words(std.key, level.key))
     return console.render.page(request, "audits.html", page=page, values=values, next_url=next_url,
-                               first_url=first_url, standards=standards, level_keys=level_keys,
-                               words=_words(request), first=after is None)
+                               first_url=first_url, standards=standards, levels=levels,
+                               codes={std.key: std.code for std in standards}, words=words, first=after is None)
 
 
 async def audit(request: Request) -> Response:
