@@ -73,6 +73,8 @@ def test_the_issued_docx_is_genuine_and_its_link_and_token_too(issued, cli):
     assert (code, data["result"], data["status"], data["signed"]) == (0, "genuine", "issued", None)
     code, out, _ = cli("-W", ws.root, "--lang", "en", "verify", number)
     assert code == 0 and "in force" in out
+    code, out, _ = cli("-W", ws.root, "verify", cert)  # the standard by its name, as with the number alone
+    assert "信息系统集成" in out and "info-system-integration" not in out
 
 
 def test_a_docx_whose_printed_level_was_edited_is_tampered(issued, cli, tmp_path):

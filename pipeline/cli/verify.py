@@ -9,7 +9,17 @@ import typer
 
 from pipeline import api
 from pipeline.cli.app import app, out, settings
+from pipeline.errors import CertpipeError
 from pipeline.i18n import t
+
+
+def _standard_name(key: str, workspace) -> str:
+    """A standard's key (what a token signs) as people name it (``GB/T 27922-2011``); the key when unknown."""
+    try:
+        return api.load_standard(key, workspace).code
+    except CertpipeError:
+        return key
+
 
 STYLE = {"genuine": "bold green", "specimen": "bold yellow", "unreadable": "bold yellow", "not_found": "bold yellow"}
 
@@ -52,7 +62,7 @@ def verify(
     if claims is not None:
         rows = [("number", claims.number), ("organisation", claims.organisation),
                 ("credit_code", claims.credit_code),
-                ("standard", f"{claims.standard} / "
+                ("standard", f"{_standard_name(claims.standard, s.workspace)} / "
                              f"{api.level_words(claims.standard, claims.level, lang, s.workspace)}"),
                 ("dates", f"{claims.issue_date.isoformat()} / {claims.expiry_date.isoformat()}"),
                 ("key", verdict.key_id)]
