@@ -98,6 +98,7 @@ __all__ = [
     "run_inbox",
     "score",
     "score_file",
+    "set_full_name",
     "stop_on_signals",
     "template_files",
     "validate_file",
@@ -778,11 +779,17 @@ def open_users(workspace: Path | str | Workspace | None = None):
 
 
 def add_user(name: str, role: str, password: str, workspace: Path | str | Workspace | None = None, *,
-             by: str = ""):
-    """A new console user (``role``: clerk | reviewer | admin); the password is kept as an argon2 hash.
-    Returns the ``User``."""
+             by: str = "", full_name: str = ""):
+    """A new console user (``role``: clerk | reviewer | admin); the password is kept as an argon2 hash;
+    ``full_name`` as workbooks name auditors (a reviewer decides in it). Returns the ``User``."""
     with open_users(workspace) as users:
-        return users.add(name, role, password, by=by)
+        return users.add(name, role, password, by=by, full_name=full_name)
+
+
+def set_full_name(name: str, full_name: str, workspace: Path | str | Workspace | None = None, *, by: str = "") -> None:
+    """A console user's full name, as workbooks name auditors (``certpipe users name``)."""
+    with open_users(workspace) as users:
+        users.set_full_name(name, full_name, by=by)
 
 
 def set_password(name: str, password: str, workspace: Path | str | Workspace | None = None, *,

@@ -952,3 +952,28 @@ def test_the_audit_search_speaks_words_and_a_copy_dropped_again_does_not_hide_th
     assert "已出报告" in row and "重复" not in row
     assert "GB/T 27922" in row and "gbt27922-2011" not in row  # the standard by its code
     assert ">three-star<" not in page and "三星" in page  # the level choice in words
+
+
+def test_a_reviewer_whose_login_is_not_a_name_decides_in_the_name_on_record(tmp_path, cli):
+    """A lead auditor with the login wang.li must not approve the audit he led: the console decides in
+    the person's name, and a login that is no name needs one on record first."""
+    from pipeline.flow.run import run_inbox
+
+    ws = make_ws(tmp_path)
+    (ws.root / "certpipe.toml").write_text('[decision]\nmode = "review"\n', encoding="utf-8")
+    workbook(ws, "w.xlsx", sample_audit(audit_id="W-2026-009", target="92", org="维新公司"))  # led by 王立
+    run_inbox(*api.open_workspace(ws), workers=1, settle=0)
+    api.add_user("wang.li", "reviewer", "wang-li-pass-1", ws)
+    c = TestClient(create_app(ws), base_url="http://testserver")
+    log_in(c, "wang.li", "wang-li-pass-1")
+    csrf = csrf_of(c.get("/decisions").text)
+    nameless = c.post("/decisions/W-2026-009", data={"csrf": csrf, "decision": "approve", "reason": "符合"},
+                      follow_redirects=False)
+    assert nameless.status_code == 400 and "certpipe users name wang.li" in nameless.text
+    code, out, _ = cli("-W", ws.root, "users", "name", "wang.li", "王　立")
+    assert code == 0 and "王 立" in out
+    led = c.post("/decisions/W-2026-009", data={"csrf": csrf, "decision": "approve", "reason": "符合"},
+                 follow_redirects=False)
+    assert led.status_code == 400 and "不能作出认证决定" in led.text
+    assert [d.audit_id for d in api.decisions(ws)] == ["W-2026-009"] and api.certificates(ws) == []
+    assert [u.full_name for u in api.list_users(ws) if u.name == "wang.li"] == ["王 立"]

@@ -51,15 +51,35 @@ def add(
     name: Annotated[str, typer.Argument(help="用户名 / user name")],
     role: Annotated[str, typer.Option("--role", help="clerk（业务员）| reviewer（评定人员）| admin（管理员）/ role")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help=STDIN_HELP)] = False,
+    full_name: Annotated[str, typer.Option("--full-name", help="姓名，与评分表中审核员的写法一致（评定人员必填，"
+                                           "除非用户名就是姓名）/ the person's name as workbooks write "
+                                           "auditors' names")] = "",
 ) -> None:
-    """添加控制台用户；密码提示输入两次，或用 --password-stdin 从标准输入读取。
+    """添加控制台用户；密码提示输入两次，或用 --password-stdin 从标准输入读取。评定人员在控制台以姓名作出认证决定，
+    以核对其不是该审核的审核员：用户名不是姓名时（如 wang.li）请用 --full-name 登记。
 
-    Add a console user; the password is asked twice, or read from standard input with --password-stdin."""
+    Add a console user; the password is asked twice, or read from standard input with --password-stdin.
+    A reviewer decides in the console in their full name, checked against the audit's team: give
+    --full-name when the user name is not the person's name (wang.li)."""
     s = settings(ctx)
     if role not in ("clerk", "reviewer", "admin"):
         raise CertpipeError("users.bad_role", {"role": role, "roles": "clerk | reviewer | admin"})
-    user = api.add_user(name, role, _password(s.lang, password_stdin), s.workspace, by=_who())
+    user = api.add_user(name, role, _password(s.lang, password_stdin), s.workspace, by=_who(), full_name=full_name)
     out.print(t("users.added", s.lang, name=user.name, role=t(f"web.role.{user.role}", s.lang)), markup=False)
+
+
+@users_app.command("name")
+def name_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="用户名 / user name")],
+    full_name: Annotated[str, typer.Argument(help="姓名 / the person's name")],
+) -> None:
+    """登记用户的姓名（与评分表中审核员的写法一致）：评定人员在控制台以此姓名作出认证决定。
+
+    Record a user's full name, as workbooks write auditors' names: a reviewer decides in it."""
+    s = settings(ctx)
+    api.set_full_name(name, full_name, s.workspace, by=_who())
+    out.print(t("users.full_name_done", s.lang, name=name, full_name=" ".join(full_name.split())), markup=False)
 
 
 @users_app.command("passwd")
@@ -102,9 +122,9 @@ def list_(
     if not users:
         out.print(t("users.none", s.lang), markup=False)
         return
-    kinds = {"name": KEY, "role": KEY, "state": KEY, "changed": KEY}
+    kinds = {"name": KEY, "full_name": KEY, "role": KEY, "state": KEY, "changed": KEY}
     table = Listing(t("users.title", s.lang), [(t(f"users.col.{c}", s.lang), kind) for c, kind in kinds.items()])
     for u in users:  # (plain text cells: a name is never markup)
-        table.add_row(u.name, t(f"web.role.{u.role}", s.lang),
+        table.add_row(u.name, u.full_name or "—", t(f"web.role.{u.role}", s.lang),
                       t("users.disabled" if u.disabled else "users.enabled", s.lang), u.changed_at)
     table.print(out)

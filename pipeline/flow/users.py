@@ -68,10 +68,11 @@ class User:
     disabled: bool
     created_at: str
     changed_at: str
+    full_name: str = ""  # the person's name as a workbook names auditors: who decides, for independence
 
     def to_json(self) -> dict:
         return {"name": self.name, "role": self.role, "disabled": self.disabled, "created_at": self.created_at,
-                "changed_at": self.changed_at}
+                "changed_at": self.changed_at, "full_name": self.full_name}
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class UserStore:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+            if "full_name" not in {r[1] for r in self.db.execute("PRAGMA table_info(users)")}:  # an older file
+                self.db.execute("ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT ''")
         except (sqlite3.Error, OSError) as exc:
             raise CertpipeError("users.open_failed", {"path": path, "detail": getattr(exc, "strerror", None) or exc}
                                 ) from exc
@@ -136,18 +139,28 @@ class UserStore:
 
     # ---- users ----------------------------------------------------------------------------------
     def _user(self, row) -> User:
-        return User(row[0], row[1], bool(row[2]), row[3], row[4])
+        return User(row[0], row[1], bool(row[2]), row[3], row[4], row[5])
 
     def get(self, name: str) -> User | None:
-        row = self.db.execute("SELECT name, role, disabled, created_at, changed_at FROM users WHERE name = ?",
-                              (name,)).fetchone()
+        row = self.db.execute("SELECT name, role, disabled, created_at, changed_at, full_name FROM users "
+                              "WHERE name = ?", (name,)).fetchone()
         return self._user(row) if row else None
 
     def users(self) -> list[User]:
         return [self._user(r) for r in self.db.execute(
-            "SELECT name, role, disabled, created_at, changed_at FROM users ORDER BY name")]
+            "SELECT name, role, disabled, created_at, changed_at, full_name FROM users ORDER BY name")]
 
-    def add(self, name: str, role: str, password: str, *, by: str = "") -> User:
+    def set_full_name(self, name: str, full_name: str, *, by: str = "") -> None:
+        """The person's name as workbooks name auditors (``王立``): a decision made in the console is
+        taken in that name, so the independence rule can see a lead auditor deciding his own audit."""
+        full_name = " ".join(full_name.split())
+        if not full_name or len(full_name) > 64 or not full_name.isprintable():
+            raise CertpipeError("users.bad_full_name", {"full_name": full_name})
+        self._known(name)
+        self.db.execute("UPDATE users SET full_name = ?, changed_at = ? WHERE name = ?", (full_name, _now(), name))
+        self.record(by or name, "user.full_name", name, {"full_name": full_name})
+
+    def add(self, name: str, role: str, password: str, *, by: str = "", full_name: str = "") -> User:
         check_name(name)
         if role not in ROLES:
             raise CertpipeError("users.bad_role", {"role": role, "roles": " | ".join(ROLES)})
@@ -159,6 +172,8 @@ class UserStore:
         except sqlite3.IntegrityError as exc:
             raise CertpipeError("users.exists", {"name": name}) from exc
         self.record(by or name, "user.add", name, {"role": role})
+        if full_name.strip():
+            self.set_full_name(name, full_name, by=by)
         return self.get(name)  # type: ignore[return-value]
 
     def set_password(self, name: str, password: str, *, by: str = "") -> None:
@@ -219,11 +234,11 @@ class UserStore:
         if not token or len(token) > 200:
             return None
         row = self.db.execute(
-            "SELECT s.csrf, s.expires, u.name, u.role, u.disabled, u.created_at, u.changed_at FROM sessions s "
-            "JOIN users u ON u.name = s.user WHERE s.token_hash = ?", (_digest(token),)).fetchone()
+            "SELECT s.csrf, s.expires, u.name, u.role, u.disabled, u.created_at, u.changed_at, u.full_name "
+            "FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ?", (_digest(token),)).fetchone()
         if row is None or row[1] < time.time() or row[4]:
             return None
-        return Session(token, User(row[2], row[3], bool(row[4]), row[5], row[6]), row[0], row[1])
+        return Session(token, User(row[2], row[3], bool(row[4]), row[5], row[6], row[7]), row[0], row[1])
 
     def end_session(self, token: str | None) -> None:
         if token:

@@ -286,11 +286,17 @@ async def decide(request: Request) -> Response:
     form = await _form(request)
     reason = _reason_of(form)
     choice = form.get("decision")
-    user = request.state.session.user.name
+    account = request.state.session.user
+    user = account.name
     if choice not in ("approve", "refuse"):
         return await decisions(request, 400, CertpipeError("web.decide.choose"), reason, audit_id)
+    # decided in the person's name as workbooks name auditors, so that the independence rule sees it
+    person = account.full_name or (user if not user.isascii() else "")
+    if not person:  # a login like wang.li says nothing of who it is: 王立 could decide his own audit
+        return await decisions(request, 400, CertpipeError("web.decide.no_full_name", {"user": user}), reason,
+                               audit_id)
     try:
-        await run_in_threadpool(api.decide, audit_id, approve=choice == "approve", by=user, reason=reason,
+        await run_in_threadpool(api.decide, audit_id, approve=choice == "approve", by=person, reason=reason,
                                 workspace=console.ws)
     except CertpipeError as refused:
         console.users.record(user, f"decide.{choice}.refused", audit_id, {"key": refused.key})
