@@ -255,7 +255,7 @@ class Processor:
                 job.problems = checked.problems
                 job.audit_id = _readable_id(checked.audit_cell)
                 if job.problems and job.audit_id:  # the records' word too, not in a later round
-                    job.problems = self._id_problems(job.audit_id, checked.audit_cell) + job.problems
+                    job.problems = job.problems + self._id_problems(job.audit_id, checked.audit_cell)
                 if not job.problems and checked.audit is not None:
                     job.card = score(checked.standard, checked.audit.entries)
                     job.problems = self._against_the_records(checked, job.card)
