@@ -94,3 +94,14 @@ def test_every_listing_command_answers_json(tmp_path, cli):
     assert "org_contact" in bad[0]["problems"][0]
     made = data("new", "gbt27922-2011", "--org", "某公司", "-o", str(tmp_path / "new.xlsx"))
     assert made["file"].endswith("new.xlsx") and made["audit_id"]
+
+
+def test_help_paragraphs_are_wrapped_by_the_terminal_not_by_the_source(tmp_path):
+    """A wide terminal shows each help paragraph on one line; the docstring's own line breaks (the
+    English paragraph broke mid-sentence) and spaces between Chinese characters are gone."""
+    ws = make_ws(tmp_path)
+    shown = certpipe(ws, "decide", "--help", env={"COLUMNS": "300"}).stdout
+    assert "a level change takes effect now) or --refuse (every certificate stays as it was)." in shown
+    assert "--refuse 不予批准（已有证书保持原样）。决定人不能是该审核的审核组长或审核员。" in shown
+    verify = certpipe(ws, "verify", "--help", env={"COLUMNS": "300"}).stdout
+    assert "签名内容，查询证书当前状态" in verify  # (no space where the source broke the line)

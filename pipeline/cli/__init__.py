@@ -17,7 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from rich.console import Console
 
-from pipeline.cli.app import app, current_lang, current_verbosity
+from pipeline.cli.app import app, current_lang, current_verbosity, tidy_help
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.logs import log_file, log_ignored, one_line
@@ -37,6 +37,8 @@ from pipeline.cli import publish as _publish  # noqa: F401  isort: skip
 from pipeline.cli import migrate as _migrate  # noqa: F401  isort: skip
 from pipeline.cli import serve as _serve  # noqa: F401  isort: skip
 from pipeline.cli import users as _users  # noqa: F401  isort: skip
+
+tidy_help(app)
 
 EXIT_BUG = 70  # EX_SOFTWARE: an internal error
 

@@ -57,6 +57,30 @@ ORDER = ("demo", "init", "new", "validate", "score", "migrate", "run", "watch", 
 HELP_OPTION = "显示此帮助并退出 / show this help and exit"
 
 
+def _joined(paragraph: str) -> str:
+    """A docstring paragraph as one line, for the terminal to wrap: lines joined with a space, or
+    with nothing between two Chinese characters (a space there reads as a gap)."""
+    lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        cjk = ord(out[-1]) >= 0x2E80 and ord(line[0]) >= 0x2E80
+        out += ("" if cjk else " ") + line
+    return out
+
+
+def tidy_help(app: typer.Typer) -> None:
+    """Every command's help from its docstring, each paragraph one line: the terminal's width wraps
+    it, not the line breaks of the source (the English paragraph broke mid-sentence at 80 columns)."""
+    import inspect
+
+    for info in app.registered_commands:
+        if info.help is None and info.callback is not None and inspect.getdoc(info.callback):
+            info.help = "\n\n".join(_joined(p) for p in inspect.getdoc(info.callback).split("\n\n"))
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            tidy_help(group.typer_instance)
+
+
 def _bilingual_help_option(command, ctx) -> None:
     option = command.get_help_option(ctx)
     if option is not None:
