@@ -105,3 +105,20 @@ def test_help_paragraphs_are_wrapped_by_the_terminal_not_by_the_source(tmp_path)
     assert "--refuse 不予批准（已有证书保持原样）。决定人不能是该审核的审核组长或审核员。" in shown
     verify = certpipe(ws, "verify", "--help", env={"COLUMNS": "300"}).stdout
     assert "签名内容，查询证书当前状态" in verify  # (no space where the source broke the line)
+
+
+@pytest.mark.parametrize(("args", "zh", "en"), [
+    (["status", "--stauts"], "没有选项 --stauts", "no such option: --stauts"),
+    (["statuss"], "没有命令 statuss（是否要用 status？）", "no such command: statuss (did you mean status?)"),
+    (["decide", "X"], "缺少选项 --by", "the option --by is missing"),
+    (["due", "--within", "abc"], "--within 的值无效：应为整数", "invalid value for --within: a whole number"),
+    (["run", "extra"], "多余的参数：extra", "unexpected extra arguments: extra"),
+])
+def test_usage_errors_are_said_in_the_users_language(tmp_path, args, zh, en):
+    """typer words them in English; a clerk reading Chinese gets them in Chinese, the usage and help after."""
+    ws = make_ws(tmp_path)
+    said = certpipe(ws, *args)
+    assert said.returncode == 2 and said.stderr.startswith("错误： ") and zh in said.stderr, said.stderr
+    assert "用法：" in said.stderr and "No such" not in said.stderr and "Missing" not in said.stderr
+    english = certpipe(ws, "--lang", "en", *args)
+    assert english.returncode == 2 and en in english.stderr, english.stderr

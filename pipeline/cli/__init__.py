@@ -18,6 +18,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from rich.console import Console
 
 from pipeline.cli.app import app, current_lang, current_verbosity, tidy_help
+from pipeline.cli.usage import install as install_usage_errors
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.logs import log_file, log_ignored, one_line
@@ -39,6 +40,7 @@ from pipeline.cli import serve as _serve  # noqa: F401  isort: skip
 from pipeline.cli import users as _users  # noqa: F401  isort: skip
 
 tidy_help(app)
+install_usage_errors(current_lang)
 
 EXIT_BUG = 70  # EX_SOFTWARE: an internal error
 

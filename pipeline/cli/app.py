@@ -31,7 +31,14 @@ class _App(typer.Typer):
 
     def __call__(self, *args, **kwargs):
         argv = kwargs.get("args")
-        _CURRENT["help"] = "--help" in (sys.argv[1:] if argv is None else argv)
+        words = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+        _CURRENT["help"] = "--help" in words
+        _CURRENT.pop("lang", None)  # (a command before this one in the same process may have set it)
+        for i, word in enumerate(words):  # the language of an error met before the options are read
+            asked = word.partition("=")[2] if word.startswith("--lang=") else \
+                words[i + 1] if word == "--lang" and i + 1 < len(words) else None
+            if asked in ("zh", "en"):
+                _CURRENT["lang"] = asked
         _CURRENT.pop("verbosity", None)  # read again from this command's options
         try:
             return super().__call__(*args, **kwargs)
