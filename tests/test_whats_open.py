@@ -61,3 +61,15 @@ def test_a_file_in_the_inbox_that_is_no_workbook_is_pointed_out(tmp_path, cli):
     assert (ws.inbox / "notes 备注.txt").is_file()
     code, out, _ = cli("-W", ws.root, "status", "--json")
     assert json.loads(out)["not_workbooks"] == ["notes 备注.txt"]
+
+
+def test_an_audit_that_reached_no_level_says_so_in_the_ledger_and_in_find(tmp_path, cli):
+    from tests.helpers.workspace import make_ws, run, sample_audit, workbook
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "low.xlsx", sample_audit(audit_id="L-2026-001", target="20", org="低分公司"))
+    run(ws)
+    code, out, _ = cli("-W", ws.root, "ledger")
+    assert code == 0 and "未达等级" in out
+    code, out, _ = cli("-W", ws.root, "find", "低分")
+    assert code == 0 and "未达等级" in out

@@ -60,7 +60,8 @@ def find(
                                                 issued=cert.issue_date or "—", expires=cert.expiry_date or "—",
                                                 state=state)), highlight=False)
             for row in audit.inputs:
-                result = (f"{row.total} {words(row.standard, row.level)}" if row.status == "done"
+                result = (f"{row.total} {words(row.standard, row.level) or t('run.no_level', lang)}"
+                          if row.status == "done"
                           else reason([row.first_problem] if row.first_problem else [], row.note, lang))
                 where = " → ".join(p for p in (row.output, row.archived_to) if p)
                 out.print("    " + escape(f"{row.name}: {t(f'status.{row.status}', lang)} {result}  {where}"),

@@ -75,7 +75,7 @@ def ledger(
     table = Listing(t("ledger.title", lang), [(t(f"ledger.col.{col}", lang), kind) for col, kind in kinds.items()])
     for r in rows:
         if r.status == "done":
-            result = f"{r.total} {words(r.standard, r.level)}"
+            result = f"{r.total} {words(r.standard, r.level) or t('run.no_level', lang)}"
         else:
             result = reason([r.first_problem] if r.first_problem else [], r.note, lang)
             if r.resolved:
