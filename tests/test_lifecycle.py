@@ -459,3 +459,5 @@ def test_a_suspension_cannot_outlast_the_certificate(tmp_path):
     assert certpipe(ws, "certificates", "suspend", number, "--by", "甲", "--reason", "x",
                     "--until", expires).returncode == 0
     assert _json(ws, "certificates", "list")[0]["suspended_until"] == expires
+    shown = certpipe(ws, "certificates", "show", number).stdout
+    assert f"暂停至 {expires}" in shown.replace("\n", "")  # the end date in the history says what it is

@@ -165,7 +165,8 @@ def show_command(
     for e in history:
         table.add_row(e.at[:16].replace("T", " "), t(f"cert.action.{e.action}", lang),
                       _status_words(e.status, lang), _by(e.by, lang),
-                      " ".join(x for x in (e.reason, e.audit_id or "", e.until or "") if x))
+                      " ".join(x for x in (e.reason, e.audit_id or "",
+                                           t("cert.history_until", lang, until=e.until) if e.until else "") if x))
     table.print(out)
 
 
