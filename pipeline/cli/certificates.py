@@ -181,9 +181,9 @@ def _change(ctx: typer.Context, action: str, numbers: list[str], by: str, reason
             raise typer.BadParameter(t("cert.bad_date", lang, value=until), param_hint="--until") from None
     numbers = list(dict.fromkeys(numbers))  # (a number given twice is changed once)
     events = api.change_certificates(numbers, action, by=by, reason=reason, until=day, workspace=s.workspace)
+    audits = {c.number: c.audit_id for c in api.certificates(s.workspace)}  # (one reading for them all)
     for number, event in zip(numbers, events, strict=True):
-        held, _ = api.certificate(number, s.workspace)
-        folder = s.workspace.shown(s.workspace.outbox / safe_name(held.audit_id) / "notices")
+        folder = s.workspace.shown(s.workspace.outbox / safe_name(audits[number]) / "notices")
         out.print(t("cert.changed", lang, number=number, status=_status_words(event.status, lang),
                     action=t(f"cert.action.{action}", lang), folder=folder), markup=False)
 

@@ -40,10 +40,15 @@ def name_counts(name: str) -> bool:
     Emacs-style ``#name#`` and anything that is not a spreadsheet suffix (Excel's extension-less
     temp file ``ABCD1234``, ``name.xlsx~`` backups, ``name.xlsx.part`` downloads).
     """
-    if not name or name.startswith(("~$", ".", "#")) or name.endswith(("#", "~")):
+    if not name or _editors(name):
         return False
     suffix = os.path.splitext(name)[1].lower()
     return suffix in WORKBOOK_SUFFIXES or suffix in FOREIGN_SUFFIXES
+
+
+def _editors(name: str) -> bool:
+    """An editor's lock, backup or hidden file (``~$x.xlsx``, ``.~lock.x#``, ``x~``, ``#x#``, dot-files)."""
+    return name.startswith(("~$", ".", "#")) or name.endswith(("#", "~"))
 
 
 def is_candidate(path: Path) -> bool:
@@ -155,8 +160,8 @@ def strays(ws: Workspace) -> list[str]:
     found = []
     for entry in entries:
         name = entry.name
-        if (name_counts(name) or name.startswith(("~$", ".", "#")) or name.endswith(("#", "~"))
-                or name.lower().endswith((".tmp", ".part", ".crdownload")) or _EXCEL_TEMP.match(name)):
+        if (name_counts(name) or _editors(name) or name.lower().endswith((".tmp", ".part", ".crdownload"))
+                or _EXCEL_TEMP.match(name)):
             continue
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False):

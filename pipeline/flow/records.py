@@ -154,19 +154,20 @@ def identity_problem(record: AuditRecord | None, info: AuditInfo, *, accept_unkn
 def records_say(db: sqlite3.Connection, info: AuditInfo, *, accept_unknown: bool
                 ) -> tuple[AuditRecord | None, Message | None]:
     """The audit recorded under ``info``'s id, and why the workbook may not be processed under it
-    (``identity_problem``, or an id recorded in other case: ``case_twin``)."""
+    (``identity_problem``; for an id not recorded, ``id_problem``)."""
     record = _record(db, info.audit_id)
-    twin = case_twin(db, info.audit_id) if record is None else None
-    if twin is not None:
-        return None, Message("val.audit_id_case", {"audit_id": info.audit_id, "known": twin})
+    if record is None:
+        return None, _unrecorded(db, info.audit_id, accept_unknown)
     return record, identity_problem(record, info, accept_unknown=accept_unknown)
 
 
 def id_problem(db: sqlite3.Connection, audit_id: str, *, accept_unknown: bool) -> Message | None:
     """What the records say against an audit id alone (unknown here, or another's in other case): for
     a workbook with other problems too, so that all of them are said at once."""
-    if _record(db, audit_id) is not None:
-        return None
+    return None if _record(db, audit_id) is not None else _unrecorded(db, audit_id, accept_unknown)
+
+
+def _unrecorded(db: sqlite3.Connection, audit_id: str, accept_unknown: bool) -> Message | None:
     twin = case_twin(db, audit_id)
     if twin is not None:
         return Message("val.audit_id_case", {"audit_id": audit_id, "known": twin})
