@@ -231,10 +231,19 @@ class Standard(_Model):
 
     def legacy_fingerprint(self, edition: str | None = None) -> str:
         """The hash workbooks carried before the split (points and texts together, with ``edition``):
-        a workbook sent out before stays valid while its scoring is unchanged."""
-        data = self.model_dump(mode="json", include={"key", "max", "input", "parts", "levels", "rules"})
-        data["edition"] = self.edition if edition is None else edition
-        return _hash(data)
+        a workbook sent out before stays valid while its scoring is unchanged. Computed once per
+        edition asked (it dumps the whole model; a group of such workbooks asks it for each)."""
+        edition = self.edition if edition is None else edition
+        found = self.legacy_fingerprints.get(edition)
+        if found is None:
+            data = self.model_dump(mode="json", include={"key", "max", "input", "parts", "levels", "rules"})
+            found = self.legacy_fingerprints[edition] = _hash(data | {"edition": edition})
+        return found
+
+    @cached_property
+    def legacy_fingerprints(self) -> dict[str, str]:
+        """``legacy_fingerprint`` by edition, as computed so far."""
+        return {}
 
     def takes(self, edition: str, fingerprint: str) -> bool:
         """Whether a workbook made for ``edition`` with hash ``fingerprint`` is scored by this

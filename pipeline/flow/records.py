@@ -16,6 +16,7 @@ docs/architecture.md, "Records"."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import json
 import re
@@ -47,8 +48,12 @@ class AuditRecord:
     origin: str
 
 
+@functools.cache
 def who() -> str:
-    """Who is doing this: the operating-system user (a console user once there is a console)."""
+    """Who is doing this: the operating-system user (a console user once there is a console). Asked
+    once per process: without ``USER``/``LOGNAME`` in the environment (a service) it is a look-up in
+    the password database, which was read again for every audit recorded (and may be a directory
+    server's)."""
     try:
         return getpass.getuser()
     except Exception:  # no user name in a container: say so rather than fail
