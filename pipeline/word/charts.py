@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import threading
-import zlib
 from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
@@ -69,6 +68,7 @@ class _Layout:
         self.font_path, self.font_px = font_path, font_px
         self.font = ImageFont.truetype(font_path, font_px)
         self._labels: dict[str, tuple] = {}
+        self._encoder = None
 
     @classmethod
     def draw(cls, labels: tuple[str, ...], size_emu: tuple[int, int], axis_label: str, family: list[str]) -> _Layout:
@@ -159,10 +159,11 @@ class _Layout:
                                fill=colour)
             mask, left, high = self._label(f"{rate:g}%")
             image.paste(243, (round(right + 1.2 * self.per_point) + left, round((top + low) / 2) + high), mask)
-        buf = io.BytesIO()
-        # Z_RLE: the picture is runs of one colour (~20 % faster than the default strategy, and smaller)
-        image.save(buf, "PNG", compress_level=1, compress_type=zlib.Z_RLE, dpi=(DPI, DPI))
-        return buf.getvalue()
+        if self._encoder is None:
+            from pipeline.word.palette_png import PalettePng
+
+            self._encoder = PalettePng(self.base, DPI)
+        return self._encoder.encode(image)  # the rows the bars left alone: compressed once
 
     def _label(self, text: str) -> tuple:
         """A value's text as a 1-bit mask and where it goes from its anchor (left end, middle), kept:
