@@ -2,8 +2,12 @@
 
     .venv/bin/python benchmarks/bench_timelimit.py [--blocks 2000] [--run 20 --rounds 3]
 
-- cost: an empty ``with time_limit(60):`` block (a watchdog thread started and told to stop), per
-  block; a file takes three such blocks (copy, check, render), so this is paid three times a file.
+- cost: an empty ``with time_limit(60):`` block, per block; a file takes three such blocks (copy,
+  check, render), so this is paid three times a file.
+- busy cost: what a block adds to 1 ms of work inside it, Python and system calls (median wall
+  time of such blocks minus the median of the same work without a block). This is where a
+  watchdog woken for every block showed: it took Python's lock from the busy main thread and
+  handed it back.
 - latency: how long after its limit a busy pure-Python block is interrupted (SIGINT to the main
   thread on POSIX; ``interrupt_main`` elsewhere).
 - with ``--run N``: what the hard limit costs ``certpipe run --workers 1`` (its files are processed in
@@ -67,6 +71,15 @@ def drivers(n: int, rounds: int) -> dict:
     return result
 
 
+def _work(seconds: float) -> None:
+    """Work as a file's steps do it for ``seconds``: Python, and system calls that let go of the
+    interpreter's lock (where another thread waiting for it takes it)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(50))
+        os.stat(HERE)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--blocks", type=int, default=2000)
@@ -79,6 +92,15 @@ def main() -> None:
         with time_limit(60):
             pass
         costs.append(time.perf_counter() - started)
+    busy, bare = [], []
+    for _ in range(args.blocks // 4):  # interleaved
+        started = time.perf_counter()
+        _work(0.001)
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with time_limit(60):
+            _work(0.001)
+        busy.append(time.perf_counter() - started)
     late = []
     for _ in range(20):
         started = time.perf_counter()
@@ -89,8 +111,10 @@ def main() -> None:
         except TimeLimit:
             late.append(time.perf_counter() - started - 0.05)
     result = {"block_us": round(statistics.median(costs) * 1e6, 1),
+              "busy_block_us": round((statistics.median(busy) - statistics.median(bare)) * 1e6, 1),
               "interrupt_late_ms": round(statistics.median(late) * 1e3, 2)}
-    print(f"time_limit block: {result['block_us']} µs (median of {args.blocks}); "
+    print(f"time_limit block: {result['block_us']} µs (median of {args.blocks}); around 1 ms of work: "
+          f"+{result['busy_block_us']} µs (medians of {len(busy)}); "
           f"an overrun interrupted {result['interrupt_late_ms']} ms after its limit (median of 20)")
     if args.run:
         result |= drivers(args.run, args.rounds)
