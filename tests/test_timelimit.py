@@ -67,6 +67,32 @@ def test_a_block_that_ends_in_time_is_not_interrupted_afterwards():
     time.sleep(0.1)  # a late interrupt of one of them would land here
 
 
+def test_a_nearer_limit_inside_a_longer_one_fires_on_time():
+    """The watchdog is woken only for a deadline nearer than the one it waits for: a short block
+    inside a long one (a file's render gets what is left of its time) must still be interrupted at its
+    own limit, not at the outer one's."""
+    with time_limit(30):
+        time.sleep(0.05)  # the watchdog now waits for the outer deadline
+        started = time.monotonic()
+        with pytest.raises(TimeLimit), time_limit(0.1):
+            time.sleep(5)
+        assert time.monotonic() - started < 2
+
+
+def test_blocks_after_many_short_ones_are_still_timed():
+    """Ended blocks are dropped at once, and the watchdog sleeping towards an ended block's deadline
+    (no longer woken by each new block) still interrupts a later block at that one's limit."""
+    for _ in range(200):
+        with time_limit(0.3):
+            pass
+    time.sleep(0.35)  # past those deadlines: the watchdog woke for nothing and waits again
+    for limit in (0.5, 0.15):  # the second is nearer than the first's deadline: woken for it
+        started = time.monotonic()
+        with pytest.raises(TimeLimit), time_limit(limit):
+            time.sleep(5)
+        assert limit <= time.monotonic() - started < limit + 1
+
+
 def _stuck_in_c(grace: float) -> None:
     """In a fresh process: a block out of Python's reach (interrupts held back, asleep) overruns."""
     import signal
