@@ -205,6 +205,76 @@ def test_a_new_version_of_a_file_left_in_the_inbox_is_handed_over_again(dirs):
     assert [c[1] for c in rec.calls] == [digest(v1), digest(v2)]
 
 
+def test_a_version_the_handler_asks_to_retry_later_is_handed_over_again_then_not_before(dirs, xlsx_bytes):
+    """``handle`` returning seconds (watch does for a file that ended its worker): that version is
+    left alone at the rescans before then, handed over again at the first rescan after, and only
+    once more."""
+    inbox, _, _ = dirs
+    clock, calls = FakeClock(), []
+
+    def handle(path: Path) -> float:
+        calls.append(clock.now)
+        return 100.0
+
+    w = InboxWatcher(inbox, handle, settle=1.0, clock=clock)
+    (inbox / "a.xlsx").write_bytes(xlsx_bytes)
+    w.rescan()
+    w.check()
+    clock.now += 1
+    assert w.check() == 1
+    for _ in range(3):  # 30 s apart: not yet
+        clock.now += 30
+        w.rescan()
+        assert w.check() == 0
+    clock.now += 30  # 121 s after: tried again (once settled again)
+    w.rescan()
+    w.check()
+    clock.now += 1
+    assert w.check() == 1
+    clock.now += 30
+    w.rescan()
+    assert w.check() == 0 and len(calls) == 2
+
+
+def test_watch_tries_a_file_that_ended_its_worker_again_an_hour_later(tmp_path: Path, monkeypatch):
+    """A file whose process was ended (overran its time limit) is not handed over at every rescan
+    (each would cost the limit and more), but it is not given up on until watch restarts either."""
+    import pipeline.flow.watch as watch
+    from pipeline.config import Config
+    from pipeline.flow.job import Outcome
+    from pipeline.i18n import Message
+    from pipeline.workspace import Workspace
+
+    given: dict = {}
+
+    class FakeWatcher:
+        def __init__(self, inbox, handle, **kwargs):
+            given["handle"] = handle
+
+        def run(self, stop, on_idle=None):
+            pass
+
+    class DyingWorker:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def start(self):
+            pass
+
+        def close(self):
+            pass
+
+        def process(self, path):
+            return Outcome(path.name, "failed", note=Message(watch.ENDED_ITS_WORKER))
+
+    monkeypatch.setattr(watch, "InboxWatcher", FakeWatcher)
+    monkeypatch.setattr(watch, "Worker", DyingWorker)
+    ws = Workspace(tmp_path)
+    ws.inbox.mkdir(parents=True)
+    watch.watch_inbox(ws, Config(), threading.Event(), settle=0)
+    assert given["handle"](ws.inbox / "a.xlsx") == watch.ENDED_RETRY_SECONDS == 3600
+
+
 def test_handler_errors_are_logged_and_the_watcher_carries_on(dirs, xlsx_bytes, caplog):
     inbox, done, _ = dirs
     clock = FakeClock()

@@ -24,10 +24,13 @@ from pipeline.logs import log, log_outcome
 from pipeline.workspace import Workspace
 
 #: Outcomes after which a file's content is settled (an entry that is no regular file is reported once,
-#: until it changes); any other (``failed``, ``skipped``, ``waiting``) is tried again, except a file
-#: whose process died under it (overran its time limit): that version would only hold the next one up.
+#: until it changes); any other (``failed``, ``skipped``, ``waiting``) is tried again at the next
+#: rescan, except a file whose process died under it (overran its time limit): that version is tried
+#: again after ``ENDED_RETRY_SECONDS`` (at every rescan it would hold the next files up by the time
+#: limit and more each time), or at once when it changes.
 SETTLED = ("done", "rejected", "duplicate", "ignored")
 ENDED_ITS_WORKER = "batch.worker_died"
+ENDED_RETRY_SECONDS = 3600.0
 
 
 def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: str = "zh",
@@ -68,7 +71,7 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
 
                 publish_after_batch(ws, config, lang)
 
-        def handle(path: Path) -> bool:
+        def handle(path: Path) -> bool | float:
             try:
                 outcome = worker.process(path)
             except CertpipeError as exc:
@@ -79,7 +82,9 @@ def watch_inbox(ws: Workspace, config: Config, stop: threading.Event, *, lang: s
             log_outcome(outcome, lang)
             if on_outcome:
                 on_outcome(outcome)
-            return outcome.status in SETTLED or (outcome.note is not None and outcome.note.key == ENDED_ITS_WORKER)
+            if outcome.note is not None and outcome.note.key == ENDED_ITS_WORKER:
+                return ENDED_RETRY_SECONDS
+            return outcome.status in SETTLED
 
         try:
             if register_behind(ws, ledger):  # a watcher stopped before it was rewritten

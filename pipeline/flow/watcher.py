@@ -94,7 +94,9 @@ def _special(path: Path) -> Fingerprint | None:
 class InboxWatcher:
     """Hands each complete file in ``inbox`` to ``handle`` exactly once per content version.
     ``handle`` returns False (or raises) when it could not finish a file for a reason outside the
-    file; the file is then tried again at the next rescan.
+    file; the file is then tried again at the next rescan. It returns a number of seconds for a
+    version to be tried again that long afterwards, unchanged (a file that ended the process handling
+    it: whatever held it, a slow share say, may be gone by then).
 
     ``settle``: seconds a file's fingerprint must stay unchanged. ``grace``: extra seconds a settled
     file may stay unreadable as a zip before it is handed over anyway, so the processing step rejects
@@ -129,6 +131,7 @@ class InboxWatcher:
         self._pending: set[str] = set()  # names prompted by events or rescans (any thread)
         self._tracked: dict[str, _Track] = {}  # names being watched until settled (loop thread only)
         self._done: dict[str, Fingerprint] = {}  # name → fingerprint it had when handed over
+        self._again: dict[str, float] = {}  # name → when its version handed over is tried again
         self._observer = None
         self._next_rescan = 0.0
         self._next_observer_try = 0.0
@@ -175,6 +178,11 @@ class InboxWatcher:
             return
         for gone in set(self._done) - names:
             del self._done[gone]
+        now = self.clock()
+        for name, when in list(self._again.items()):
+            if when <= now or name not in self._done:
+                del self._again[name]
+                self._done.pop(name, None)
         with self._lock:
             self._pending |= names
 
@@ -232,7 +240,10 @@ class InboxWatcher:
         log.info("handing over %s", path)
         finished = False
         try:
-            finished = self.handle(path) is not False
+            said = self.handle(path)
+            finished = said is not False
+            if isinstance(said, (int, float)) and not isinstance(said, bool):
+                self._again[name] = self.clock() + said
         except Exception:
             log.exception("processing %s failed; the watcher carries on", path)
         after = fingerprint(path, follow=False) or _special(path)
