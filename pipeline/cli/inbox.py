@@ -17,7 +17,7 @@ from pipeline.cli.tables import KEY, TEXT, Listing
 from pipeline.cli.words import LevelWords, reason
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
-from pipeline.logs import setup_logging
+from pipeline.logs import console_above, setup_logging
 from pipeline.workspace import Workspace
 
 SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
@@ -76,7 +76,11 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
         return result.outcomes
     progress = _progress()
     task = None
-    with progress:
+
+    def above(line: str) -> None:  # a log line printed above the bar, not through it
+        progress.console.print(line, markup=False, highlight=False, emoji=False)
+
+    with progress, console_above(above):
         def start(total: int) -> None:
             nonlocal task
             task = progress.add_task(t("run.progress", lang), total=total)
