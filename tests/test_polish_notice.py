@@ -30,9 +30,11 @@ def _text(path: Path) -> str:
 
 
 def _watermark(path: Path) -> list[str]:
-    """The text of every watermark shape in the document's headers."""
+    """The text of every watermark shape in the document's headers (each header still holding a
+    paragraph, without which Word calls the file corrupt)."""
     with zipfile.ZipFile(path) as zf:
         headers = [zf.read(n).decode() for n in zf.namelist() if re.match(r"word/header\d*\.xml", n)]
+    assert headers and all("<w:p" in xml.split(">", 2)[2] for xml in headers)
     return [m for xml in headers for m in re.findall(r'<v:textpath [^>]*string="([^"]*)"', xml)]
 
 

@@ -4,6 +4,8 @@ driver's own log lines are printed above the bar, a file's outcome line left to 
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import pty
 import re
@@ -125,3 +127,35 @@ def test_a_run_in_a_terminal_shows_no_worker_or_log_line_through_the_progress_ba
     log = ws.log_file.read_text(encoding="utf-8")
     assert re.search(r"WARNING rejected blank\.xlsx .*未评分", log), log
     assert "Data Validation extension is not supported" in log  # the worker's warning, kept for whoever looks
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_console_above_holds_a_terminal_console_only_and_only_while_the_display_is_up(tmp_path):
+    from pipeline.flow.job import Outcome
+    from pipeline.logs import console_above, log, log_outcome, setup_logging
+
+    setup_logging(make_ws(tmp_path))
+    (console,) = [h for h in log.handlers if type(h) is logging.StreamHandler]
+    said: list[str] = []
+    try:
+        for stream in (_Terminal(), io.StringIO()):  # a terminal, and stderr to a file or a pipe
+            console.setStream(stream)
+            with console_above(said.append):
+                log_outcome(Outcome("a.xlsx", "rejected", audit_id="T-1"))
+                log.warning("the register could not be written")
+            log.warning("after the display")
+            if stream.isatty():  # the outcome left to the summary, the warning said above the display
+                assert len(stream.getvalue().splitlines()) == 1
+                assert "after the display" in stream.getvalue() and "a.xlsx" not in stream.getvalue()
+                assert len(said) == 1 and "the register could not be written" in said[0]
+            else:  # nothing held
+                assert "a.xlsx" in stream.getvalue() and "the register" in stream.getvalue()
+                assert len(said) == 1
+    finally:
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+            handler.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -95,7 +96,8 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
     def above(line: str) -> None:  # a log line printed above the bar, not through it
         progress.console.print(line, markup=False, highlight=False, emoji=False)
 
-    with progress, console_above(above):
+    # (no bar is drawn when stdout is not a terminal: the console's log lines stay as they are)
+    with progress, console_above(above) if progress.console.is_terminal else contextlib.nullcontext():
         def start(total: int) -> None:
             nonlocal task
             task = progress.add_task(t("run.progress", lang), total=total)
