@@ -5,7 +5,11 @@ file, audit id and reason, to stderr and to a rotating file ``logs/certpipe.log`
 One record is one line: whatever comes from outside (file names, audit ids, problem text) is made
 one line of UTF-8 text (``one_line``), so a name cannot forge a line or break the file's encoding; a
 traceback's lines are indented under their record. A log file that cannot be written (disk full,
-read-only) costs the lines it loses and one warning on stderr, never a traceback."""
+read-only) costs the lines it loses and one warning on stderr, never a traceback.
+
+Nothing writes under ``run``'s progress bar: its worker processes log to the file only
+(``worker_logging(console=False)``), and while the bar is drawn the driver's own console lines are
+printed above it, a file's outcome left to the summary that follows (``console_above``)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import logging
 import logging.handlers
 import re
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.workspace import Workspace
@@ -195,21 +200,86 @@ class _AppendHandler(logging.Handler):
             pass
 
 
-def worker_logging(ws: Workspace, fmt: str | None) -> None:
-    """In a worker process started by spawn (Windows; nothing inherited), log as the driver does
-    (``fmt`` from its ``log_format``): into the workspace's log file, and WARNING and above on the
-    console. A forked worker has its driver's handlers already: nothing to do."""
-    if fmt is None or log.handlers:
+def worker_logging(ws: Workspace, fmt: str | None, *, console: bool = True) -> None:
+    """In a worker process, log as the driver does: into the workspace's log file and, with
+    ``console``, WARNING and above on the console. A worker started by spawn (Windows; nothing
+    inherited) is told how by ``fmt`` (its driver's ``log_format``); a forked one has its driver's
+    handlers already. Without ``console`` (``run``'s workers, under the driver's progress bar) the
+    worker never writes to the terminal: an inherited console handler is taken away, and Python's
+    warnings (a library's, such as openpyxl's on a workbook's Excel extensions) go to the log file
+    instead of stderr."""
+    if fmt is not None and not log.handlers:
+        formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+        handlers: list[logging.Handler] = [_AppendHandler(ws.log_file)]
+        if console:
+            handlers.append(logging.StreamHandler())
+            handlers[-1].setLevel(logging.WARNING)
+        for handler in handlers:
+            handler.setFormatter(formatter)
+            log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+    if console:
         return
-    formatter = JsonFormatter() if fmt == "json" else TextFormatter()
-    to_file = _AppendHandler(ws.log_file)
-    console = logging.StreamHandler()
-    console.setLevel(logging.WARNING)
-    for handler in (to_file, console):
-        handler.setFormatter(formatter)
-        log.addHandler(handler)
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
+    for handler in _consoles():
+        log.removeHandler(handler)  # (not closed: in a forked worker it is the driver's stderr too)
+    to_file = [h for h in log.handlers if _is_file(h)]
+    if to_file:
+        logging.captureWarnings(True)
+        warned = logging.getLogger("py.warnings")
+        for handler in list(warned.handlers):
+            warned.removeHandler(handler)
+        for handler in to_file:
+            warned.addHandler(handler)
+        warned.propagate = False
+
+
+def _is_file(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.FileHandler | _AppendHandler)
+
+
+def _consoles() -> list[logging.Handler]:
+    """This process's console handlers (a stream, not the log file)."""
+    return [h for h in log.handlers if isinstance(h, logging.StreamHandler) and not _is_file(h)]
+
+
+@contextlib.contextmanager
+def console_above(say: Callable[[str], None]) -> Iterator[None]:
+    """While a progress display owns the terminal (``certpipe run``'s bar): a console log line that
+    would go to the terminal is given to ``say`` instead (which prints it above the display), so no
+    line breaks through it; a file's outcome line is left out of the terminal, as the display's
+    summary has a row for each. The log file has everything, as always. A console that is not a
+    terminal (stderr to a file or a pipe) keeps every line."""
+    held = []
+    for handler in _consoles():
+        stream = getattr(handler, "stream", None)
+        try:
+            terminal = bool(stream is not None and stream.isatty())
+        except (OSError, ValueError):
+            terminal = False
+        if terminal:
+            above = _Above(handler, say)
+            handler.addFilter(above)
+            held.append((handler, above))
+    try:
+        yield
+    finally:
+        for handler, above in held:
+            handler.removeFilter(above)
+
+
+class _Above(logging.Filter):
+    """``console_above``'s filter: it prints the record through ``say`` itself, so the handler does not."""
+
+    def __init__(self, handler: logging.Handler, say: Callable[[str], None]) -> None:
+        super().__init__()
+        self.handler, self.say = handler, say
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status", None) is None:  # an outcome (log_outcome) has a status: the summary says it
+            with contextlib.suppress(Exception):
+                self.say(self.handler.format(record))
+        return False
 
 
 def log_outcome(outcome, lang: str = "zh") -> None:

@@ -614,8 +614,19 @@ def build_notice(lang: str) -> Document:
     sec = doc.sections[0]
     sec.top_margin, sec.bottom_margin = Cm(2.5), Cm(2.0)
     sec.left_margin = sec.right_margin = Cm(2.6)
+    # A notice of a body whose details are incomplete (or of a provisional standard's certificate)
+    # is a specimen, as the certificate would be: the watermark and a line saying why.
+    header = sec.header
+    header.paragraphs[0].text = "{%p if specimen %}"
+    wm = header.add_paragraph(style="Header")
+    ns = nsdecls("w") + ' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+    wm._p.append(parse_xml(_WATERMARK.format(ns=ns, font=SANS_CJK)))
+    header.add_paragraph("{%p endif %}")
     _para(doc, "{{ issuer.name }}", "Subtitle")
     _para(doc, w["title"], "Title")
+    _para(doc, "{%p if specimen %}")
+    _para(doc, "{{ specimen_reason }}", "Notice", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "{%p endif %}")
     _para(doc, "{{ notice.reference }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, w["to"] + "{{ org.name }}").paragraph_format.space_before = Pt(12)
     p = _para(doc, w["body"])

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from pipeline.config import Config, load_config
@@ -86,6 +89,37 @@ def tidy_help(app: typer.Typer) -> None:
     for group in app.registered_groups:
         if group.typer_instance is not None:
             tidy_help(group.typer_instance)
+    import typer.rich_utils
+
+    typer.rich_utils.Table, typer.rich_utils.Columns = FoldedTable, FoldedHelp
+
+
+# Help read in full at any width: typer lays out the options and the commands in rich tables, whose
+# cells cut a word too wide for its room with "…". Chinese has no spaces to wrap at, so at 80 columns
+# a help text's whole Chinese half is one such word (``certpipe new --help`` lost half its options'
+# help). Folded instead, it goes on in the next line, between two characters, as Chinese wraps anyway.
+class FoldedTable(Table):
+    """typer's help table (options, commands), its columns folding what does not fit."""
+
+    def add_column(self, *args, **kwargs) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)
+
+    def add_row(self, *renderables, **kwargs) -> None:
+        while len(self.columns) < len(renderables):  # (rich would add them itself, cutting)
+            self.add_column()
+        super().add_row(*renderables, **kwargs)
+
+
+class FoldedHelp(Columns):
+    """An option's or argument's help as typer lays it out (rich ``Columns``: the help, its default,
+    "required"), each text folding what does not fit (``FoldedTable``)."""
+
+    def __init__(self, renderables=None, *args, **kwargs) -> None:
+        super().__init__(renderables, *args, **kwargs)
+        for item in self.renderables:
+            if isinstance(item, Text):
+                item.overflow = "fold"
 
 
 def _bilingual_help_option(command, ctx) -> None:

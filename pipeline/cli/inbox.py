@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -17,7 +19,7 @@ from pipeline.cli.tables import KEY, TEXT, Listing
 from pipeline.cli.words import LevelWords, reason
 from pipeline.errors import CertpipeError, ConfigError
 from pipeline.i18n import t
-from pipeline.logs import setup_logging
+from pipeline.logs import console_above, setup_logging
 from pipeline.workspace import Workspace
 
 SUMMARY_ROWS = 50  # above this, the summary lists only what was not reported (certpipe ledger has all)
@@ -30,6 +32,20 @@ def _workspace(s) -> Workspace:
     if not s.workspace.root.is_dir():
         raise ConfigError(key="run.no_workspace", params={"path": s.workspace.root})
     return s.workspace
+
+
+def _not_yet_a_workspace(ws: Workspace) -> bool:
+    """A folder without certpipe.toml that ``run`` or ``watch`` will make a workspace of (its outbox
+    and ledger folder are not there yet): many scripts rely on that, so it is not refused, but said."""
+    return not ws.config_file.is_file() and not (ws.outbox.is_dir() and ws.state.is_dir())
+
+
+def _say_made(ws: Workspace, s) -> None:
+    """Said once, on stderr (never in ``--json``'s data; ``-q`` keeps it quiet), when the workspace
+    was made: nothing to say on later runs, nor when the command stopped before making it."""
+    if s.verbosity >= 0 and ws.outbox.is_dir() and ws.state.is_dir():
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            t("run.workspace_made", s.lang, path=ws.root), style="yellow", markup=False)
 
 
 def _summary(ws: Workspace, outcomes: list[api.Outcome], seconds: float, lang: str) -> None:
@@ -76,7 +92,12 @@ def run_once(ws: Workspace, *, lang: str, pdf: bool | None = None, workers: int 
         return result.outcomes
     progress = _progress()
     task = None
-    with progress:
+
+    def above(line: str) -> None:  # a log line printed above the bar, not through it
+        progress.console.print(line, markup=False, highlight=False, emoji=False)
+
+    # (no bar is drawn when stdout is not a terminal: the console's log lines stay as they are)
+    with progress, console_above(above) if progress.console.is_terminal else contextlib.nullcontext():
         def start(total: int) -> None:
             nonlocal task
             task = progress.add_task(t("run.progress", lang), total=total)
@@ -131,8 +152,13 @@ def run(
     2 could not start (configuration, busy workspace, ledger)."""
     s = settings(ctx)
     ws = _workspace(s)
+    made = _not_yet_a_workspace(ws)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
-    outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers, as_json=as_json)
+    try:
+        outcomes = run_once(ws, lang=s.lang, pdf=pdf, workers=workers, as_json=as_json)
+    finally:
+        if made:
+            _say_made(ws, s)
     statuses = {o.status for o in outcomes}
     raise typer.Exit(3 if "failed" in statuses else 1 if "rejected" in statuses else 0)
 
@@ -157,11 +183,14 @@ def watch(
     s = settings(ctx)
     lang = s.lang
     ws = _workspace(s)
+    made = _not_yet_a_workspace(ws)
     setup_logging(ws, verbosity=s.verbosity, fmt=s.log_format)
     started = threading.Event()
 
     def ready() -> None:
         started.set()
+        if made:
+            _say_made(ws, s)
         out.print(t("watch.started", lang, inbox=ws.inbox))
 
     words = LevelWords(ws, lang)

@@ -30,17 +30,20 @@ def write_notice(ws: Workspace, config: Config, ledger: Ledger, event_id: int) -
     if held is None:
         return []
     lang = config.lang
+    provisional = False
     try:
         std = load_standard(held.standard, ws.root)
         level = next((std.describe_level(lv, lang) for lv in std.levels if lv.key == held.level), held.level or "")
         standard = f"{std.code} {std.title.get(lang)}"
+        provisional = std.provisional
     except Exception:  # a definition gone from the workspace: the notice still goes out, with keys
         level, standard = held.level or "", held.standard
     context = notice_context(config, number=number, action=action, status=status,
                              when=date.fromisoformat(at[:10]), reason=reason,
                              until=date.fromisoformat(until) if until else None,
                              organisation=held.organisation, credit_code=str(held.details.get("credit_code") or ""),
-                             standard=standard, level=level, event_id=event_id, lang=lang)
+                             standard=standard, level=level, event_id=event_id, lang=lang,
+                             provisional=provisional)
     target = ws.outbox / safe_name(held.audit_id) / "notices"
     stage = staging_dir(ws.outbox)
     name = f"{safe_name(number)}-{event_id}-{action}.docx"

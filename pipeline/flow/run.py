@@ -47,9 +47,10 @@ def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: flo
                  log_fmt: str | None = None) -> None:
     """Make this process's ``Processor``. In a pool's worker (``grace`` given), a file stuck out of
     Python's reach ``grace`` seconds past its time limit ends the worker, which the pool replaces
-    (``flow/timelimit.py``); one started by spawn logs where its driver does (``log_fmt``)."""
+    (``flow/timelimit.py``); one started by spawn logs where its driver does (``log_fmt``). A worker
+    logs to the log file only, never the terminal, where its driver may be drawing a progress bar."""
     global _WORKER
-    worker_logging(ws, log_fmt)
+    worker_logging(ws, log_fmt, console=False)
     if grace is not None:
         end_overruns(grace)
     _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
