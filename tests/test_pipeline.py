@@ -417,3 +417,40 @@ def test_revisions_published_but_never_recorded_keep_their_numbers_in_any_order(
     assert json.loads((folder / "history" / "r1" / "scorecard.json").read_text(encoding="utf-8"))["total"] == 75
     rows = {r.name: r.revision for r in Ledger(ws.state / "ledger.sqlite").rows()}
     assert rows == {"a.xlsx": 1, "b.xlsx": 2}
+
+
+def test_a_group_stages_its_inputs_together_and_names_shown_alike_apart(tmp_path: Path):
+    """A group's inputs are copied into one staging folder (a folder made and removed per input was a
+    tenth of a bulk run's file creations); two names shown alike (bytes that are not UTF-8 become
+    U+FFFD) would meet there: the second gets a folder of its own, and each is processed from its
+    own copy."""
+    import os
+    import sys
+
+    import pipeline.flow.process as process
+    from pipeline.flow.process import Processor
+
+    if os.name == "nt" or sys.platform == "darwin":
+        pytest.skip("names that are not UTF-8 need a POSIX file system that takes any bytes")
+    ws = make_ws(tmp_path)
+    names = [os.fsdecode(b"a\xfe.xlsx"), os.fsdecode(b"a\xff.xlsx"), "b.xlsx"]
+    for i, name in enumerate(names):
+        os.rename(workbook(ws, f"w{i}.xlsx", sample_audit(audit_id=f"S-{i}", target="95")), ws.inbox / name)
+    made, real = [], process.staging_dir
+
+    def counted(outbox: Path) -> Path:
+        made.append(real(outbox))
+        return made[-1]
+
+    processor = Processor(ws, Config())
+    process.staging_dir = counted
+    try:
+        outcomes = processor.process_many([ws.inbox / n for n in names])
+    finally:
+        process.staging_dir = real
+        processor.close()
+    assert [(o.status, o.audit_id) for o in outcomes] == [("done", "S-0"), ("done", "S-1"), ("done", "S-2")]
+    assert outcomes[0].name == outcomes[1].name == "a\ufffd.xlsx"
+    # one folder for the group's copies, one for the second name shown alike, one per input's documents
+    assert len(made) == 1 + 1 + 3
+    assert list((ws.outbox / ".staging").iterdir()) == [] and list(ws.inbox.iterdir()) == []
