@@ -63,6 +63,24 @@ def test_a_file_in_the_inbox_that_is_no_workbook_is_pointed_out(tmp_path, cli):
     assert json.loads(out)["not_workbooks"] == ["notes 备注.txt"]
 
 
+def test_a_folder_in_the_inbox_is_pointed_out_not_passed_over(tmp_path, cli):
+    """Workbooks put in a folder inside the inbox (one per auditor, say) are never taken: status and
+    run said the inbox held nothing waiting, and nothing about the folder."""
+    from tests.helpers.workspace import make_ws, sample_audit, workbook
+
+    ws = make_ws(tmp_path)
+    (ws.inbox / "张伟").mkdir()
+    (workbook(ws, "a.xlsx", sample_audit(audit_id="F-1"))).rename(ws.inbox / "张伟" / "a.xlsx")
+    (ws.inbox / ".hidden").mkdir()  # an editor's or a sync tool's own folder: not mentioned
+    code, out, _ = cli("-W", ws.root, "status")
+    assert code == 0 and "张伟/" in out and "文件夹里的不处理" in out and ".hidden" not in out
+    code, out, _ = cli("-W", ws.root, "--lang", "en", "run")
+    assert "张伟/" in out and "inside a folder" in out
+    assert (ws.inbox / "张伟" / "a.xlsx").is_file()
+    code, out, _ = cli("-W", ws.root, "status", "--json")
+    assert json.loads(out)["not_workbooks"] == ["张伟/"]
+
+
 def test_an_audit_that_reached_no_level_says_so_in_the_ledger_and_in_find(tmp_path, cli):
     from tests.helpers.workspace import make_ws, run, sample_audit, workbook
 

@@ -152,7 +152,9 @@ _EXCEL_TEMP = re.compile(r"^[0-9A-F]{8}$")  # Excel's extension-less temporary f
 
 def strays(ws: Workspace) -> list[str]:
     """Files in the inbox that certpipe leaves alone and a person may have dropped there by mistake
-    (``notes.txt``, ``report.docx``): not a spreadsheet, and not an editor's lock or temporary file."""
+    (``notes.txt``, ``report.docx``): not a spreadsheet, and not an editor's lock or temporary file;
+    and folders (``张伟/``, named with a ``/``): the workbooks in them are never taken, only those
+    directly in the inbox."""
     try:
         entries = list(os.scandir(ws.inbox))
     except OSError:
@@ -166,6 +168,8 @@ def strays(ws: Workspace) -> list[str]:
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False):
                 found.append(name)
+            elif entry.is_dir(follow_symlinks=False) and not name.startswith("."):
+                found.append(name + "/")
     return sorted(found)
 
 
