@@ -112,8 +112,9 @@ def test_unreadable_files_are_problems_without_a_cell(tmp_path):
         checked = validate_file(tmp_path / name)
         assert [p.key for p in checked.problems] == [key], name
         assert checked.problems[0].sheet is None and str(checked.problems[0]) == checked.problems[0].text()
-    checked = validate_file(tmp_path / "missing.xlsx")
-    assert checked.problems[0].key == "intake.unreadable"
+    checked = validate_file(tmp_path / "missing.xlsx")  # said in the user's words, not the system's English
+    assert checked.problems[0].key == "intake.missing" and checked.problems[0].text() == "文件不存在"
+    assert "No such file" not in checked.problems[0].text("en")
     en = validate_file(tmp_path / "half.xlsx")
     assert en.problems[0].text("en") == "the file is incomplete (half-written or damaged)"
 

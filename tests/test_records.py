@@ -294,3 +294,19 @@ def test_a_workbook_with_problems_is_told_its_audit_id_is_unknown_in_the_same_ro
     (outcome,) = json.loads(refused.stdout)["outcomes"]
     keys = [p["key"] for p in outcome["problems"]]
     assert keys[-1] == "val.audit_unknown" and len(keys) > 1, keys  # after the workbook's own problems
+
+
+def test_new_into_a_folder_written_with_a_slash_and_a_name_that_is_no_workbook(tmp_path: Path):
+    """`new -o newdir/` wrote a file named newdir (the slash was lost); a name that is neither a
+    folder nor a .xlsx file is refused before an audit id is taken."""
+    ws = make_ws(tmp_path)
+    done = certpipe(ws, "new", GBT, "--org", "甲公司", "-o", str(ws.root / "newdir") + "/")
+    assert done.returncode == 0, done.stderr
+    (made,) = (ws.root / "newdir").glob("*.xlsx")
+    assert made.stem.startswith("GBT27922-")
+    refused = certpipe(ws, "new", GBT, "--org", "乙公司", "-o", str(ws.root / "plain"))
+    assert refused.returncode == 2 and "plain" in refused.stderr and ".xlsx" in refused.stderr
+    assert not (ws.root / "plain").exists()
+    again = certpipe(ws, "new", GBT, "--org", "乙公司", "-o", str(ws.root / "newdir"))
+    (_, second) = sorted((ws.root / "newdir").glob("*.xlsx"))
+    assert again.returncode == 0 and int(second.stem[-3:]) == int(made.stem[-3:]) + 1  # no id lost to the refusal

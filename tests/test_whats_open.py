@@ -91,3 +91,39 @@ def test_an_audit_that_reached_no_level_says_so_in_the_ledger_and_in_find(tmp_pa
     assert code == 0 and "未达等级" in out
     code, out, _ = cli("-W", ws.root, "find", "低分")
     assert code == 0 and "未达等级" in out
+
+
+def test_record_commands_in_a_folder_that_is_no_workspace_say_so(tmp_path, cli):
+    """`due` in a folder that is no workspace said 近期没有到期事项 (exit 0), as if its records were empty."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for args in (("due",), ("ledger",), ("find", "甲"), ("decisions",), ("certificates", "list")):
+        code, out, err = cli("-W", bare, *args)
+        assert code == 2 and "不是 certpipe 工作区" in out + err, args
+    code, out, err = cli("-W", bare, "standards", "list")  # the built-in standards need no workspace
+    assert code == 0
+
+
+def test_due_workbooks_into_a_file_is_refused_in_words(tmp_path, cli):
+    """`due --workbooks FILE` ended in an internal error (FileExistsError, exit 70)."""
+    from tests.helpers.workspace import make_ws
+
+    ws = make_ws(tmp_path)
+    (ws.root / "existing.txt").write_text("x", encoding="utf-8")
+    code, out, err = cli("-W", ws.root, "due", "--workbooks", ws.root / "existing.txt")
+    assert code == 2 and "要的是目录" in out + err
+
+
+def test_score_of_a_blocked_workbook_names_no_points_to_the_next_level(tmp_path, cli):
+    """Five special deductions block every level: `score` said 距「★★★★ 四星」还差 4 分 as if four points
+    would reach it."""
+    from dataclasses import replace
+
+    from tests.helpers.workspace import make_ws, sample_audit, workbook
+
+    ws = make_ws(tmp_path)
+    audit = sample_audit(audit_id="B-1", target="90")
+    audit = replace(audit, entries=replace(audit.entries, deductions=5))
+    path = workbook(ws, "b.xlsx", audit)
+    code, out, _ = cli("-W", ws.root, "score", path)
+    assert "专项扣分 5 项" in out and "还差" not in out

@@ -25,6 +25,9 @@ from pipeline.workspace import Workspace
 _OWN_WORKSPACE = {"init", "demo"}
 # Commands that still run with a broken certpipe.toml, to report it.
 _DIAGNOSTIC = {"status"}
+# Commands that only read or change a workspace's records: in a folder that is no workspace they would
+# answer as if its records were empty ("nothing due"), so they say it is none instead.
+_RECORDS = {"ledger", "find", "due", "decisions", "decide", "certificates", "publish", "serve", "users", "keys"}
 
 
 class _App(typer.Typer):
@@ -225,6 +228,8 @@ def _startup_config(ws: Workspace, command: str | None) -> tuple[Config | None, 
         return None, None
     if not ws.root.is_dir():  # (a mistyped -W must not look like an empty, healthy workspace)
         raise ConfigError(key="run.no_workspace", params={"path": ws.root})
+    if command in _RECORDS and not any(p.exists() for p in (ws.config_file, ws.state, ws.outbox)):
+        raise ConfigError(key="run.not_a_workspace", params={"path": ws.root})
     try:
         return load_config(ws.config_file), None
     except CertpipeError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -49,8 +50,9 @@ def new(
     audit_id: Annotated[str | None, typer.Option("--audit-id", help="审核编号（默认自动分配）/ audit id")] = None,
     schedule: Annotated[Path | None, typer.Option("--schedule", exists=True, dir_okay=False,
                                                   help="审核计划 .xlsx/.csv，每行一份评分表 / schedule")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="输出文件（单份）或目录（计划）/ output file or folder")] = None,
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="输出文件（单份，.xlsx）或目录（以 / 结尾，或计划）"
+                               " / output file (.xlsx) or folder (ending in /, or a schedule's)")] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件 / overwrite")] = False,
     again: Annotated[bool, typer.Option("--again", help="计划中已生成过的审核也重新生成（新编号）/ "
                                                        "make planned audits generated before again (new ids)")] = False,
@@ -69,10 +71,11 @@ def new(
     if schedule is not None:
         if key or org or audit_id:
             raise CertpipeError(key="wbcli.schedule_exclusive")
-        raise typer.Exit(_from_schedule(s.workspace.root, schedule, output, force, again, lang, as_json))
+        raise typer.Exit(_from_schedule(s.workspace.root, schedule, Path(output) if output else None, force, again,
+                                        lang, as_json))
     if not key or not (org or certificate):
         raise CertpipeError(key="wbcli.need_key_org")
-    path, audit_id = api.new_workbook(key, org or "", audit_id=audit_id, output=output, force=force, lang=lang,
+    path, audit_id = api.new_workbook(key, org or "", audit_id=audit_id, output=_output(output), force=force, lang=lang,
                                       workspace=s.workspace, audit_type=audit_type.value if audit_type else "",
                                       certificate_no=certificate)
     std = api.load_standard(key, s.workspace)
@@ -83,6 +86,19 @@ def new(
     out.print(t("wbcli.created", lang, path=path, audit_id=audit_id, code=std.code))
     if std.provisional:
         out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")
+
+
+def _output(given: str | None) -> Path | None:
+    """``-o`` of one workbook: a folder when it exists or ends with a separator (``newdir/``: made
+    now; it was written as a file named ``newdir``), else a file that must be a workbook's name."""
+    if given is None:
+        return None
+    path = Path(given)
+    if given.endswith(("/", os.sep)):
+        path.mkdir(parents=True, exist_ok=True)
+    elif not path.is_dir() and path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CertpipeError(key="wbcli.output_suffix", params={"path": given})
+    return path
 
 
 def _from_schedule(root: Path, schedule: Path, output: Path | None, force: bool, again: bool, lang: str,
@@ -202,7 +218,8 @@ def score(
     out.print(f"[bold]{t('wbcli.total', lang)}: {_num(card.total)} / {_num(card.max)} — {level}[/]")
     for blocker in card.blockers:
         out.print(f"[yellow]{blocker.message(lang)}[/]")
-    if card.next_level is not None and card.short_of_next is not None:
+    # blocked (too many special deductions, say): no points reach a level until the blocker goes
+    if card.next_level is not None and card.short_of_next is not None and not card.blockers:
         out.print(t("wbcli.next", lang, level=std.describe_level(card.next_level, lang), gap=_num(card.short_of_next)))
     if std.provisional:
         out.print(f"[yellow]⚠ {t('wbcli.provisional', lang, key=std.key)}[/]")

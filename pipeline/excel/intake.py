@@ -14,6 +14,7 @@ An unreadable file raises ``WorkbookError`` (a catalogue key and its parameters)
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import re
@@ -119,11 +120,20 @@ def _true_size(data: bytes, info: zipfile.ZipInfo) -> bool:
     return len(out) == info.file_size and inflater.eof and zlib.crc32(out) == info.CRC
 
 
+def _unreadable(exc: OSError) -> WorkbookError:
+    """Why a file cannot be read, in the user's words (the system's own text is English)."""
+    if exc.errno == errno.ENOENT:
+        return _fail("missing")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return _fail("no_permission")
+    return _fail("unreadable", detail=errno.errorcode.get(exc.errno or 0, type(exc).__name__))
+
+
 def _open_zip(path: Path, max_file_mb: float, max_member_mb: float) -> tuple[bytes, zipfile.ZipFile]:
     try:
         st = path.stat()
     except OSError as exc:
-        raise _fail("unreadable", detail=exc.strerror or exc) from exc
+        raise _unreadable(exc) from exc
     if not stat.S_ISREG(st.st_mode):  # a pipe or a device would be read forever
         raise _fail("not_a_file")
     size = st.st_size
@@ -132,7 +142,7 @@ def _open_zip(path: Path, max_file_mb: float, max_member_mb: float) -> tuple[byt
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _fail("unreadable", detail=exc.strerror or exc) from exc
+        raise _unreadable(exc) from exc
     if not data:
         raise _fail("empty")
     if data.startswith(_CFB):

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.core.audit import AuditInfo
+from pipeline.errors import CertpipeError
 from pipeline.flow import certs
 from pipeline.flow.ledger import Ledger
 from pipeline.i18n import t
@@ -81,6 +82,8 @@ def due_workbooks(ws: Workspace, items: list[DueItem], folder: Path, *, lang: st
     from pipeline.flow.records import allocator
     from pipeline.flow.standards import load_standard
 
+    if folder.exists() and not folder.is_dir():  # (mkdir said FileExistsError: an internal error, exit 70)
+        raise CertpipeError("due.workbooks_not_folder", {"path": folder})
     folder.mkdir(parents=True, exist_ok=True)
     made = []
     ledger = Ledger(ws.ledger, readonly=True)
