@@ -125,5 +125,5 @@ def test_score_of_a_blocked_workbook_names_no_points_to_the_next_level(tmp_path,
     audit = sample_audit(audit_id="B-1", target="90")
     audit = replace(audit, entries=replace(audit.entries, deductions=5))
     path = workbook(ws, "b.xlsx", audit)
-    code, out, _ = cli("-W", ws.root, "score", path)
+    _, out, _ = cli("-W", ws.root, "score", path)
     assert "专项扣分 5 项" in out and "还差" not in out
