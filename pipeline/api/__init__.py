@@ -16,7 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.config import Config, load_config
+from pipeline.api.standards import (
+    check_definition,
+    definition_files,
+    diff_standards,
+    export_standard,
+    import_standard,
+    level_words,
+    list_standards,
+    load_standard,
+    migrate_workbook,
+    standard_overrides,
+)
+from pipeline.api.workspace import init_workspace, looked_at, open_workspace, root_of
+from pipeline.config import Config
 from pipeline.core.audit import Audit, AuditInfo, Entries
 from pipeline.core.certificates import CertificateInfo
 from pipeline.core.definition import DefinitionProblem
@@ -107,79 +120,6 @@ __all__ = [
 ]
 
 
-# ---- the workspace ------------------------------------------------------------------------------
-def open_workspace(workspace: Path | str | Workspace | None = None) -> tuple[Workspace, Config]:
-    """The workspace and its checked configuration (``[paths]`` applied)."""
-    if isinstance(workspace, Workspace):
-        return workspace, load_config(workspace.config_file)
-    root = Path(workspace or Path.cwd()).resolve()
-    config = load_config(root / "certpipe.toml")
-    return Workspace.configured(root, config), config
-
-
-def _looked_at(workspace: Path | str | Workspace | None) -> Workspace:
-    """The workspace for those who only look (``status``, ``ledger``): a broken certpipe.toml does not
-    stop them; its ``[paths]`` are then the defaults."""
-    if isinstance(workspace, Workspace):
-        return workspace
-    try:
-        return open_workspace(workspace)[0]
-    except CertpipeError:
-        return Workspace(Path(workspace or Path.cwd()).resolve())
-
-
-def _root(workspace: Path | str | Workspace | None) -> Path | None:
-    if workspace is None:
-        return None
-    return workspace.root if isinstance(workspace, Workspace) else Path(workspace).resolve()
-
-
-def init_workspace(directory: Path | str) -> Workspace:
-    """Make an empty workspace with a commented certpipe.toml (an existing one is checked first)."""
-    from pipeline.flow.setup import init_workspace as init
-
-    return init(Path(directory))[0]
-
-
-# ---- standards ----------------------------------------------------------------------------------
-def load_standard(key: str, workspace: Path | str | Workspace | None = None) -> Standard:
-    """A standard by key: the workspace's ``standards/<key>.yaml``, else the built-in one."""
-    from pipeline.flow.standards import load_standard as load
-
-    return load(key, _root(workspace))
-
-
-def level_words(standard: str | None, level: str | None, lang: str = "zh",
-                workspace: Path | str | Workspace | None = None) -> str:
-    """A level's key in words (``★★★ 三星``, ``★★★ Three-star``) by its standard; what the ledger
-    keeps when it cannot be put into words (a standard no longer known)."""
-    if not level:
-        return ""
-    from pipeline.flow.standards import level_words as words
-
-    return words(standard, level, lang, _root(workspace))
-
-
-def list_standards(workspace: Path | str | Workspace | None = None) -> list[Standard]:
-    from pipeline.flow.standards import all_standards
-
-    return all_standards(_root(workspace))
-
-
-def definition_files(workspace: Path | str | Workspace | None = None) -> dict[str, Path]:
-    """Every definition file by key (the workspace's own override built-ins of the same key)."""
-    from pipeline.flow.standards import definition_paths
-
-    return definition_paths(_root(workspace))
-
-
-def check_definition(path: Path | str) -> list[DefinitionProblem]:
-    """Every problem of one definition file, each with its YAML path and line (``p.format(lang)``)."""
-    from pipeline.flow.standards import check_file
-
-    return check_file(Path(path))
-
-
 # ---- workbooks ----------------------------------------------------------------------------------
 def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: str = "zh") -> Path:
     """Write the blank scoring workbook of one audit (atomically)."""
@@ -261,7 +201,7 @@ def template_files(workspace: Path | str | Workspace | None = None) -> list[tupl
     """Every Word template certpipe may use: (path, the standard key of its folder or None)."""
     from pipeline.word.template_check import default_templates
 
-    return default_templates(_root(workspace))
+    return default_templates(root_of(workspace))
 
 
 def check_template(path: Path | str, lang: str = "zh", *, std_key: str | None = None,
@@ -356,7 +296,7 @@ def inbox_strays(workspace: Path | str | Workspace | None = None) -> list[str]:
     """Files in the inbox that are no spreadsheet, which no run takes (``notes.txt``), by name."""
     from pipeline.flow.inbox import strays
 
-    return strays(_looked_at(workspace))
+    return strays(looked_at(workspace))
 
 
 def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
@@ -373,7 +313,7 @@ def workspace_status(workspace: Path | str | Workspace | None = None) -> Workspa
     from pipeline.flow.register import register_behind
     from pipeline.lock import holder
 
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     from pipeline.word.render import issuer_problems
 
     try:
@@ -410,7 +350,7 @@ def find(text: str, workspace: Path | str | Workspace | None = None) -> list:
     from pipeline.flow.find import find as search
     from pipeline.flow.ledger import Ledger
 
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -435,7 +375,7 @@ def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | N
     A rejection a later submission made good is ``resolved``. None without a ledger."""
     from pipeline.flow.ledger import Ledger
 
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -475,7 +415,7 @@ def decisions(workspace: Path | str | Workspace | None = None, *, status: str = 
     from pipeline.flow.ledger import Ledger
 
     _catch_up_if_possible(workspace)
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -506,7 +446,7 @@ def certificates(workspace: Path | str | Workspace | None = None, *, status: str
     from pipeline.flow.ledger import Ledger
 
     _catch_up_if_possible(workspace)
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     if not ws.ledger.exists():
         return []
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -522,7 +462,7 @@ def certificate(number: str, workspace: Path | str | Workspace | None = None) ->
     from pipeline.flow.ledger import Ledger
 
     _catch_up_if_possible(workspace)
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     if not ws.ledger.exists():
         raise CertpipeError("cert.unknown", {"number": number})
     with Ledger(ws.ledger, readonly=True) as ledger:
@@ -601,7 +541,7 @@ def init_keys(workspace: Path | str | Workspace | None = None):
     written owner-only to ``.certpipe/keys/signing.key`` and never returned."""
     from pipeline.flow.keys import init_keys as make
 
-    return make(_looked_at(workspace))
+    return make(looked_at(workspace))
 
 
 def rotate_keys(workspace: Path | str | Workspace | None = None):
@@ -609,7 +549,7 @@ def rotate_keys(workspace: Path | str | Workspace | None = None):
     trusted, marked retired. Returns ``(old, new)`` ``PublicKey``s."""
     from pipeline.flow.keys import rotate_keys as rotate
 
-    return rotate(_looked_at(workspace))
+    return rotate(looked_at(workspace))
 
 
 def public_keys(workspace: Path | str | Workspace | None = None) -> list:
@@ -617,14 +557,14 @@ def public_keys(workspace: Path | str | Workspace | None = None) -> list:
     ``retired is None`` (``certpipe keys show``)."""
     from pipeline.flow.keys import trusted_keys
 
-    return sorted(trusted_keys(_looked_at(workspace)).values(), key=lambda k: (k.retired is None, k.created))
+    return sorted(trusted_keys(looked_at(workspace)).values(), key=lambda k: (k.retired is None, k.created))
 
 
 def unsigned_certificates(workspace: Path | str | Workspace | None = None) -> bool:
     """Whether certificates have been issued while the workspace has no signing key (``status`` warns)."""
     from pipeline.flow.keys import unsigned_warning
 
-    return unsigned_warning(_looked_at(workspace))
+    return unsigned_warning(looked_at(workspace))
 
 
 def verify_certificate(text: str, workspace: Path | str | Workspace | None = None):
@@ -635,7 +575,7 @@ def verify_certificate(text: str, workspace: Path | str | Workspace | None = Non
     ``exit_code`` and ``to_json()``."""
     from pipeline.flow.verify import verify
 
-    return verify(str(text), _looked_at(workspace))
+    return verify(str(text), looked_at(workspace))
 
 
 def publish_register(dest: Path | str, workspace: Path | str | Workspace | None = None):
@@ -650,102 +590,6 @@ def publish_register(dest: Path | str, workspace: Path | str | Workspace | None 
 
 # --- standards: provenance, edits that keep field work ----------------------------------------------
 __all__ += ["diff_standards", "export_standard", "import_standard", "migrate_workbook", "standard_overrides"]
-
-
-def migrate_workbook(path: Path | str, output: Path | str | None = None, *, lang: str = "zh",
-                     to: str | None = None, workspace: Path | str | Workspace | None = None):
-    """Carry every entry of a workbook made from an earlier definition (cover, scores, notes,
-    not-applicable marks, special counts) into a new workbook of the current definition, for the
-    same audit; ``to`` names another standard (a new edition's key) instead of the workbook's own.
-    ``output`` defaults to ``<name>-migrated.xlsx`` beside it and is never overwritten.
-    Returns a ``Migrated`` (``path``, ``standard``, ``carried.counts``, ``carried.left``: what could
-    not be carried, each with its old ``sheet!cell`` and why; ``carried.new_codes``: indicators to
-    score)."""
-    from pipeline.excel.intake import read_workbook
-    from pipeline.excel.migrate_entries import Migrated, carry, write_migrated
-    from pipeline.flow.standards import load_standard as load
-
-    ws, config = open_workspace(workspace)
-    source = Path(path)
-    dest = Path(output) if output is not None else source.with_name(f"{source.stem}-migrated.xlsx")
-    if dest.resolve() == source.resolve():
-        raise CertpipeError("mig.same_file", {"path": source})
-    if dest.exists():
-        raise CertpipeError("mig.output_exists", {"path": dest})
-    filled = read_workbook(source, max_file_mb=config.limits.max_file_mb, max_member_mb=config.limits.max_member_mb)
-    key = filled.meta.get("standard_key", "")
-    if not filled.has_meta or not key:
-        raise CertpipeError("val.meta_missing")
-    std = load(to or key, ws.root)
-    carried = carry(filled, std, lang=lang)
-    write_migrated(std, carried, dest, lang=lang)
-    return Migrated(dest, std.key, carried)
-
-
-def standard_overrides(workspace: Path | str | Workspace | None = None):
-    """The workspace's definitions that override a built-in of the same key, each an ``Override``
-    (``key``, ``path``, ``outstanding``: workbooks generated and not yet returned accepted, by the
-    ledger; ``affected``: how many of them its scoring hash would reject)."""
-    from pipeline.flow.ledger import Ledger
-    from pipeline.flow.standards import overrides
-
-    ws = _looked_at(workspace)
-    if not ws.ledger.exists():
-        return overrides(ws.root, lambda key: [])
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return overrides(ws.root, ledger.outstanding_audits)
-
-
-def export_standard(key: str, output: Path | str, *, lang: str = "zh", force: bool = False,
-                    workspace: Path | str | Workspace | None = None) -> Path:
-    """A standard definition as an Excel workbook for authoring (``certpipe standards export``): a
-    sheet each for the fields, parts, indicators, levels, bands, rules, errata and provenance, with
-    dropdowns and number checks. ``output`` is not overwritten unless ``force``."""
-    from pipeline.excel.standard_book import write_book
-
-    dest = Path(output)
-    if dest.exists() and not force:
-        raise CertpipeError("book.output_exists", {"path": dest})
-    return write_book(load_standard(key, workspace), dest, lang=lang)
-
-
-def import_standard(path: Path | str, output: Path | str | None = None, *, force: bool = False,
-                    workspace: Path | str | Workspace | None = None):
-    """A definition workbook (made by ``export_standard``, edited in Excel) checked by the same
-    checker as a YAML file and, when it has no problem, written as ``standards/<key>.yaml`` of the
-    workspace (or ``output``; not overwritten unless ``force``). Returns an ``Imported``: ``path``
-    (None when nothing was written), ``key`` and ``problems`` (each with ``sheet``, ``cell`` and
-    ``format(lang)``)."""
-    from pipeline.excel.standard_book import Imported, check_book
-
-    ws = _looked_at(workspace)
-    found = check_book(Path(path))
-    if found.problems or found.text is None:
-        return Imported(None, found.key, found.problems)
-    dest = Path(output) if output is not None else ws.root / "standards" / f"{found.key}.yaml"
-    if dest.exists() and not force:
-        raise CertpipeError("book.output_exists", {"path": dest})
-    from pipeline.atomic import write_bytes
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(dest, found.text.encode("utf-8"))
-    return Imported(dest, found.key, [])
-
-
-def diff_standards(a: str | Path, b: str | Path, *, workspace: Path | str | Workspace | None = None):
-    """What changed from definition ``a`` to ``b`` (``certpipe standards diff``); each is a key or a
-    definition file. Returns (standard a, standard b, changes): each change a ``Change`` with ``area``,
-    ``where``, ``field``, ``kind``, ``old``, ``new`` and whether it touches ``scoring``."""
-    from pipeline.core.standard_diff import diff
-    from pipeline.flow.standards import load_file
-
-    def one(ref: str | Path) -> Standard:
-        path = Path(ref)
-        return load_file(path) if path.suffix in (".yaml", ".yml") and path.is_file() else load_standard(
-            str(ref), workspace)
-
-    first, second = one(a), one(b)
-    return first, second, diff(first, second)
 
 
 # --- the web console ---
@@ -775,7 +619,7 @@ def open_users(workspace: Path | str | Workspace | None = None):
     first use): a ``UserStore``; close it, or use ``with``."""
     from pipeline.flow.users import UserStore
 
-    return UserStore(_looked_at(workspace).users)
+    return UserStore(looked_at(workspace).users)
 
 
 def add_user(name: str, role: str, password: str, workspace: Path | str | Workspace | None = None, *,
@@ -817,7 +661,7 @@ def console_dashboard(workspace: Path | str | Workspace | None = None):
     how many decisions wait and how much is due (``[decision] due_within_days``)."""
     from pipeline.flow.console_queries import dashboard
 
-    ws = _looked_at(workspace)
+    ws = looked_at(workspace)
     try:
         within = open_workspace(ws)[1].decision.due_within_days
     except CertpipeError:  # a broken certpipe.toml: the defaults
@@ -832,7 +676,7 @@ def search_audits(query: AuditQuery | None = None, workspace: Path | str | Works
     ``next_after`` is the ``after`` of the next page."""
     from pipeline.flow.console_queries import AuditQuery, search
 
-    return search(_looked_at(workspace), query or AuditQuery(), after, limit)
+    return search(looked_at(workspace), query or AuditQuery(), after, limit)
 
 
 def audit_details(audit_id: str, workspace: Path | str | Workspace | None = None):
@@ -840,7 +684,7 @@ def audit_details(audit_id: str, workspace: Path | str | Workspace | None = None
     (revisions and rejections) and the files each may be downloaded as; None when unknown."""
     from pipeline.flow.console_queries import audit_details as details
 
-    return details(_looked_at(workspace), audit_id)
+    return details(looked_at(workspace), audit_id)
 
 
 def download_path(input_id: int, name: str, workspace: Path | str | Workspace | None = None) -> Path | None:
@@ -848,14 +692,14 @@ def download_path(input_id: int, name: str, workspace: Path | str | Workspace | 
     that input's folder inside the outbox; None for anything else."""
     from pipeline.flow.console_queries import download_path as path
 
-    return path(_looked_at(workspace), input_id, name)
+    return path(looked_at(workspace), input_id, name)
 
 
 def public_certificate(number: str, workspace: Path | str | Workspace | None = None):
     """A certificate's public fields (``PublicCertificate``) by its number; None when unknown."""
     from pipeline.flow.console_queries import public_certificate as public
 
-    return public(_looked_at(workspace), number)
+    return public(looked_at(workspace), number)
 
 
 def inbox_upload(name: str, workspace: Path | str | Workspace | None = None):
@@ -873,7 +717,7 @@ def upload_outcomes(names: list[str], since: str, workspace: Path | str | Worksp
     later; names not processed yet are absent."""
     from pipeline.flow.console_queries import upload_outcomes as outcomes
 
-    return outcomes(_looked_at(workspace), names, since)
+    return outcomes(looked_at(workspace), names, since)
 
 
 # --- the records at scale: many certificates changed at once ---
