@@ -10,12 +10,12 @@ Errors are ``CertpipeError`` subclasses whose ``.message`` is a ``Message`` (key
 from __future__ import annotations
 
 import importlib
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.api.documents import check_template, render_documents, template_files
+from pipeline.api.inbox import make_demo, run_inbox, stop_on_signals, watch_inbox
 from pipeline.api.standards import (
     check_definition,
     definition_files,
@@ -28,7 +28,8 @@ from pipeline.api.standards import (
     migrate_workbook,
     standard_overrides,
 )
-from pipeline.api.workspace import init_workspace, looked_at, open_workspace, root_of
+from pipeline.api.workbooks import build_workbook, generate_schedule, new_workbook, score_file, validate_file
+from pipeline.api.workspace import init_workspace, looked_at, open_workspace
 from pipeline.config import Config
 from pipeline.core.audit import Audit, AuditInfo, Entries
 from pipeline.core.certificates import CertificateInfo
@@ -118,150 +119,6 @@ __all__ = [
     "watch_inbox",
     "workspace_status",
 ]
-
-
-# ---- workbooks ----------------------------------------------------------------------------------
-def build_workbook(std: Standard, info: AuditInfo, path: Path | str, *, lang: str = "zh") -> Path:
-    """Write the blank scoring workbook of one audit (atomically)."""
-    from pipeline.excel.build import build_workbook as build
-
-    return build(std, info, Path(path), lang=lang)
-
-
-def new_workbook(key: str, org: str, *, audit_id: str | None = None, output: Path | str | None = None,
-                 force: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
-                 credit_code: str = "", audit_type: str = "", certificate_no: str | None = None) -> tuple[Path, str]:
-    """The blank workbook of one audit of standard ``key``: returns (path, audit id). The audit is
-    recorded in the workspace's ledger with its organisation, and its id allocated there (the next
-    free one, or ``audit_id`` unless the workspace gave it to another organisation). ``audit_type``:
-    ``initial``, ``surveillance`` or ``recert``; the last two belong to ``certificate_no`` (whose
-    organisation and standard they must have; ``org`` may then be empty)."""
-    from pipeline.excel.generate import new_workbook as new
-    from pipeline.flow.records import allocator, certificate_audit
-
-    ws, _ = open_workspace(workspace)
-    info = AuditInfo(audit_id=audit_id or "", org_name=org, org_credit_code=credit_code)
-    if audit_type or certificate_no:
-        info = certificate_audit(ws, key, info, audit_type or "initial", certificate_no, lang)
-    with allocator(ws) as allocate:
-        return new(load_standard(key, ws), info, lambda std, i, **kw: allocate(std, i, certificate_no, **kw),
-                   output=Path(output) if output is not None else None, force=force, lang=lang)
-
-
-def generate_schedule(schedule: Path | str, output: Path | str | None = None, *, force: bool = False,
-                      again: bool = False, lang: str = "zh", workspace: Path | str | Workspace | None = None,
-                      on_start: Callable[[int], None] | None = None,
-                      on_row: Callable[[int], None] | None = None) -> ScheduleResult:
-    """One blank workbook per row of a schedule (.xlsx/.csv) into ``output`` (default: current folder);
-    returns a ``ScheduleResult`` (``made``, ``failures`` as (row, Message), ``existing`` as (row, audit
-    id)). A row whose planned audit (organisation, standard, planned dates) was generated before is
-    ``existing``, not made again, unless ``again``."""
-    from pipeline.excel.generate import generate_schedule as generate
-    from pipeline.flow.records import allocator
-
-    ws, _ = open_workspace(workspace)
-    with allocator(ws, planned_once=not again) as allocate:
-        return generate(Path(schedule), list_standards(ws), Path(output or Path.cwd()), allocate, force=force,
-                        lang=lang, on_start=on_start, on_row=on_row)
-
-
-def validate_file(path: Path | str, *, workspace: Path | str | Workspace | None = None) -> Checked:
-    """Every problem of a filled workbook (``Checked.problems``; ``Checked.audit`` when there is none).
-    Never raises for a bad file; the size limits are the workspace's ``[limits]``."""
-    from pipeline.flow.check_file import validate_file as check
-
-    ws, config = open_workspace(workspace)
-    return check(Path(path), workspace_root=ws.root, max_file_mb=config.limits.max_file_mb,
-                 max_member_mb=config.limits.max_member_mb)
-
-
-def score_file(path: Path | str, *, workspace: Path | str | Workspace | None = None) -> ScoreCard:
-    """The ScoreCard of a filled workbook (``.total``, ``.level``, ``.parts``, ``.indicators``).
-    Raises ``InvalidWorkbook`` (with ``.problems``) when the workbook has problems."""
-    checked = validate_file(path, workspace=workspace)
-    if not checked.ok or checked.audit is None or checked.standard is None:
-        raise InvalidWorkbook(Path(path), checked.problems)
-    return score(checked.standard, checked.audit.entries)
-
-
-# ---- documents ----------------------------------------------------------------------------------
-def render_documents(audit: Audit, std: Standard, card: ScoreCard, out_dir: Path | str, *, lang: str = "zh",
-                     revision: int = 1, certificate: CertificateInfo | None = None,
-                     workspace: Path | str | Workspace | None = None) -> list[Path]:
-    """The Word report (and the certificate, when ``certificate`` is given and a level was reached)
-    into ``out_dir``, from the workspace's templates or the built-in ones."""
-    from pipeline.word.render import Renderer
-
-    ws, config = open_workspace(workspace)
-    return Renderer(config, workspace_templates=ws.templates).render(
-        audit, std, card, Path(out_dir), lang=lang, revision=revision, certificate=certificate)
-
-
-def template_files(workspace: Path | str | Workspace | None = None) -> list[tuple[Path, str | None]]:
-    """Every Word template certpipe may use: (path, the standard key of its folder or None)."""
-    from pipeline.word.template_check import default_templates
-
-    return default_templates(root_of(workspace))
-
-
-def check_template(path: Path | str, lang: str = "zh", *, std_key: str | None = None,
-                   workspace: Path | str | Workspace | None = None) -> list:
-    """Every problem of a Word template (``TemplateProblem``), found by reading it and by rendering it
-    with a sample audit of ``std_key``'s standard (default: one whose samples fill every variable)."""
-    from pipeline.word.template_check import DEFAULT_STANDARD
-    from pipeline.word.template_check import check_template as check
-
-    try:
-        std = load_standard(std_key or DEFAULT_STANDARD, workspace)
-    except CertpipeError:
-        std = load_standard(DEFAULT_STANDARD)
-    return check(Path(path), std, lang)
-
-
-# ---- the inbox ----------------------------------------------------------------------------------
-def run_inbox(workspace: Path | str | Workspace | None = None, *, pdf: bool | None = None,
-              workers: int | None = None, lang: str | None = None,
-              on_start: Callable[[int], None] | None = None,
-              on_done: Callable[[Outcome], None] | None = None) -> BatchResult:
-    """Process everything in the inbox once (``certpipe run``); ``pdf``, ``workers`` and ``lang`` (of
-    the documents) default to certpipe.toml. Returns every ``Outcome``."""
-    from pipeline.flow.run import run_inbox as run
-
-    ws, config = open_workspace(workspace)
-    return run(ws, config, lang=lang or config.lang, pdf=config.run.pdf if pdf is None else pdf,
-               workers=workers or config.run.workers, on_start=on_start, on_done=on_done)
-
-
-def watch_inbox(workspace: Path | str | Workspace | None = None, *, stop: threading.Event,
-                pdf: bool | None = None, settle: float | None = None, poll: bool | None = None,
-                lang: str | None = None, on_ready: Callable[[], None] | None = None,
-                on_outcome: Callable[[Outcome], None] | None = None,
-                on_error: Callable[[Path, CertpipeError], None] | None = None) -> None:
-    """Watch the inbox (``certpipe watch``) until ``stop`` is set: the backlog first, then each file
-    once it has settled. Run it in a thread, or in the main thread inside ``stop_on_signals(stop)``."""
-    from pipeline.flow.watch import watch_inbox as watch
-
-    ws, config = open_workspace(workspace)
-    watch(ws, config, stop, lang=lang or config.lang, pdf=pdf, settle=settle, poll=poll, on_ready=on_ready,
-          on_outcome=on_outcome, on_error=on_error)
-
-
-def stop_on_signals(stop: threading.Event):
-    """A context manager: Ctrl-C and SIGTERM set ``stop`` (a second one interrupts at once)."""
-    from pipeline.flow.watcher import stop_on_signals as on_signals
-
-    return on_signals(stop)
-
-
-def make_demo(directory: Path | str = "demo", *, lang: str = "zh", pdf: bool = False,
-              on_samples: Callable[[Workspace, list[Path]], None] | None = None,
-              on_start: Callable[[int], None] | None = None,
-              on_done: Callable[[Outcome], None] | None = None) -> Demo:
-    """``certpipe demo``: a workspace with filled sample audits of every built-in standard, processed.
-    Returns a ``Demo`` (``workspace``, ``samples``, ``result``)."""
-    from pipeline.flow.demo import make_demo as demo
-
-    return demo(Path(directory), lang=lang, pdf=pdf, on_samples=on_samples, on_start=on_start, on_done=on_done)
 
 
 # ---- the record ---------------------------------------------------------------------------------
