@@ -10,12 +10,23 @@ Errors are ``CertpipeError`` subclasses whose ``.message`` is a ``Message`` (key
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.api.documents import check_template, render_documents, template_files
 from pipeline.api.inbox import make_demo, run_inbox, stop_on_signals, watch_inbox
+from pipeline.api.lifecycle import (
+    certificate,
+    certificates,
+    change_certificate,
+    change_certificates,
+    decide,
+    decisions,
+    due,
+    due_workbooks,
+)
+from pipeline.api.records import FIND_LIMIT as FIND_LIMIT  # not in __all__: the CLI's limit of `find`
+from pipeline.api.records import find, ledger_rows, open_ledger, rebuild_ledger
 from pipeline.api.standards import (
     check_definition,
     definition_files,
@@ -28,6 +39,7 @@ from pipeline.api.standards import (
     migrate_workbook,
     standard_overrides,
 )
+from pipeline.api.status import WorkspaceStatus, inbox_strays, workspace_status
 from pipeline.api.workbooks import build_workbook, generate_schedule, new_workbook, score_file, validate_file
 from pipeline.api.workspace import init_workspace, looked_at, open_workspace
 from pipeline.config import Config
@@ -119,266 +131,6 @@ __all__ = [
     "watch_inbox",
     "workspace_status",
 ]
-
-
-# ---- the record ---------------------------------------------------------------------------------
-def open_ledger(workspace: Path | str | Workspace | None = None) -> Ledger:
-    """The workspace's ledger, read-only (``.rows()``, ``.certificates()``); close it, or use ``with``.
-    Raises ``LedgerError`` when there is none yet."""
-    from pipeline.flow.ledger import Ledger
-
-    ws, _ = open_workspace(workspace)
-    return Ledger(ws.ledger, readonly=True)
-
-
-@dataclass
-class WorkspaceStatus:
-    """What ``certpipe status`` shows."""
-
-    workspace: Workspace
-    waiting: list[str] = field(default_factory=list)
-    rows: list = field(default_factory=list)  # InputRow
-    held_by: str | None = None
-    not_files: list[str] = field(default_factory=list)  # entries named like workbooks that are no files
-    ledger_lost: int = 0  # published audits beside a missing or empty ledger (run and watch refuse)
-    register_behind: bool = False
-    decisions: int = 0  # certification decisions waiting
-    due: dict = field(default_factory=dict)  # what is due within [decision] due_within_days, by kind
-    certificates: dict = field(default_factory=dict)  # certificates by status today
-    issuer: list = field(default_factory=list)  # what [issuer] lacks for certificates a body can sign (Message)
-    strays: list[str] = field(default_factory=list)  # files in the inbox that are no spreadsheet (left alone)
-
-
-def inbox_strays(workspace: Path | str | Workspace | None = None) -> list[str]:
-    """Files in the inbox that are no spreadsheet, which no run takes (``notes.txt``), by name."""
-    from pipeline.flow.inbox import strays
-
-    return strays(looked_at(workspace))
-
-
-def workspace_status(workspace: Path | str | Workspace | None = None) -> WorkspaceStatus:
-    """The inbox's waiting files, every ledger row, and who holds the workspace (never raises for a
-    missing inbox or ledger)."""
-    from datetime import date
-
-    from pipeline.flow.certs import certificate_rows
-    from pipeline.flow.decisions import queue
-    from pipeline.flow.due import due as what_is_due
-    from pipeline.flow.guard import published_folders
-    from pipeline.flow.inbox import scan, strays
-    from pipeline.flow.ledger import Ledger
-    from pipeline.flow.register import register_behind
-    from pipeline.lock import holder
-
-    ws = looked_at(workspace)
-    from pipeline.word.render import issuer_problems
-
-    try:
-        config = open_workspace(ws)[1]
-    except CertpipeError:  # a broken certpipe.toml: status says so, and still counts
-        config = Config()
-    within = config.decision.due_within_days
-    rows: list = []
-    behind, waiting_decisions, due_by_kind, by_status = False, 0, {}, {}
-    if ws.ledger.exists() and ws.ledger.stat().st_size:
-        with Ledger(ws.ledger, readonly=True) as ledger:
-            rows = ledger.rows()
-            behind = register_behind(ws, ledger)
-            waiting_decisions = len(queue(ledger))
-            for item in what_is_due(ledger, within=within, today=date.today()):
-                due_by_kind[item.kind] = due_by_kind.get(item.kind, 0) + 1
-            for cert in certificate_rows(ledger.db, today=date.today()):
-                by_status[cert.status] = by_status.get(cert.status, 0) + 1
-    files, others = scan(ws)
-    lost = 0 if rows else len(published_folders(ws.outbox))
-    return WorkspaceStatus(ws, [p.name for p in files], rows, holder(ws), [p.name for p, _ in others], lost, behind,
-                           waiting_decisions, due_by_kind, by_status, issuer_problems(ws.root, config.issuer),
-                           strays(ws))
-
-
-#: ``find`` gives at most this many organisations: a search that matches more says so.
-FIND_LIMIT = 50
-
-
-def find(text: str, workspace: Path | str | Workspace | None = None) -> list:
-    """Everything the ledger knows under an organisation's name (or part of it), a credit code, an
-    audit id or a certificate number (``certpipe find``): ``FoundOrganisation`` each with its audits,
-    their certificates (in force or not) and inputs. None without a ledger."""
-    from pipeline.flow.find import find as search
-    from pipeline.flow.ledger import Ledger
-
-    ws = looked_at(workspace)
-    if not ws.ledger.exists():
-        return []
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return search(ledger, text)
-
-
-def rebuild_ledger(workspace: Path | str | Workspace | None = None):
-    """The ledger made again from the outbox and the archive (``certpipe ledger rebuild``): every
-    published revision, certificate and rejection, the counters past every number issued. The old
-    ledger file is kept beside it. Returns a ``Rebuilt`` report."""
-    from pipeline.flow.rebuild import rebuild_ledger as rebuild
-
-    ws, config = open_workspace(workspace)
-    return rebuild(ws, config)
-
-
-def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None, *,
-                audit_id: str | None = None, organisation: str | None = None, standard: str | None = None,
-                since: str | None = None, until: str | None = None) -> list[InputRow]:
-    """Every input the ledger knows, oldest first; of one ``status``, ``audit_id``, ``standard``,
-    organisation (part of its name, or its credit code), received ``since`` / ``until`` (ISO dates).
-    A rejection a later submission made good is ``resolved``. None without a ledger."""
-    from pipeline.flow.ledger import Ledger
-
-    ws = looked_at(workspace)
-    if not ws.ledger.exists():
-        return []
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return ledger.rows(status, audit_id=audit_id, organisation=organisation, standard=standard, since=since,
-                           until=until)
-
-
-# ---- decisions and the life of certificates -----------------------------------------------------
-def _catch_up(ws: Workspace, config: Config) -> None:
-    """What every command that changes certificates does first: expiry applied, and the changes a
-    crash left unwritten outside the ledger written (``flow/decisions.catch_up``)."""
-    from pipeline.flow.decisions import catch_up
-    from pipeline.flow.guard import refuse_lost_ledger
-    from pipeline.flow.ledger import Ledger
-
-    refuse_lost_ledger(ws)
-    with Ledger(ws.ledger) as ledger:
-        catch_up(ws, config, ledger)
-
-
-def _catch_up_if_possible(workspace: Path | str | Workspace | None) -> None:
-    """What the listing commands do first: ``_catch_up`` where the workspace can be written (a
-    read-only copy, a broken certpipe.toml or a lost ledger: they still list what the ledger holds)."""
-    try:
-        ws, config = open_workspace(workspace)
-        if ws.ledger.exists():
-            _catch_up(ws, config)
-    except (CertpipeError, OSError):
-        pass
-
-
-def decisions(workspace: Path | str | Workspace | None = None, *, status: str = "pending") -> list:
-    """The certification decisions of ``status`` (default the queue: ``pending``), oldest first:
-    ``Decision`` (``audit_id``, ``kind``: issue | revision | surveillance, ``level``, ``number``,
-    ``auditors`` who may not decide). None without a ledger."""
-    from pipeline.flow.decisions import queue
-    from pipeline.flow.ledger import Ledger
-
-    _catch_up_if_possible(workspace)
-    ws = looked_at(workspace)
-    if not ws.ledger.exists():
-        return []
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return queue(ledger, status=status)
-
-
-def decide(audit_id: str, *, approve: bool, by: str, reason: str = "",
-           workspace: Path | str | Workspace | None = None):
-    """Take the audit's waiting certification decision (``certpipe decide``). ``by`` may not be the
-    lead auditor or an auditor of the audit. Approving a new certificate issues it today (its
-    document is written beside the report); approving a level change gives the certificate the new
-    level; refusing leaves every certificate as it was. Returns the ``Decision``."""
-    from pipeline.flow.decisions import decide as take
-
-    ws, config = open_workspace(workspace)
-    _catch_up(ws, config)
-    decision = take(ws, config, audit_id, approve=approve, by=by, reason=reason)
-    _after_change(ws, config)
-    return decision
-
-
-def certificates(workspace: Path | str | Workspace | None = None, *, status: str | None = None) -> list:
-    """Every certificate the workspace issued (or those of ``status``), oldest first, each a
-    ``CertificateRow`` with its status as of today (``core.lifecycle.STATUSES``)."""
-    from datetime import date
-
-    from pipeline.flow.certs import certificate_rows
-    from pipeline.flow.ledger import Ledger
-
-    _catch_up_if_possible(workspace)
-    ws = looked_at(workspace)
-    if not ws.ledger.exists():
-        return []
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return certificate_rows(ledger.db, status=status, today=date.today())
-
-
-def certificate(number: str, workspace: Path | str | Workspace | None = None) -> tuple:
-    """One certificate and its history: (``CertificateRow``, [``Event``]). ``CertpipeError`` when unknown."""
-    from datetime import date
-
-    from pipeline.flow.certs import certificate as held
-    from pipeline.flow.certs import events
-    from pipeline.flow.ledger import Ledger
-
-    _catch_up_if_possible(workspace)
-    ws = looked_at(workspace)
-    if not ws.ledger.exists():
-        raise CertpipeError("cert.unknown", {"number": number})
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        row = held(ledger.db, number, today=date.today())
-        if row is None:
-            raise CertpipeError("cert.unknown", {"number": number})
-        return row, events(ledger.db, number)
-
-
-def change_certificate(number: str, action: str, *, by: str, reason: str, until=None,
-                       workspace: Path | str | Workspace | None = None):
-    """``suspend`` (until ``until``, a date, default six months), ``restore``, ``withdraw`` or
-    ``cancel`` a certificate, kept with who and why; an illegal change is refused naming the allowed
-    ones. Its notice, ``status.json`` and the register follow. Returns the change (``Event``)."""
-    from pipeline.flow.decisions import change_certificate as change
-
-    ws, config = open_workspace(workspace)
-    _catch_up(ws, config)
-    event = change(ws, config, number, action, by=by, reason=reason, until=until)
-    _after_change(ws, config)
-    return event
-
-
-def _after_change(ws: Workspace, config: Config) -> None:
-    """The register, and the public register when ``[publish] dir`` is set, after a certificate changed."""
-    from pipeline.flow.register import refresh_register
-
-    refresh_register(ws, config.lang)
-    if config.publish.dir:  # a failure is logged; the change stands
-        from pipeline.flow.site import publish_after_batch
-
-        publish_after_batch(ws, config, config.lang)
-
-
-def due(within_days: int | None = None, workspace: Path | str | Workspace | None = None, *, today=None) -> list:
-    """What is due within ``within_days`` (default ``[decision] due_within_days``) and overdue, most
-    urgent first: ``DueItem`` (``kind``: surveillance | recertification | suspension_overdue)."""
-    from datetime import date
-
-    from pipeline.flow.due import due as what_is_due
-    from pipeline.flow.ledger import Ledger
-
-    ws, config = open_workspace(workspace)
-    _catch_up_if_possible(ws)
-    if not ws.ledger.exists():
-        return []
-    with Ledger(ws.ledger, readonly=True) as ledger:
-        return what_is_due(ledger, within=within_days or config.decision.due_within_days,
-                           today=today or date.today())
-
-
-def due_workbooks(folder: Path | str, within_days: int | None = None,
-                  workspace: Path | str | Workspace | None = None, *, lang: str = "zh") -> list:
-    """The workbooks of the surveillance and recertification audits due (``due``) that have none
-    generated yet, into ``folder``, each recorded with its certificate: [(``DueItem``, path)]."""
-    from pipeline.flow.due import due_workbooks as make
-
-    ws, _ = open_workspace(workspace)
-    return make(ws, due(within_days, ws), Path(folder), lang=lang)
 
 
 # --- signed certificates: keys, verification, the public register ---
@@ -581,16 +333,3 @@ def upload_outcomes(names: list[str], since: str, workspace: Path | str | Worksp
 __all__ += ["change_certificates"]
 
 
-def change_certificates(numbers: list[str], action: str, *, by: str, reason: str, until=None,
-                        workspace: Path | str | Workspace | None = None) -> list:
-    """``change_certificate`` for many certificates at once, for the same reason (a standard withdrawn,
-    a body's accreditation suspended): every one changed in one transaction, or none — the first that
-    may not be changed so is refused by its number. Their notices and ``status.json`` follow, then
-    the register and the public register once. Returns the changes (``Event``), in the order given."""
-    from pipeline.flow.decisions import change_certificates as change
-
-    ws, config = open_workspace(workspace)
-    _catch_up(ws, config)
-    events = change(ws, config, list(numbers), action, by=by, reason=reason, until=until)
-    _after_change(ws, config)
-    return events
