@@ -31,6 +31,8 @@ def looked_at(workspace: Path | str | Workspace | None) -> Workspace:
 
 
 def root_of(workspace: Path | str | Workspace | None) -> Path | None:
+    """The folder of a ``workspace`` argument, its certpipe.toml not read; None when none was given
+    (the built-in definitions and templates only)."""
     if workspace is None:
         return None
     return workspace.root if isinstance(workspace, Workspace) else Path(workspace).resolve()
