@@ -99,7 +99,7 @@ def draw(out: Path) -> None:
         ax.add_patch(FancyBboxPatch((x0, y0), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
                                     fc=FILL[name], ec="#444444", lw=1.2, zorder=3))
         count = f"{modules[name]} module" + ("s" if modules[name] != 1 else "")
-        where = {"base": "pipeline/*.py", "api": "pipeline/api.py"}.get(name, f"pipeline/{name}/")
+        where = {"base": "pipeline/*.py", "api": "pipeline/api/"}.get(name, f"pipeline/{name}/")
         cx, cy = x0 + w / 2, y0 + h / 2
         if vertical:  # a bar: the words run upwards
             ax.text(cx - 0.2, cy, name, ha="center", va="center", fontsize=16, weight="bold", rotation=90, zorder=4)

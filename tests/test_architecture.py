@@ -72,14 +72,18 @@ def imports(path: Path, package: Path = PACKAGE) -> list[tuple[str, list[str], i
             if target.split(".")[0] != package.name:
                 continue
             names = [a.name for a in node.names]
-            # ``from pipeline.word import pdf`` imports the module pipeline.word.pdf
-            modules = [f"{target}.{n}" for n in names
-                       if (package.parent / f"{target}.{n}".replace(".", "/")).with_suffix(".py").exists()]
+            # ``from pipeline.word import pdf`` imports the module pipeline.word.pdf (``from pipeline
+            # import api``, the package pipeline.api)
+            modules = [f"{target}.{n}" for n in names if _is_module(package.parent / f"{target}.{n}".replace(".", "/"))]
             if modules:
                 found += [(m, [], node.lineno, id(node) in top) for m in modules]
             else:
                 found.append((target, names, node.lineno, id(node) in top))
     return found
+
+
+def _is_module(path: Path) -> bool:
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 def violations(package: Path = PACKAGE) -> list[str]:
@@ -148,6 +152,9 @@ def test_the_districts_keep_their_import_rules():
     ("pipeline/errors.py", "from pipeline.core.scoring import score\n"),
     ("pipeline/cli/extra.py", "from pipeline.flow.process import Processor\n"),
     ("pipeline/word/render.py", "from pipeline.excel.fast import _cell\n"),
+    ("pipeline/api/records.py", "from pipeline.cli.app import app\n"),
+    ("pipeline/api/records.py", "from pipeline.api.workspace import _helper\n"),
+    ("pipeline/core/audit.py", "from pipeline import api\n"),
 ])
 def test_a_broken_rule_is_found(tmp_path, source, expected):
     """The check itself: a copy of the package with one rule broken fails it."""
