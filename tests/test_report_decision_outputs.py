@@ -1,11 +1,13 @@
 """The report and ``scorecard.json`` in the outbox say what happened to the certificate, end to end
 through the ``certpipe`` command: review mode before and after ``decide --approve`` / ``--refuse``, a
-surveillance that keeps the level (auto mode), one that changes it once approved. Every document is
-read back."""
+surveillance that keeps the level (auto mode), one that changes it once approved, and a run with
+``--pdf`` whose decision gets its PDFs. Every document is read back."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -127,3 +129,40 @@ def test_a_surveillance_says_the_certificate_kept_or_changed(tmp_path):
     assert f"{due.year}年{due.month}月{due.day}日" in said  # the next surveillance as the ledger holds it
     card = _scorecard(ws, changed.stem)
     assert card["decision"]["status"] == "approved" and card["decision"]["certificate"] == issued["number"]
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice or pdftotext is not installed")
+def test_a_decision_after_run_pdf_gives_the_certificate_and_the_new_report_their_pdfs(tmp_path, monkeypatch):
+    ws = make_ws(tmp_path)
+    (ws.root / "certpipe.toml").write_text('[decision]\nmode = "review"\n', encoding="utf-8")
+    blank, other = _blank(ws, "--org", "甲公司"), _blank(ws, "--org", "乙公司")
+    _fill(ws, blank, "甲公司", "92")
+    _fill(ws, other, "乙公司", "92")
+    _run(ws, "--pdf")
+    folder = ws.outbox / blank.stem
+    assert "待认证决定" in _pdf_text(folder / f"{blank.stem}-report.pdf")
+    assert certpipe(ws, "decide", blank.stem, "--approve", "--by", "赵决定").returncode == 0
+    (cert,) = _json(ws, "certificates", "list")
+    pdf = folder / f"{blank.stem}-certificate.pdf"
+    assert pdf.is_file() and cert["number"] in _pdf_text(pdf)
+    report = _pdf_text(folder / f"{blank.stem}-report.pdf")
+    squeezed = "".join(report.split()).replace("-", "")  # a line may break inside the number
+    assert "批准" in report and cert["number"].replace("-", "") in squeezed and "待认证决定" not in report
+
+    # LibreOffice gone by the time of the decision: the report says the decision all the same, and
+    # the run's PDF, which would say it is awaited, is not left behind
+    import pipeline
+    from pipeline.word import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "find_soffice", lambda: None)
+    pipeline.decide(other.stem, approve=False, by="赵决定", reason="证据不足", workspace=ws.root)
+    assert "不予颁发证书" in _section8(ws, other.stem)
+    assert not (ws.outbox / other.stem / f"{other.stem}-report.pdf").exists()
+    assert _scorecard(ws, other.stem)["decision"]["status"] == "refused"

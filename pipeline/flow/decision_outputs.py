@@ -1,6 +1,8 @@
 """What a certification decision changes in the outbox folder of the audit decided: its report says
 the decision instead of "awaiting decision", ``scorecard.json`` says it too (approved: the certificate;
-refused: no certificate).
+refused: no certificate), and, where the folder holds PDF twins (a run with ``--pdf``), the new
+report and the certificate the decision issued get theirs (without LibreOffice, the report's old PDF,
+which would say the decision is awaited, is removed and the failure logged).
 
 Everything is made in staging and renamed into the folder under its publishing lock, as a run
 publishes (``flow/publish.py``); ``scorecard.json`` is replaced atomically. The folder is left alone
@@ -66,6 +68,7 @@ def _publish(ws: Workspace, config: Config, ledger: Ledger, decision_id: int) ->
                                surveillance_due=date.fromisoformat(held.surveillance_due or held.expires_on))
     audit, std, card = _result(ws, config, archived_to, audit_id)
     lang = next((code for code in ("zh", "en") if data.get("standard_title") == std.title.get(code)), config.lang)
+    stem = safe_name(audit_id)
     stage = staging_dir(ws.outbox)
     try:
         from pipeline.word.render import Renderer
@@ -74,6 +77,19 @@ def _publish(ws: Workspace, config: Config, ledger: Ledger, decision_id: int) ->
         files = renderer.render(audit, std, card, stage, lang=lang, revision=revision or 1, certificate=info,
                                 report_date=_day(finished_at), plan=Plan("wait", number, kind=kind),
                                 decided=Decided(approved, _day(decided_at) or date.today()), documents=("report",))
+        certificate, old_pdf = folder / f"{stem}-certificate.docx", folder / f"{stem}-report.pdf"
+        pdf_failed = False
+        if old_pdf.is_file():  # the run made PDF twins: so does the decision
+            if approved and certificate.is_file() and _stale(certificate, folder / f"{stem}-certificate.pdf"):
+                files.append(shutil.copy2(certificate, stage / certificate.name))
+            try:
+                from pipeline.word.pdf import convert_to_pdf
+
+                files += convert_to_pdf(files, instances=1)
+            except (CertpipeError, OSError) as exc:  # the documents say the decision all the same
+                why = exc.render(config.lang) if isinstance(exc, CertpipeError) else f"{type(exc).__name__}: {exc}"
+                log.warning("decision %s: no PDF: %s", decision_id, why)
+                pdf_failed = True
         data["decision"] = {"status": status, "kind": kind, "certificate": number,
                             "decided_by": by, "decided_at": decided_at}
         if approved and info is not None and kind == "issue":
@@ -86,8 +102,12 @@ def _publish(ws: Workspace, config: Config, ledger: Ledger, decision_id: int) ->
             if _read(card_path) is None or _read(card_path).get("revision") != revision:  # a newer one came
                 return False
             for f in files:
+                if f.suffix == ".docx" and f.name.endswith("-certificate.docx"):
+                    continue  # the certificate's copy only made its PDF: the document stays as it is
                 fsync_file(f)
                 os.replace(f, folder / f.name)
+            if pdf_failed:  # the run's PDF would still say the decision is awaited
+                old_pdf.unlink(missing_ok=True)
             write_bytes(card_path, json.dumps(data, ensure_ascii=False, indent=2).encode())
             fsync_dir(folder)
         return True
@@ -108,6 +128,11 @@ def _day(stamp: str | None) -> date | None:
         return date.fromisoformat(stamp[:10]) if stamp else None
     except ValueError:
         return None
+
+
+def _stale(document: Path, pdf: Path) -> bool:
+    """Whether ``pdf`` is missing or older than the ``document`` it is the twin of."""
+    return not pdf.is_file() or pdf.stat().st_mtime_ns < document.stat().st_mtime_ns
 
 
 def _result(ws: Workspace, config: Config, archived_to: str | None, audit_id: str):
