@@ -60,7 +60,7 @@ W = {
         "prov_title": "附录  评价标准的来源说明", "prov_intro": "评价标准中以下内容并非标准原文给定（推断或暂定）：",
         "prov_kind": "来源", "prov_what": "内容", "prov_why": "出处、理由或说明",
         "reviewer": "技术复核", "approver": "批准",
-        "s8": "8  监督审核", "next_surv": "下次监督审核日期：",
+        "s8": "8  认证与监督审核", "next_surv": "下次监督审核日期：",
         "page": ("第 ", " 页 / 共 ", " 页"),
         "cert_title": "服务认证证书", "cert_no": "证书编号：", "hereby": "兹证明",
         "complies": "的服务符合下列标准的要求，经评价，达到以下等级：",
@@ -95,7 +95,7 @@ W = {
         "prov_intro": "These parts of the standard applied are not given by its text (inferred or placeholders):",
         "prov_kind": "Kind", "prov_what": "What", "prov_why": "Reference, reasoning or note",
         "reviewer": "Technical review", "approver": "Approval",
-        "s8": "8  Surveillance", "next_surv": "Next surveillance audit due: ",
+        "s8": "8  Certificate and surveillance", "next_surv": "Next surveillance audit due: ",
         "page": ("Page ", " of ", ""),
         "cert_title": "Service Certification Certificate", "cert_no": "Certificate No. ",
         "hereby": "This is to certify that",
@@ -468,6 +468,7 @@ def build_report(lang: str) -> Document:
 
     # 8 surveillance
     doc.add_heading(w["s8"], level=1)
+    _para(doc, "{{ certification.text }}")
     _para(doc, w["next_surv"]).add_run("{{ surveillance_due }}")
     # 9 sign-off
     doc.add_heading(w["s9"], level=1)

@@ -27,6 +27,7 @@ from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError
 from pipeline.filenames import safe_name
 from pipeline.flow import certs
+from pipeline.flow.decision_outputs import publish_decision
 from pipeline.flow.faults import crashpoint
 from pipeline.flow.guard import note_numbers
 from pipeline.flow.ledger import Ledger, now
@@ -133,7 +134,9 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
         if approve and decision.kind == "issue":
             note_numbers(ws, [number])
         crashpoint("decided")
-        _written(catch_up(ws, config, ledger), number)
+        failed = catch_up(ws, config, ledger)
+        publish_decision(ws, config, ledger, decision.id)  # the audit's report and scorecard.json say it
+        _written(failed, number)
         return _decision(ledger.db.execute(_DECISION_SQL + " WHERE d.id = ?", (decision.id,)).fetchone())
     finally:
         ledger.close()

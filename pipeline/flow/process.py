@@ -355,7 +355,7 @@ class Processor:
         folder = job.folder = staging_dir(self.ws.outbox)  # beside, not inside, job.stage: see publish()
         waiting = job.plan is not None and job.plan.action == "wait"
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
-                                         revision=job.revision, certificate=job.certificate,
+                                         revision=job.revision, certificate=job.certificate, plan=job.plan,
                                          decision_note=t(f"render.awaiting_{job.plan.kind}", self.lang)
                                          if waiting else "")
         if waiting and job.plan.kind == "revision":

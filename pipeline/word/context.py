@@ -18,18 +18,28 @@ Top-level variables (``{{ org.name }}``, ``{%tr for r in summary %}`` ...):
 - ``weakest``: ``code title max points lost rate``
 - ``parts``: ``title max score rate level``
 - ``result``: ``total max subtotal level reached text reasons gaps``
-- ``surveillance_due``, ``certificate`` (``number issue_date expiry_date surveillance_due level``, or
-  none on a report without certificate), ``specimen`` (bool: a provisional standard, or the issuer's
-  required fields not filled in), ``specimen_text``, ``specimen_reason``
+- ``certification``: what the result means for a certificate, ``state text number``: ``state`` one of
+  ``issued`` (a certificate goes with the report), ``awaiting_issue`` (a level reached, the certificate
+  awaits the certification decision), ``awaiting_change`` (a surveillance or revision whose result
+  differs from the certificate's level awaits the decision), ``maintained`` (a surveillance kept the
+  certificate's level), ``approved_issue``, ``approved_change``, ``refused_issue``, ``refused_change``
+  (the decision taken), ``none`` (no level reached), ``level_only`` (a level reached, no certificate
+  concerned); ``text`` says it in a sentence; ``number`` the certificate concerned, or ""
+- ``surveillance_due`` (the date, or what stands for it), ``certificate`` (``number issue_date
+  expiry_date surveillance_due level``, or none on a report without certificate), ``specimen`` (bool:
+  a provisional standard, or the issuer's required fields not filled in), ``specimen_text``,
+  ``specimen_reason``
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from pipeline.config import Config
 from pipeline.core.audit import Audit
+from pipeline.core.certify import Plan
 from pipeline.core.numbers import plain
 from pipeline.core.provenance import summary
 from pipeline.core.scoring import IndicatorScore, ScoreCard
@@ -108,6 +118,51 @@ def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Decided:
+    """The certification decision taken on the audit's result: approved or refused, on a day."""
+
+    approved: bool
+    on: date
+
+
+def certification(std: Standard, card: ScoreCard, cert: dict | None, plan: Plan | None,
+                  decided: Decided | None, lang: str) -> dict:
+    """``certification`` and ``surveillance_due``: what the result means for a certificate, as it
+    stands when the report is written (``plan``: what the result meant when it was recorded;
+    ``decided``: the decision taken since, on a result that awaited one)."""
+    level = std.describe_level(card.level, lang) if card.level else ""
+    waiting = plan is not None and plan.action == "wait"
+    number = cert["number"] if cert else clean((plan.number if plan is not None else None) or "")
+    if decided is not None and waiting:
+        verdict = "approved" if decided.approved else "refused"
+        state = f"{verdict}_issue" if plan.kind == "issue" else f"{verdict}_change"
+    elif cert:
+        state = "issued"
+    elif waiting:
+        state = "awaiting_issue" if plan.kind == "issue" else "awaiting_change"
+    elif plan is not None and plan.action == "maintain":
+        state = "maintained"
+    else:
+        state = "level_only" if level else "none"
+    words = {"level": level, "number": number, "on": fmt_date(decided.on, lang) if decided else "",
+             "result": level or t("render.no_level", lang),
+             "issued": cert["issue_date"] if cert else "", "expires": cert["expiry_date"] if cert else ""}
+    # approved, its certificate not given: the decision alone
+    text = t(f"render.cert.{state}" + ("_only" if state == "approved_issue" and not cert else ""), lang, **words)
+    if cert:
+        due = cert["surveillance_due"]
+    elif state == "awaiting_issue":
+        due = t("render.surv.after_issue", lang)
+    elif number:
+        due = t("render.surv.of_certificate", lang, number=number)
+    elif state == "none":
+        due = t("render.no_certificate", lang)
+    else:
+        due = t("render.surv.no_certificate", lang)
+    return {"state": state, "text": text, "number": number, "surveillance_due": due}
+
+
 def issuer_words(issuer, lang: str) -> dict:
     """The certification body as a document in ``lang`` prints it: the English name and address in
     English documents (saying so where they are not set), a visible mark where a field is empty."""
@@ -130,9 +185,10 @@ def _provenance(std: Standard, lang: str) -> dict:
 
 def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, *, lang: str = "zh",
                   revision: int = 1, certificate=None, report_date: date | None = None,
-                  decision_note: str = "") -> dict:
+                  decision_note: str = "", plan: Plan | None = None, decided: Decided | None = None) -> dict:
     """The template's variables. ``decision_note``: what the report says of a certification decision
-    it awaits ("" when none)."""
+    it awaits ("" when none); ``plan``: what the result meant for certificates when it was recorded
+    (``core/certify.py``); ``decided``: the decision taken since on a result that awaited one."""
     info = audit.info
     issuer = config.issuer
     summary = []
@@ -164,6 +220,7 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
             "level": std.describe_level(card.level, lang),
         }
     start, end = fmt_date(info.audit_start, lang), fmt_date(info.audit_end, lang)
+    standing = certification(std, card, cert, plan, decided, lang)
     return {
         "lang": lang,
         "report_number": clean(report_number(info.audit_id, revision)),
@@ -198,7 +255,8 @@ def build_context(audit: Audit, std: Standard, card: ScoreCard, config: Config, 
                          else "—")}
                   for p in card.parts],
         "result": _result(std, card, lang),
-        "surveillance_due": cert["surveillance_due"] if cert else t("render.no_certificate", lang),
+        "certification": {k: standing[k] for k in ("state", "text", "number")},
+        "surveillance_due": standing["surveillance_due"],
         "certificate": cert,
         "specimen": bool(cert) and (std.provisional or bool(issuer.missing())),
         "specimen_text": t("render.specimen", lang),

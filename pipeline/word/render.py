@@ -21,6 +21,7 @@ import jinja2
 from pipeline.config import Config
 from pipeline.core.audit import Audit
 from pipeline.core.certificates import CertificateInfo
+from pipeline.core.certify import Plan
 from pipeline.core.scoring import ScoreCard
 from pipeline.core.standard import Standard
 from pipeline.errors import TemplateError
@@ -28,7 +29,7 @@ from pipeline.filenames import safe_name
 from pipeline.resources import builtin_dir
 from pipeline.user_cache import cache_dir
 from pipeline.word.charts import RateChart
-from pipeline.word.context import build_context, chart_rows
+from pipeline.word.context import Decided, build_context, chart_rows
 from pipeline.word.prepared import PreparedDocx
 from pipeline.word.qr import qr_png, qr_text
 
@@ -135,9 +136,10 @@ class Renderer:
 
     def context(self, audit: Audit, std: Standard, card: ScoreCard, *, lang: str = "zh", revision: int = 1,
                 certificate: CertificateInfo | None = None, report_date: date | None = None,
-                decision_note: str = "") -> dict:
+                decision_note: str = "", plan: Plan | None = None, decided: Decided | None = None) -> dict:
         return build_context(audit, std, card, self.config, lang=lang, revision=revision,
-                             certificate=certificate, report_date=report_date, decision_note=decision_note)
+                             certificate=certificate, report_date=report_date, decision_note=decision_note,
+                             plan=plan, decided=decided)
 
     def images(self, tpl: PreparedDocx, ctx: dict, card: ScoreCard, lang: str,
                certificate: CertificateInfo | None = None) -> dict[str, bytes]:
@@ -169,17 +171,20 @@ class Renderer:
 
     def render(self, audit: Audit, std: Standard, card: ScoreCard, out_dir: Path, *,
                lang: str = "zh", revision: int = 1, certificate: CertificateInfo | None = None,
-               report_date: date | None = None, decision_note: str = "",
+               report_date: date | None = None, decision_note: str = "", plan: Plan | None = None,
+               decided: Decided | None = None,
                documents: tuple[str, ...] = ("report", "certificate")) -> list[Path]:
         """Writes ``out_dir/<audit_id>-report.docx`` and, when ``certificate`` is given and a level
         was reached, ``out_dir/<audit_id>-certificate.docx`` (of them, those ``documents`` names).
-        ``decision_note``: the report says it awaits a certification decision. Returns the paths written."""
+        ``decision_note``: the report says it awaits a certification decision; ``plan`` and ``decided``:
+        what the result means for certificates, and the decision taken since (``build_context``).
+        Returns the paths written."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         if card.level is None:
             certificate = None
         ctx = self.context(audit, std, card, lang=lang, revision=revision, certificate=certificate,
-                           report_date=report_date, decision_note=decision_note)
+                           report_date=report_date, decision_note=decision_note, plan=plan, decided=decided)
         stem = safe_name(audit.info.audit_id)  # the same name as the audit's outbox folder
         written = []
         if "report" in documents:
