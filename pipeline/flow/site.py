@@ -4,7 +4,7 @@
 
     DIR/index.html              search (client-side, over data/index.js), Chinese first, English switch
     DIR/c/<number>/index.html   one page per certificate: status and history, organisation, standard,
-                                level, dates; opened as c/<number>#<token> (the QR link) it checks the
+                                level, scope, dates; opened as c/<number>#<token> (the QR link) it checks the
                                 token in the browser (assets/verify.js, WebCrypto Ed25519)
     DIR/c/<number>.json         the same public fields as data
     DIR/keys.json               every trusted public key (data/keys.js: the same for the pages)
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.core.certificates import safe_number
+from pipeline.core.token import printed_hash
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.workspace import Workspace
@@ -161,6 +162,7 @@ def _record(number: str, details: dict, standards: dict, today: date, held, hist
         "credit_code": details.get("credit_code", ""),
         "standard": details.get("standard_key", ""),
         "standard_code": details.get("standard", ""),
+        "scope": details.get("scope") or "",
         "standard_title": {lang: std.title.get(lang) if std else "" for lang in LANGS},
         "level": details.get("level", ""),
         "level_words": {lang: std.describe_level(level, lang) if level else details.get("level", "")
@@ -178,6 +180,7 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
               ("credit_code", html.escape(rec["credit_code"]) or "—"),
               ("standard", html.escape(rec["standard_code"]) + " " + both_words(rec["standard_title"])),
               ("level", both_words(rec["level_words"])),
+              ("scope", html.escape(rec["scope"]) or "—"),
               *([("total", html.escape(rec["total"]))] if "total" in rec else []),
               ("issue_date", html.escape(rec["issue_date"])), ("expiry_date", html.escape(rec["expiry_date"])),
               ("status", f'<span class="status {"ok" if rec["status"] == "issued" else "bad"}" id="status" '
@@ -194,7 +197,7 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
     else:
         history = f'<p class="muted">{both("site.history_none")}</p>'
     signed = {k: rec[k] for k in ("number", "organisation", "credit_code", "standard", "level", "issue_date",
-                                  "expiry_date")}
+                                  "expiry_date")} | {"scope_hash": printed_hash(rec["scope"])}
     return (_head(f"{rec['number']} · {issuer['zh']}", up, ["assets/site.js", "data/keys.js", "assets/verify.js"])
             + _header(issuer, up)
             + f'<main><div id="check" class="check none" data-result="none">{checks}</div>'
