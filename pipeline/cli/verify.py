@@ -60,7 +60,10 @@ def verify(
         result += "_photo"  # only the QR code was read: the headline claims nothing of the printed text
     elif result == "genuine" and verdict.source in ("link", "token"):
         result = "genuine_token"
-    fields = _fields(verdict.changed if verdict.result == "outdated" else verdict.fields, lang)
+    elif result == "genuine" and verdict.unchecked:  # an older token: not all the print could be compared
+        result = "genuine_unchecked"
+    fields = _fields(verdict.changed if verdict.result == "outdated" else
+                     verdict.unchecked if result == "genuine_unchecked" else verdict.fields, lang)
     out.print(t(f"verify.result.{result}", lang, number=verdict.number or "—", status=status, fields=fields,
                 key_id=verdict.key_id or "—"), style=STYLE.get(verdict.result, "bold red"), markup=False)
     if verdict.result in ("unreadable", "outdated"):
