@@ -250,3 +250,35 @@ def _certificates(ws):
 
     with Ledger(ws.ledger, readonly=True) as ledger:
         return ledger.certificates()
+
+
+def test_the_page_shows_the_scope_and_its_data_carries_it(issued):
+    ws, site, links = issued
+    number, _ = split(links["S-2026-001"])
+    data = json.loads((site / "c" / f"{number}.json").read_text(encoding="utf-8"))
+    page = (site / "c" / number / "index.html").read_text(encoding="utf-8")
+    assert data["scope"] and data["scope"] in page and "认证范围" in page and "Scope" in page
+
+
+@pytest.mark.slow
+def test_a_token_signed_for_another_scope_is_a_mismatch_and_an_older_token_still_checks(browser, served, issued):
+    """The page compares the token's scope digest with its own scope's: a token for another scope (as a
+    revision would sign) is not this page's; a version 1 token (no digest) checks as before."""
+    from dataclasses import replace
+
+    from pipeline.core.token import decode, encode, printed_hash
+    from pipeline.flow.keys import load_signer
+
+    ws, _, links = issued
+    number, token = split(links["S-2026-001"])
+    claims = decode(token).claims
+    signer = load_signer(ws)
+    assert claims.scope_hash
+    other = encode(replace(claims, scope_hash=printed_hash("全部软件与硬件服务")), signer.key_id, signer.sign)
+    browser.get("about:blank")
+    browser.get(f"{served}/c/{number}/#{other}")
+    assert _result(browser) == "mismatch"
+    older = encode(replace(claims, scope_hash=None, approval_hash=None), signer.key_id, signer.sign)
+    browser.get("about:blank")
+    browser.get(f"{served}/c/{number}/#{older}")
+    assert _result(browser) == "specimen"  # signed and matching (a specimen: the issuer is incomplete)
