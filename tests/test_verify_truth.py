@@ -193,6 +193,47 @@ def test_an_old_document_after_a_level_change_is_out_of_date(issued, cli, tmp_pa
     assert code == 1 and "out of date" in out and "level" in out
 
 
+@pytest.mark.slow
+def test_after_a_real_surveillance_decision_the_old_certificate_is_out_of_date(tmp_path):
+    """The tester's case with the real commands: issued, a surveillance at another level approved
+    (``decide``): the first certificate's .docx is out of date, the new one current."""
+    from tests.helpers.workspace import certpipe
+
+    ws = make_ws(tmp_path)
+    init_keys(ws)
+
+    def blank(*args: str):
+        before = set(ws.root.glob("*.xlsx"))
+        assert certpipe(ws, "new", "gbt27922-2011", "-o", str(ws.root), *args).returncode == 0
+        (made,) = set(ws.root.glob("*.xlsx")) - before
+        return made
+
+    def fill(made, target: str, audit_type: str):
+        from pipeline.excel.fill import fill_audit
+
+        audit = sample_audit(audit_id=made.stem, org="辛公司", target=target)
+        audit = replace(audit, info=replace(audit.info, audit_type=audit_type))
+        fill_audit(made, ws.inbox / f"{made.stem}.xlsx", audit)
+
+    first = blank("--org", "辛公司")
+    fill(first, "92", "初次认证")
+    assert certpipe(ws, "run").returncode == 0
+    (number,) = [c["number"] for c in json.loads(certpipe(ws, "certificates", "list", "--json").stdout)]
+    old = ws.outbox / first.stem / f"{first.stem}-certificate.docx"
+    done = certpipe(ws, "verify", str(old), "--json")
+    assert json.loads(done.stdout)["changed_fields"] == []
+    surveillance = blank("--type", "surveillance", "--certificate", number)
+    fill(surveillance, "82", "监督审核")
+    assert certpipe(ws, "run").returncode == 0
+    assert certpipe(ws, "decide", surveillance.stem, "--approve", "--by", "赵决定").returncode == 0
+    done = certpipe(ws, "verify", str(old), "--json")
+    data = json.loads(done.stdout)
+    assert (done.returncode, data["result"], data["changed_fields"]) == (1, "outdated", ["level"])
+    new = ws.outbox / surveillance.stem / f"{surveillance.stem}-certificate.docx"
+    data = json.loads(certpipe(ws, "verify", str(new), "--json").stdout)
+    assert data["changed_fields"] == [] and data["result"] != "outdated"
+
+
 def test_an_old_document_after_the_scope_changed_is_out_of_date(issued, cli, tmp_path):
     ws, cert, _ = issued
     ws = copy_ws(ws, tmp_path)
