@@ -250,3 +250,74 @@ def _certificates(ws):
 
     with Ledger(ws.ledger, readonly=True) as ledger:
         return ledger.certificates()
+
+
+def test_the_page_shows_the_scope_and_its_data_carries_it(issued):
+    _, site, links = issued
+    number, _ = split(links["S-2026-001"])
+    data = json.loads((site / "c" / f"{number}.json").read_text(encoding="utf-8"))
+    page = (site / "c" / number / "index.html").read_text(encoding="utf-8")
+    assert data["scope"] and data["scope"] in page and "认证范围" in page and "Scope" in page
+
+
+@pytest.mark.slow
+def test_a_token_signed_for_another_scope_is_a_mismatch_and_an_older_token_still_checks(browser, served, issued):
+    """The page compares the token's scope digest with its own scope's: a token for another scope (as a
+    revision would sign) is not this page's; a version 1 token (no digest) checks as before."""
+    from dataclasses import replace
+
+    from pipeline.core.token import decode, encode, printed_hash
+    from pipeline.flow.keys import load_signer
+
+    ws, _, links = issued
+    number, token = split(links["S-2026-001"])
+    claims = decode(token).claims
+    signer = load_signer(ws)
+    assert claims.scope_hash
+    other = encode(replace(claims, scope_hash=printed_hash("全部软件与硬件服务")), signer.key_id, signer.sign)
+    browser.get("about:blank")
+    browser.get(f"{served}/c/{number}/#{other}")
+    assert _result(browser) == "mismatch"
+    older = encode(replace(claims, scope_hash=None, approval_hash=None), signer.key_id, signer.sign)
+    browser.get("about:blank")
+    browser.get(f"{served}/c/{number}/#{older}")
+    assert _result(browser) == "specimen"  # signed and matching (a specimen: the issuer is incomplete)
+
+
+@pytest.mark.slow
+def test_a_certificate_expired_since_the_register_was_published_shows_expired(browser, tmp_path):
+    """Published the day before yesterday, when it was in force; it expired yesterday and nothing
+    published since: the page and the search say expired by the visitor's date, not "in force"."""
+    import sqlite3
+    from datetime import date, timedelta
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ws = make_ws(tmp_path)
+    workbook(ws, "a.xlsx", sample_audit(audit_id="E-2026-001", target="95", org=ORG))
+    run_inbox(ws, Config(issuer=Issuer(verify_url=BASE)), workers=1, settle=0)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    with sqlite3.connect(ws.ledger) as db:
+        db.execute("UPDATE certificates SET expires_on = ?, details = json_set(details, '$.expiry_date', ?)",
+                   (yesterday, yesterday))
+        (number,) = db.execute("SELECT number FROM certificates").fetchone()
+    site = tmp_path / "public"
+    publish_site(ws, Config(issuer=Issuer(verify_url=BASE)), site, today=date.today() - timedelta(days=2))
+    assert json.loads((site / "c" / f"{number}.json").read_text())["status"] == "issued"  # as published then
+    assert 'data-status="issued"' in (site / "c" / number / "index.html").read_text(encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        browser.get(f"{base}/c/{number}/")
+        status = browser.find_element("id", "status")
+        assert status.get_attribute("data-status") == "expired" and "过期失效" in status.text
+        assert "有效" not in status.text.replace("有效期", "")
+        browser.get(base + "/")
+        browser.find_element("id", "search").send_keys(number)
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements("css selector", "#results li"))
+        (item,) = browser.find_elements("css selector", "#results li")
+        assert item.get_attribute("data-status") == "expired" and "过期失效" in item.text
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,9 +4,13 @@
 
     DIR/index.html              search (client-side, over data/index.js), Chinese first, English switch
     DIR/c/<number>/index.html   one page per certificate: status and history, organisation, standard,
-                                level, dates; opened as c/<number>#<token> (the QR link) it checks the
+                                level, scope, dates; opened as c/<number>#<token> (the QR link) it checks the
                                 token in the browser (assets/verify.js, WebCrypto Ed25519)
     DIR/c/<number>.json         the same public fields as data
+
+A page's status is the ledger's on the day it was published; an issued certificate whose expiry date
+has passed since is shown as expired by the page's script (assets/site.js), by the visitor's date. The
+JSON files say what was published: publish daily (see docs/*/verification.md) to keep them current.
     DIR/keys.json               every trusted public key (data/keys.js: the same for the pages)
     DIR/assets/                 site.css, site.js, verify.js (shipped in pipeline/site_assets/)
 
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.core.certificates import safe_number
+from pipeline.core.token import printed_hash
 from pipeline.errors import CertpipeError
 from pipeline.i18n import t
 from pipeline.workspace import Workspace
@@ -134,7 +139,7 @@ def _records(ws: Workspace, today: date, *, show_score: bool = False) -> list[di
         return []
     standards = {std.key: std for std in all_standards(ws.root)}
     with Ledger(ws.ledger, readonly=True) as ledger:
-        held = {row.number: row for row in certificate_rows(ledger.db, today=date.today())}
+        held = {row.number: row for row in certificate_rows(ledger.db, today=today)}
         history: dict[str, list[dict]] = {}
         for e in events(ledger.db):  # oldest first; public: without who and why
             history.setdefault(e.number, []).append({"when": e.at, "status": e.status, "by": "", "reason": ""})
@@ -161,6 +166,7 @@ def _record(number: str, details: dict, standards: dict, today: date, held, hist
         "credit_code": details.get("credit_code", ""),
         "standard": details.get("standard_key", ""),
         "standard_code": details.get("standard", ""),
+        "scope": details.get("scope") or "",
         "standard_title": {lang: std.title.get(lang) if std else "" for lang in LANGS},
         "level": details.get("level", ""),
         "level_words": {lang: std.describe_level(level, lang) if level else details.get("level", "")
@@ -178,10 +184,12 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
               ("credit_code", html.escape(rec["credit_code"]) or "—"),
               ("standard", html.escape(rec["standard_code"]) + " " + both_words(rec["standard_title"])),
               ("level", both_words(rec["level_words"])),
+              ("scope", html.escape(rec["scope"]) or "—"),
               *([("total", html.escape(rec["total"]))] if "total" in rec else []),
               ("issue_date", html.escape(rec["issue_date"])), ("expiry_date", html.escape(rec["expiry_date"])),
               ("status", f'<span class="status {"ok" if rec["status"] == "issued" else "bad"}" id="status" '
-                         f'data-status="{html.escape(rec["status"])}">{both_words(rec["status_words"])}</span>')]
+                         f'data-status="{html.escape(rec["status"])}" data-expiry="{html.escape(rec["expiry_date"])}">'
+                         f'{both_words(rec["status_words"])}</span>{_expired_words()}')]
     rows = "".join(f"<dt>{both(f'site.field.{name}')}</dt><dd>{value}</dd>" for name, value in fields)
     checks = "".join(f'<div data-check="{r}" hidden>{both(f"site.check.{r}")}</div>'
                      for r in ("checking", "genuine", "specimen", "forged", "mismatch", "unknown_key", "unsupported",
@@ -194,7 +202,7 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
     else:
         history = f'<p class="muted">{both("site.history_none")}</p>'
     signed = {k: rec[k] for k in ("number", "organisation", "credit_code", "standard", "level", "issue_date",
-                                  "expiry_date")}
+                                  "expiry_date")} | {"scope_hash": printed_hash(rec["scope"])}
     return (_head(f"{rec['number']} · {issuer['zh']}", up, ["assets/site.js", "data/keys.js", "assets/verify.js"])
             + _header(issuer, up)
             + f'<main><div id="check" class="check none" data-result="none">{checks}</div>'
@@ -206,6 +214,12 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
             + "</body></html>\n")
 
 
+def _expired_words() -> str:
+    """The words "expired", hidden: assets/site.js shows them in place of "in force" when the visitor's
+    today is past the expiry date (a register published before the expiry still says "issued")."""
+    return f'<span id="status-expired" hidden>{both("verify.status.expired")}</span>'
+
+
 def _index_page(count: int, issuer: dict[str, str], when: str) -> str:
     return (_head(f"{issuer['zh']} · {t('site.title', 'zh')}", "", ["assets/site.js", "data/index.js"])
             + _header(issuer, "")
@@ -213,7 +227,7 @@ def _index_page(count: int, issuer: dict[str, str], when: str) -> str:
             + '<input type="search" id="search" autocomplete="off" '
             + f'placeholder="{html.escape(t("site.search", "zh") + " / " + t("site.search", "en"))}">'
             + f'<p class="muted" id="count" hidden>{both("site.no_match")}</p>'
-            + '<ul class="results" id="results"></ul></div>'
+            + f'<ul class="results" id="results"></ul>{_expired_words()}</div>'
             + f'<p class="muted">{both("site.count", count=count, when=when)} · '
             + f'<a href="keys.json">{both("site.keys")}</a></p></main></body></html>\n')
 

@@ -3,14 +3,18 @@
 INPUT is a certificate number, a token, a verify link (``<base>/c/<number>#<token>``), a photo
 (``.png``/``.jpg``), a ``.pdf`` or a ``.docx``. The QR code is found in the picture (zxing-cpp; a PDF's
 pages rendered by ``pdftoppm``; a .docx's pictures from ``word/media``), its token's signature checked
-against the workspace's trusted keys (``flow/keys.py``), what the document prints (organisation,
-level, number, dates: ``pdftotext``, or the .docx's text by python-docx) compared with what is signed,
-and the certificate's status looked up in the ledger.
+against the workspace's trusted keys (``flow/keys.py``), what the document prints (number,
+organisation, credit code, standard, level, dates, and — a version 2 token signs their digests — scope
+and approval number: ``pdftotext``, or the .docx's text by python-docx) compared with what is signed,
+the certificate's status looked up in the ledger, and what is signed compared with what the ledger
+holds now (a decision may have changed the level since the document was made).
 
 Results (``Verdict.result``) and exit codes: ``genuine`` (and in force) 0; ``specimen`` (genuine, but a
 specimen: the issuer's details were incomplete or the standard provisional — no certificate) 1;
 ``not_in_force`` (genuine
-but suspended, withdrawn, cancelled, expired, superseded …: ``status`` says which) 1; ``tampered``
+but suspended, withdrawn, cancelled, expired, superseded …: ``status`` says which) 1; ``outdated``
+(genuine and in force, but the ledger's details differ from the signed ones: an old document, ``changed``
+says which) 1; ``tampered``
 (``fields`` says which) 1; ``forged`` (the signature does not match) 1; ``unknown_key`` (signed by a
 key this workspace never had) 1; ``unsigned`` (a QR code without a token) 1; ``not_found`` (a number,
 or a genuine token, the ledger does not know) 1; ``unreadable`` (no QR code or token could be read) 2.
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.core.token import Claims, Token, TokenError, check, decode
+from pipeline.core.token import Claims, Token, TokenError, check, decode, normalise, printed_hash
 from pipeline.errors import CertpipeError
 from pipeline.workspace import Workspace
 
@@ -43,7 +47,9 @@ EXIT = {"genuine": 0, "unreadable": 2}
 
 @dataclass
 class Verdict:
-    """What ``verify`` found. ``fields``: the printed fields that differ from the signed ones."""
+    """What ``verify`` found. ``fields``: the printed fields that differ from the signed ones;
+    ``unchecked``: printed fields the token does not sign (a version 1 token: scope, approval number);
+    ``changed``: the signed fields the ledger now holds otherwise, ``current`` their values there."""
 
     result: str
     source: str  # number | token | link | image | pdf | docx
@@ -55,6 +61,9 @@ class Verdict:
     printed_checked: bool = False
     history: list[tuple[str, str, str, str]] = field(default_factory=list)
     details: dict = field(default_factory=dict)  # what the ledger shows of the certificate
+    unchecked: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    current: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -64,6 +73,7 @@ class Verdict:
         return {"result": self.result, "source": self.source, "number": self.number, "status": self.status,
                 "signed": self.claims.to_json() if self.claims else None, "key_id": self.key_id,
                 "tampered_fields": self.fields, "printed_checked": self.printed_checked,
+                "unchecked_fields": self.unchecked, "changed_fields": self.changed, "current": self.current,
                 "history": [{"when": w, "status": s, "by": b, "reason": r} for w, s, b, r in self.history],
                 "exit_code": self.exit_code}
 
@@ -184,6 +194,15 @@ def _docx(path: Path) -> tuple[list[str], str]:
     return texts, "\n".join(lines)
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names a file; ``False`` for what cannot be a path (a token longer than a file
+    name may be: the system says so with an error)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _read(text: str) -> tuple[str, list[str], str | None]:
     """(source, QR texts or the typed text, printed text or None)."""
     path = Path(text)
@@ -191,7 +210,7 @@ def _read(text: str) -> tuple[str, list[str], str | None]:
     looks_like_file = suffix in (*IMAGE_SUFFIXES, ".pdf", ".docx")
     if looks_like_file and not path.exists():  # a path mistyped: said so, not "no QR code found"
         raise CertpipeError("verify.no_file", {"path": text})
-    if looks_like_file or (len(text) < 4096 and path.is_file()):
+    if looks_like_file or (len(text) < 4096 and _is_file(path)):
         if not path.is_file() or not looks_like_file or path.stat().st_size > MAX_INPUT_BYTES:
             raise ValueError("not a readable file")
         if suffix in IMAGE_SUFFIXES:
@@ -210,12 +229,47 @@ def _read(text: str) -> tuple[str, list[str], str | None]:
 
 
 # ---- comparing what is printed --------------------------------------------------------------
+MAX_WINDOW_LINES = 8  # a scope wraps over at most this many lines of a page's text
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return normalise(text)
+
+
+def printed_texts(printed: str) -> set[str]:
+    """The whole texts of a page a digest may be of: each line (a .docx's paragraph), runs of lines (a
+    text that wraps), a line's parts around a label's colon or a wide gap, its words and the runs of
+    words that begin or end it. Never any stretch of text: a scope is often words of the standard's
+    title, which must not stand for it."""
+    lines = [line for line in (ln.strip() for ln in printed.splitlines()) if line]
+    out = set()
+    for i, line in enumerate(lines):
+        for n in range(1, MAX_WINDOW_LINES + 1):
+            out.add(normalise("".join(lines[i:i + n])))
+        out.update(normalise(part) for part in re.split(r"[：:]|\s{2,}", line))
+        words = line.split()
+        out.update(normalise(" ".join(words[k:])) for k in range(len(words)))
+        out.update(normalise(" ".join(words[:k])) for k in range(1, len(words)))
+    out.discard("")
+    return out
+
+
+def _standard_shown(key: str, ws: Workspace, page: str) -> bool | None:
+    """Whether the page prints the standard signed by its key: its code, and its title in either
+    language; ``None`` when the workspace does not know the standard (then it cannot be checked)."""
+    from pipeline.flow.standards import load_standard
+
+    try:
+        std = load_standard(key, ws.root)
+    except CertpipeError:
+        return None
+    titles = [_squash(t) for t in (std.title.zh, std.title.en) if _squash(t)]
+    return (not _squash(std.code) or _squash(std.code) in page) and (not titles or any(t in page for t in titles))
 
 
 def printed_differences(claims: Claims, printed: str, ws: Workspace) -> list[str]:
-    """The signed fields that the printed text does not show in either language."""
+    """The signed fields that the printed text does not show in either language (the scope and
+    approval number by their digests: a whole text of the page, ``printed_texts``, must have it)."""
     from pipeline.flow.standards import level_words
     from pipeline.word.context import fmt_date
 
@@ -223,11 +277,46 @@ def printed_differences(claims: Claims, printed: str, ws: Workspace) -> list[str
     wanted = {
         "number": [claims.number],
         "organisation": [claims.organisation],
+        "credit_code": [claims.credit_code] if claims.credit_code.strip() else [],
         "level": [level_words(claims.standard, claims.level, lang, ws.root) for lang in ("zh", "en")],
         "issue_date": [fmt_date(claims.issue_date, lang) for lang in ("zh", "en")],
         "expiry_date": [fmt_date(claims.expiry_date, lang) for lang in ("zh", "en")],
     }
-    return [name for name, forms in wanted.items() if not any(_squash(f) and _squash(f) in page for f in forms)]
+    differ = [name for name, forms in wanted.items()
+              if forms and not any(_squash(f) and _squash(f) in page for f in forms)]
+    if _standard_shown(claims.standard, ws, page) is False:
+        differ.insert(3, "standard")
+    texts: set[str] | None = None
+    for name, digest in (("scope", claims.scope_hash), ("approval_no", claims.approval_hash)):
+        if digest:
+            texts = printed_texts(printed) if texts is None else texts
+            if not any(printed_hash(text) == digest for text in texts):
+                differ.append(name)
+    return differ
+
+
+def unsigned_printed(claims: Claims) -> list[str]:
+    """The printed fields a token does not sign (a version 1 token: the scope and approval number)."""
+    return [name for name, digest in (("scope", claims.scope_hash), ("approval_no", claims.approval_hash))
+            if digest is None]
+
+
+def ledger_differences(claims: Claims, held) -> tuple[list[str], dict]:
+    """The signed fields the ledger's certificate (``certs.CertificateRow``) now holds otherwise, and
+    their values there: a decision changed the level, a revision the organisation or scope …"""
+    details = held.details or {}
+    now = {"organisation": details.get("organisation"), "credit_code": details.get("credit_code"),
+           "standard": details.get("standard_key"), "level": held.level or details.get("level"),
+           "issue_date": held.issued_on or details.get("issue_date"),
+           "expiry_date": held.expires_on or details.get("expiry_date")}
+    signed = claims.to_json()
+    changed = [name for name, value in now.items()
+               if value is not None and normalise(str(value)) != normalise(str(signed[name]))]
+    scope = details.get("scope")
+    if claims.scope_hash is not None and scope is not None and printed_hash(str(scope)) != claims.scope_hash:
+        changed.append("scope")
+    now["scope"] = scope
+    return changed, {name: str(now[name]) for name in changed}
 
 
 # ---- the verdict ------------------------------------------------------------------------------
@@ -274,21 +363,44 @@ def verify(text: str, ws: Workspace, *, today: date | None = None) -> Verdict:
         return verdict
     if number is not None and number != claims.number:
         verdict.fields.append("number")
+    held = _held(ws, claims.number)
     if printed is not None:
         verdict.printed_checked = True
+        verdict.unchecked = unsigned_printed(claims)
         verdict.fields += [f for f in printed_differences(claims, printed, ws) if f not in verdict.fields]
+        scope = str((held.details or {}).get("scope") or "") if held else ""
+        if "scope" in verdict.unchecked and scope:  # an older token: the page against the ledger's scope
+            verdict.unchecked.remove("scope")
+            if printed_hash(scope) not in {printed_hash(text) for text in printed_texts(printed)}:
+                verdict.fields.append("scope")
     if verdict.fields:
         verdict.result = "tampered"
         return verdict
     verdict.status = in_force_status(certificate_status(ws, claims.number), claims.expiry_date, today)
     verdict.history = certificate_history(ws, claims.number)
+    if held is not None:
+        verdict.details = held.details or {}
+        verdict.changed, verdict.current = ledger_differences(claims, held)
     if verdict.status is None:
         verdict.result = "not_found"
     elif verdict.status != "issued":
         verdict.result = "not_in_force"
+    elif verdict.changed:
+        verdict.result = "outdated"
     elif claims.specimen:
         verdict.result = "specimen"
     return verdict
+
+
+def _held(ws: Workspace, number: str):
+    """The ledger's certificate ``number`` (``certs.CertificateRow``), or ``None``."""
+    from pipeline.flow.certs import certificate
+    from pipeline.flow.ledger import Ledger
+
+    if not number or not ws.ledger.exists():
+        return None
+    with Ledger(ws.ledger, readonly=True) as ledger:
+        return certificate(ledger.db, number)
 
 
 def _by_number(ws: Workspace, number: str, source: str, today: date | None) -> Verdict:

@@ -10,7 +10,34 @@
     root.setAttribute("lang", lang === "zh" ? "zh-CN" : "en");
     try { window.localStorage.setItem("certpipe-lang", lang); } catch (e) { /* storage off */ }
   }
+  // The visitor's date, YYYY-MM-DD: an issued certificate past its expiry date is expired, whenever the
+  // register was last published (its files say "issued" until the next publish).
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
+  }
+  function isExpired(status, expiry) {
+    return status === "issued" && /^\d{4}-\d{2}-\d{2}$/.test(expiry || "") && expiry < today();
+  }
+  function expiredWords(lang) {
+    var box = document.getElementById("status-expired");
+    var span = box && box.querySelector(".l-" + lang);
+    return span ? span.textContent : "";
+  }
+  function markExpired() {
+    var status = document.getElementById("status");
+    var words = document.getElementById("status-expired");
+    if (!status || !words || !isExpired(status.getAttribute("data-status"), status.getAttribute("data-expiry"))) {
+      return;
+    }
+    status.textContent = "";
+    for (var i = 0; i < words.childNodes.length; i++) { status.appendChild(words.childNodes[i].cloneNode(true)); }
+    status.className = "status bad";
+    status.setAttribute("data-status", "expired");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    markExpired();
     var button = document.getElementById("lang");
     if (button) {
       button.addEventListener("click", function () {
@@ -43,14 +70,16 @@
         li.appendChild(org);
         var more = document.createElement("div");
         more.className = "muted";
+        var expired = isExpired(c.status, c.expiry_date);
         ["zh", "en"].forEach(function (lang) {
           var span = document.createElement("span");
           span.className = "l-" + lang;
-          span.textContent = c.standard + " · " + c.level[lang] + " · " + c.status_words[lang] + " · " + c.expiry_date;
+          var words = expired ? expiredWords(lang) : c.status_words[lang];
+          span.textContent = c.standard + " · " + c.level[lang] + " · " + words + " · " + c.expiry_date;
           more.appendChild(span);
         });
         li.appendChild(more);
-        li.setAttribute("data-status", c.status);
+        li.setAttribute("data-status", expired ? "expired" : c.status);
         list.appendChild(li);
         shown++;
       }

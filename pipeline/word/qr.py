@@ -8,8 +8,11 @@ signing key makes unsigned certificates, whose QR code carries only the link (or
 and the number), which ``certpipe verify`` reports as unsigned.
 
 Measured on a typical certificate (number ``GBT27922-2026-00012``, a 14-character Chinese
-organisation name, standard ``gbt27922-2011``, verify base ``https://cert.example.cn``): a 247-character
-token, 293 characters in all, **QR version 13 (69 × 69 modules) at error-correction level M**. Printed
+organisation name, standard ``gbt27922-2011``, verify base ``https://cert.example.cn``): a version 2
+token (which also signs the digests of the printed scope and approval number: 22 characters more
+than version 1's 247) of 267 characters, 313 characters in all, **QR version 13 (69 × 69 modules) at
+error-correction level M** (``tests/test_verify_truth.py``), as with version 1. Version 13 holds up to
+331 bytes: an organisation name of up to 18 Chinese characters stays at version 13 (version 1: 23). Printed
 25 mm wide with its quiet zone that is 0.32 mm a module: the certificate's PDF rendered at 150 dpi,
 scaled to 25 mm and turned 3° reads (``tests/test_signed_qr.py``); in the same trial it still read at
 22 mm turned 7°, at 20 mm only straight. A longer organisation name grows the version (about one

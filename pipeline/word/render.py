@@ -157,16 +157,19 @@ class Renderer:
 
     def token(self, ctx: dict, card: ScoreCard, certificate: CertificateInfo) -> str:
         """The certificate's signed token (``core/token.py``): what the document prints, as printed
-        (organisation and credit code cleaned the same way), the standard and level by their keys.
+        (organisation and credit code cleaned the same way), the standard and level by their keys, the
+        scope and approval number by their digests.
         Empty without a signer."""
         if self.signer is None:
             return ""
-        from pipeline.core.token import Claims, encode
+        from pipeline.core.token import Claims, encode, printed_hash
 
         claims = Claims(number=ctx["certificate"]["number"], organisation=ctx["org"]["name"],
                         credit_code=ctx["org"]["credit_code"], standard=ctx["standard"]["key"],
                         level=card.level.key, issue_date=certificate.issue_date,
-                        expiry_date=certificate.expiry_date, specimen=ctx["specimen"])
+                        expiry_date=certificate.expiry_date, specimen=ctx["specimen"],
+                        scope_hash=printed_hash(ctx["org"]["scope"]),
+                        approval_hash=printed_hash(ctx["issuer"]["approval_no"]))
         return encode(claims, self.signer.key_id, self.signer.sign)
 
     def render(self, audit: Audit, std: Standard, card: ScoreCard, out_dir: Path, *,
