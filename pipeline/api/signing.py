@@ -43,9 +43,10 @@ def unsigned_certificates(workspace: Path | str | Workspace | None = None) -> bo
 def verify_certificate(text: str, workspace: Path | str | Workspace | None = None):
     """The verdict on a certificate (``certpipe verify``): ``text`` is a certificate number, a token, a
     verify link, or the path of a photo (.png/.jpg), .pdf or .docx. Returns a ``Verdict``: ``result``
-    (``genuine``, ``not_in_force``, ``tampered``, ``forged``, ``unknown_key``, ``unsigned``,
-    ``not_found``, ``unreadable``), ``status``, the signed ``claims``, the ``fields`` that differ,
-    ``exit_code`` and ``to_json()``."""
+    (``genuine``, ``specimen``, ``outdated``, ``not_in_force``, ``tampered``, ``forged``, ``unknown_key``,
+    ``unsigned``, ``not_found``, ``unreadable``), ``status``, the signed ``claims``, the ``fields`` that
+    differ, ``unchecked``, ``changed`` and ``current`` (``flow/verify.Verdict``), ``exit_code`` and
+    ``to_json()``."""
     from pipeline.flow.verify import verify
 
     return verify(str(text), looked_at(workspace))
