@@ -132,3 +132,22 @@ def test_a_lost_ledger_is_rebuilt_without_force(decided):
     done = certpipe(ws, "ledger", "rebuild")
     assert done.returncode == 0, done.stdout + done.stderr
 
+
+def _decision_found(ws, org: str) -> dict | None:
+    (found,) = _json(ws, "find", org)
+    (audit,) = found["audits"]
+    return audit["decision"]
+
+
+def test_find_shows_a_refused_audit_refused_before_and_after_a_rebuild(decided):
+    ws, _ = decided
+    for _ in ("intact", "rebuilt"):
+        refused = _decision_found(ws, "乙公司")
+        assert (refused["status"], refused["decided_by"], refused["reason"]) == ("refused", "钱审定", "证据不足")
+        assert _decision_found(ws, "丙公司")["status"] == "pending"
+        assert _decision_found(ws, "甲公司")["status"] == "approved"
+        shown = certpipe(ws, "find", "乙公司").stdout
+        assert "不予批准" in shown and "钱审定" in shown and "证据不足" in shown, shown
+        assert "refused" in certpipe(ws, "--lang", "en", "find", "乙公司").stdout
+        ws.ledger.unlink()
+        assert certpipe(ws, "ledger", "rebuild").returncode == 0
