@@ -151,3 +151,17 @@ def test_find_shows_a_refused_audit_refused_before_and_after_a_rebuild(decided):
         assert "refused" in certpipe(ws, "--lang", "en", "find", "乙公司").stdout
         ws.ledger.unlink()
         assert certpipe(ws, "ledger", "rebuild").returncode == 0
+
+
+def test_an_outbox_without_decision_records_gives_back_approvals_from_the_certificates_history(decided):
+    """An outbox written before decisions were recorded: an approval comes back (by whom the certificate's
+    history says); a refusal cannot, and its audit waits for a decision again, as the rebuild says."""
+    ws, ids = decided
+    for journal in ws.outbox.glob(f"*/{JOURNAL}"):
+        journal.unlink()
+    ws.ledger.unlink()
+    rebuilt = certpipe(ws, "ledger", "rebuild")
+    assert rebuilt.returncode == 0 and "不予批准" in rebuilt.stdout, rebuilt.stdout + rebuilt.stderr
+    approved = _decision_found(ws, "甲公司")
+    assert (approved["status"], approved["decided_by"], approved["reason"]) == ("approved", "赵决定", "符合要求")
+    assert sorted(d["audit_id"] for d in _json(ws, "decisions")) == sorted([ids["refused"], ids["waiting"]])

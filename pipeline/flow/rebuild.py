@@ -339,7 +339,8 @@ _KINDS = ("issue", "revision", "surveillance")
 
 def _decisions(db, ws: Workspace, folder: Path, report: Rebuilt) -> None:
     """The audit's decisions: each one its folders record as taken, and the current revision's, when
-    its ``scorecard.json`` says it waits and no record says it was taken."""
+    its ``scorecard.json`` says it waits (or was approved, by whom its certificate's history says: an
+    approval before the outbox recorded decisions) and no record says it was taken."""
     taken = set()
     for revision, where in _revisions(folder):
         for e in read_records(where):
@@ -364,15 +365,25 @@ def _decisions(db, ws: Workspace, folder: Path, report: Rebuilt) -> None:
         return
     waiting = card.get("decision") if isinstance(card, dict) else None
     current = revision_of(folder) or 1
-    if not isinstance(waiting, dict) or waiting.get("status") != "pending" or waiting.get("kind") not in _KINDS \
-            or current in taken:
+    if not isinstance(waiting, dict) or waiting.get("status") not in ("pending", "approved") \
+            or waiting.get("kind") not in _KINDS or current in taken:
         return
     audit_id = str(card.get("audit_id") or "")
     row = db.execute("SELECT id, archived_to FROM inputs WHERE audit_id = ? AND revision = ? AND status = 'done'",
                      (audit_id, current)).fetchone()
     if row is None:
         return
-    number = _text(waiting.get("certificate"))
+    number, level, status = _text(waiting.get("certificate")), (card.get("level") or {}).get("key"), "pending"
+    by = at = None
+    reason = ""
+    if waiting["status"] == "approved":  # taken before the outbox recorded decisions: as the certificate's history says
+        event = db.execute("SELECT number, level, by, at, reason FROM certificate_events WHERE audit_id = ? AND action "
+                           "IN ('issue', 'revise', 'maintain') AND by NOT IN ('auto', 'system', 'rebuilt') "
+                           "ORDER BY id DESC LIMIT 1", (audit_id,)).fetchone()
+        if event is None:
+            return
+        number, level, by, at, reason = event[0], event[1] or level, event[2], event[3], event[4] or ""
+        status = "approved"
     renews = None
     if waiting["kind"] == "issue":  # a recertification's new certificate supersedes the one the audit was for
         from pipeline.flow.certs import audit_type_of
@@ -385,10 +396,13 @@ def _decisions(db, ws: Workspace, folder: Path, report: Rebuilt) -> None:
     lead, others = _cover(original, ("lead_auditor", "auditors")) if original and original.is_file() else ("", "")
     from pipeline.flow.certs import auditors_of
 
-    db.execute(_DECISION_INSERT, (audit_id, row[0], current, waiting["kind"], (card.get("level") or {}).get("key"),
-                                  number, renews, json.dumps(auditors_of(lead, others), ensure_ascii=False),
-                                  "pending", _stamp(folder / "scorecard.json"), None, None, ""))
-    report.decisions_waiting += 1
+    db.execute(_DECISION_INSERT, (audit_id, row[0], current, waiting["kind"], level, number, renews,
+                                  json.dumps(auditors_of(lead, others), ensure_ascii=False), status,
+                                  _stamp(folder / "scorecard.json"), by, at, reason))
+    if status == "pending":
+        report.decisions_waiting += 1
+    else:
+        report.decisions_taken += 1
 
 
 def _text(value) -> str | None:
