@@ -38,14 +38,15 @@ def find(text: str, workspace: Path | str | Workspace | None = None) -> list:
         return search(ledger, text)
 
 
-def rebuild_ledger(workspace: Path | str | Workspace | None = None):
+def rebuild_ledger(workspace: Path | str | Workspace | None = None, *, force: bool = False):
     """The ledger made again from the outbox and the archive (``certpipe ledger rebuild``): every
-    published revision, certificate and rejection, the counters past every number issued. The old
-    ledger file is kept beside it. Returns a ``Rebuilt`` report."""
+    published revision, certificate and rejection, the counters past every number issued, the
+    decisions waiting and taken. The old ledger file is kept beside it. A sound ledger is replaced
+    only with ``force`` (else ``CertpipeError`` says what it would drop). Returns a ``Rebuilt`` report."""
     from pipeline.flow.rebuild import rebuild_ledger as rebuild
 
     ws, config = open_workspace(workspace)
-    return rebuild(ws, config)
+    return rebuild(ws, config, force=force)
 
 
 def ledger_rows(workspace: Path | str | Workspace | None = None, status: str | None = None, *,

@@ -59,6 +59,11 @@ def find(
                                                 level=words(cert.standard, cert.level) if cert.level else "—",
                                                 issued=cert.issue_date or "—", expires=cert.expiry_date or "—",
                                                 state=state)), highlight=False)
+            if audit.decision is not None:
+                d = audit.decision
+                out.print("    " + escape(t(f"find.decision.{d.status}", lang, kind=t(f"cert.kind.{d.kind}", lang),
+                                                by=d.decided_by or "—", at=(d.decided_at or "—")[:10],
+                                                reason=d.reason or "—")), highlight=False)
             for row in audit.inputs:
                 result = (f"{row.total} {words(row.standard, row.level) or t('run.no_level', lang)}"
                           if row.status == "done"

@@ -15,6 +15,7 @@ from pipeline import api
 from pipeline.cli.app import Group, app, out, settings, use_lang
 from pipeline.cli.tables import KEY, NUMBER, TEXT, Listing
 from pipeline.cli.words import LevelWords, reason
+from pipeline.i18n import Listing as Several
 from pipeline.i18n import t
 
 
@@ -86,20 +87,31 @@ def ledger(
 
 
 @ledger_app.command("rebuild", short_help="按发件箱与归档重建账本 / rebuild the ledger from the outbox")
-def rebuild(ctx: typer.Context) -> None:
-    """按发件箱与归档重建账本：已发布的修订版本、证书编号与计数器、退回件、内容哈希；原账本另存保留。
-    账本丢失、被清空或损坏后使用，此后任何证书编号都不会重复发出。
+def rebuild(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="账本完好时也重建（会丢弃只有账本才有的记录）/ rebuild a "
+                                        "sound ledger too (drops what only it holds)")] = False,
+) -> None:
+    """按发件箱与归档重建账本：已发布的修订版本、证书编号与计数器、退回件、内容哈希、认证决定（待决定的与
+    已作出的）；原账本另存保留。账本丢失、被清空或损坏后使用，此后任何证书编号都不会重复发出。账本完好时
+    先说明重建会丢弃什么，不做改动；确需重建加 --force。
 
     Make the ledger again from the outbox and the archive: published revisions, certificate numbers
-    and counters, rejections, content hashes; the old ledger file is kept. For a ledger lost,
-    emptied or corrupt: no certificate number is ever issued twice afterwards."""
+    and counters, rejections, content hashes, certification decisions (waiting and taken); the old
+    ledger file is kept. For a ledger lost, emptied or corrupt: no certificate number is ever issued
+    twice afterwards. A sound ledger is left alone, with what a rebuild would drop of it said;
+    --force rebuilds it anyway."""
     s = settings(ctx)
     lang = s.lang
-    report = api.rebuild_ledger(s.workspace)
+    report = api.rebuild_ledger(s.workspace, force=force)
     counters = ", ".join(f"{scope}: {value}" for scope, value in sorted(report.counters.items())) or "—"
     out.print(t("rebuild.done", lang, audits=report.audits, revisions=report.revisions,
                 certificates=report.certificates, rejections=report.rejections, counters=counters))
+    out.print(t("rebuild.decisions", lang, waiting=report.decisions_waiting, taken=report.decisions_taken))
     if report.kept_old:
         out.print(t("rebuild.kept_old", lang, path=s.workspace.shown(report.kept_old)), markup=False)
+    if report.dropped:
+        out.print(f"[yellow]⚠[/] {escape(t('rebuild.dropped', lang, dropped=Several(tuple(report.dropped))))}")
     for problem in report.unreadable:
         out.print(f"[yellow]⚠[/] {escape(problem.render(lang))}")
+    out.print(t("rebuild.cannot_restore", lang), markup=False)

@@ -28,6 +28,7 @@ from pipeline.errors import CertpipeError
 from pipeline.filenames import safe_name
 from pipeline.flow import certs
 from pipeline.flow.decision_outputs import publish_decision
+from pipeline.flow.decision_record import record_decision
 from pipeline.flow.faults import crashpoint
 from pipeline.flow.guard import note_numbers
 from pipeline.flow.ledger import Ledger, now
@@ -133,6 +134,7 @@ def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: s
                                 audit_id=audit_id)
         if approve and decision.kind == "issue":
             note_numbers(ws, [number])
+        record_decision(ws, ledger, decision.id)  # in the audit's outbox folder: a rebuilt ledger keeps it
         crashpoint("decided")
         failed = catch_up(ws, config, ledger)
         publish_decision(ws, config, ledger, decision.id)  # the audit's report and scorecard.json say it

@@ -28,6 +28,18 @@ class FoundCertificate:
 
 
 @dataclass
+class FoundDecision:
+    """The audit's certification decision a person takes or took: waiting, approved or refused."""
+
+    status: str  # pending | approved | refused
+    kind: str  # issue | revision | surveillance
+    level: str | None
+    decided_by: str | None
+    decided_at: str | None
+    reason: str
+
+
+@dataclass
 class FoundAudit:
     audit_id: str
     standard: str
@@ -35,6 +47,7 @@ class FoundAudit:
     created_at: str
     certificate: FoundCertificate | None = None
     inputs: list[InputRow] = field(default_factory=list)
+    decision: FoundDecision | None = None  # the newest one not replaced nor automatic
 
 
 @dataclass
@@ -132,4 +145,8 @@ def _audit(db, audit_id: str, rows_of) -> FoundAudit | None:
         audit.certificate = FoundCertificate(held.number, held.level, held.standard, held.issued_on, held.expires_on,
                                              held.status == "issued", held.status)
     audit.inputs = rows_of(audit_id)
+    decided = db.execute("SELECT status, kind, level, decided_by, decided_at, reason FROM decisions WHERE audit_id = ? "
+                         "AND status != 'replaced' AND COALESCE(decided_by, '') != 'auto' ORDER BY id DESC LIMIT 1",
+                         (audit_id,)).fetchone()
+    audit.decision = FoundDecision(*decided) if decided else None
     return audit

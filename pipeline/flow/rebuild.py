@@ -6,8 +6,13 @@ from (``.sha256``), its revision (``.revision`` or ``rN``) and, in ``scorecard.j
 standard, the total, the level and the certificate (number, first issue date). Rejections
 (``outbox/_rejected/<stem>/``) say their content and their problems (``problems.txt``, kept as written).
 The archive gives each content its original's name and where it went. The certificate counters are
-set past the highest sequence number found, by the ``[certificates] number_format``. The old ledger
-file, if any, is kept beside the new one (``ledger.sqlite.<time>.old``)."""
+set past the highest sequence number found, by the ``[certificates] number_format``. The decisions
+taken come back from each folder's ``decisions.jsonl`` (``flow.decision_record``); a published result
+whose ``scorecard.json`` says its decision is pending and that none records waits again. The old
+ledger file, if any, is kept beside the new one (``ledger.sqlite.<time>.old``).
+
+A ledger that is present and sound is made again only when asked with ``force``: what the rebuild
+would drop of it (``Rebuilt.dropped``) is said first (``rebuild.sound_ledger``)."""
 
 from __future__ import annotations
 
@@ -22,13 +27,16 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.core.lifecycle import STATUSES
+from pipeline.errors import CertpipeError
+from pipeline.filenames import safe_name
+from pipeline.flow.decision_record import read_records
 from pipeline.flow.guard import journal_numbers, published_folders
 from pipeline.flow.intake_file import sha256_of
 from pipeline.flow.ledger import Ledger
 from pipeline.flow.orgs import organisation
 from pipeline.flow.publish import fsync_dir, revision_of
 from pipeline.flow.records import journal_audits
-from pipeline.i18n import Message
+from pipeline.i18n import Listing, Message
 from pipeline.lock import workspace_lock
 from pipeline.workspace import Workspace
 
@@ -67,7 +75,10 @@ class Rebuilt:
     rejections: int = 0
     audits_known: int = 0  # audits generated and not returned, from the journal
     counters: dict[str, int] = field(default_factory=dict)
+    decisions_waiting: int = 0  # decisions waiting again
+    decisions_taken: int = 0  # decisions taken, given back from the outbox folders' records
     kept_old: Path | None = None
+    dropped: list[Message] = field(default_factory=list)  # what the sound ledger replaced held and this one lacks
     unreadable: list[Message] = field(default_factory=list)  # what could not be taken over, and why
 
 
@@ -97,10 +108,12 @@ def _revisions(folder: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def rebuild_ledger(ws: Workspace, config: Config) -> Rebuilt:
-    """Make the ledger again from the outbox and the archive (the workspace locked meanwhile)."""
+def rebuild_ledger(ws: Workspace, config: Config, *, force: bool = False) -> Rebuilt:
+    """Make the ledger again from the outbox and the archive (the workspace locked meanwhile). A
+    ledger present and sound is replaced only with ``force``; without, ``CertpipeError``
+    ``rebuild.sound_ledger`` says what the rebuild would drop of it, and nothing is changed."""
     with workspace_lock(ws, "ledger rebuild"):
-        return _rebuild(ws, config)
+        return _rebuild(ws, config, force=force)
 
 
 def _short_codes(ws: Workspace) -> tuple[str, ...]:
@@ -118,7 +131,7 @@ def _short_codes(ws: Workspace) -> tuple[str, ...]:
     return tuple(shorts)
 
 
-def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
+def _rebuild(ws: Workspace, config: Config, *, force: bool = False) -> Rebuilt:
     report = Rebuilt()
     pattern = number_pattern(config.certificates.number_format, _short_codes(ws))
     archived = _archived(ws)
@@ -139,10 +152,25 @@ def _rebuild(ws: Workspace, config: Config) -> Rebuilt:
                 for folder in sorted(p for p in ws.rejected.iterdir() if (p / ".sha256").is_file()):
                     _rejection(db, ws, folder, archived, report)
             report.audits_known = journal_audits(db, ws.audit_journal)
+            for folder in published_folders(ws.outbox):  # the audits' types known: a recertification renews
+                _decisions(db, ws, folder, report)
             _numbers_known(db, old, journal_numbers(ws), pattern, report)
             for scope, value in sorted(report.counters.items()):
                 db.execute("INSERT INTO counters(scope, value) VALUES (?, ?) ON CONFLICT(scope) DO UPDATE SET "
                            "value = MAX(value, excluded.value)", (scope, value))
+        if old is not None:
+            report.dropped = _dropped(old, ledger.db)
+            if not force and _sound(ws, old):
+                raise CertpipeError("rebuild.sound_ledger", {
+                    "path": ws.shown(ws.ledger),
+                    "dropped": Listing(tuple(report.dropped)) if report.dropped
+                    else Message("rebuild.drops_nothing", {})})
+    except BaseException:
+        ledger.close()
+        fresh.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+        raise
     finally:
         ledger.close()
         if old is not None:
@@ -289,17 +317,144 @@ def _life(db, folder: Path) -> None:
                         str(e.get("reason") or ""), e.get("level"), e.get("audit_id"), e.get("until")))
 
 
-def _cover(original: Path) -> tuple[str, str]:
-    """The organisation's name and credit code from an archived workbook (older scorecards lack them)."""
+def _cover(original: Path, names: tuple[str, ...] = ("org_name", "org_credit_code")) -> tuple[str, ...]:
+    """Cover fields (the organisation's name and credit code: older scorecards lack them) from an
+    archived workbook."""
     from pipeline.excel.intake import read_workbook
     from pipeline.excel.values import text_of
 
     try:
         filled = read_workbook(original)
     except Exception:  # an archived file that is no workbook: the register shows no name
-        return "", ""
-    cells = [filled.cell(name) for name in ("org_name", "org_credit_code")]
-    return tuple(text_of(c.value) if c is not None else "" for c in cells)  # type: ignore[return-value]
+        return tuple("" for _ in names)
+    cells = [filled.cell(name) for name in names]
+    return tuple(text_of(c.value) if c is not None else "" for c in cells)
+
+
+_DECISION_INSERT = ("INSERT INTO decisions (audit_id, input_id, revision, kind, level, number, renews, auditors, "
+                    "status, created_at, decided_by, decided_at, reason) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_KINDS = ("issue", "revision", "surveillance")
+
+
+def _decisions(db, ws: Workspace, folder: Path, report: Rebuilt) -> None:
+    """The audit's decisions: each one its folders record as taken, and the current revision's, when
+    its ``scorecard.json`` says it waits (or was approved, by whom its certificate's history says: an
+    approval before the outbox recorded decisions) and no record says it was taken."""
+    taken = set()
+    for revision, where in _revisions(folder):
+        for e in read_records(where):
+            if safe_name(e["audit_id"]) != folder.name:  # a record of another audit's: not this folder's to give
+                continue
+            rev = e["revision"] if isinstance(e.get("revision"), int) else revision
+            input_id = _input_of(db, e["audit_id"], rev)
+            if input_id is None:
+                report.unreadable.append(Message("rebuild.decision_unplaced", {"folder": ws.shown(where)}))
+                continue
+            auditors = e.get("auditors") if isinstance(e.get("auditors"), list) else []
+            db.execute(_DECISION_INSERT, (e["audit_id"], input_id, rev, e["kind"], _text(e.get("level")),
+                                          _text(e.get("number")), _text(e.get("renews")),
+                                          json.dumps([str(a) for a in auditors], ensure_ascii=False), e["status"],
+                                          str(e.get("created_at") or ""), _text(e.get("decided_by")),
+                                          _text(e.get("decided_at")), str(e.get("reason") or "")))
+            taken.add(rev)
+            report.decisions_taken += 1
+    try:
+        card = json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    waiting = card.get("decision") if isinstance(card, dict) else None
+    current = revision_of(folder) or 1
+    if not isinstance(waiting, dict) or waiting.get("status") not in ("pending", "approved") \
+            or waiting.get("kind") not in _KINDS or current in taken:
+        return
+    audit_id = str(card.get("audit_id") or "")
+    row = db.execute("SELECT id, archived_to FROM inputs WHERE audit_id = ? AND revision = ? AND status = 'done'",
+                     (audit_id, current)).fetchone()
+    if row is None:
+        return
+    number, level, status = _text(waiting.get("certificate")), (card.get("level") or {}).get("key"), "pending"
+    by = at = None
+    reason = ""
+    if waiting["status"] == "approved":  # taken before the outbox recorded decisions: as the certificate's history says
+        event = db.execute("SELECT number, level, by, at, reason FROM certificate_events WHERE audit_id = ? AND action "
+                           "IN ('issue', 'revise', 'maintain') AND by NOT IN ('auto', 'system', 'rebuilt') "
+                           "ORDER BY id DESC LIMIT 1", (audit_id,)).fetchone()
+        if event is None:
+            return
+        number, level, by, at, reason = event[0], event[1] or level, event[2], event[3], event[4] or ""
+        status = "approved"
+    renews = None
+    if waiting["kind"] == "issue":  # a recertification's new certificate supersedes the one the audit was for
+        from pipeline.flow.certs import audit_type_of
+
+        found = db.execute("SELECT a.audit_type, a.certificate_no FROM audits a JOIN certificates c "
+                           "ON c.number = a.certificate_no WHERE a.audit_id = ?", (audit_id,)).fetchone()
+        if found and (found[0] == "recert" or audit_type_of(found[0] or "") == "recert"):
+            renews = found[1]
+    original = ws.root / row[1] if row[1] else None
+    lead, others = _cover(original, ("lead_auditor", "auditors")) if original and original.is_file() else ("", "")
+    from pipeline.flow.certs import auditors_of
+
+    db.execute(_DECISION_INSERT, (audit_id, row[0], current, waiting["kind"], level, number, renews,
+                                  json.dumps(auditors_of(lead, others), ensure_ascii=False), status,
+                                  _stamp(folder / "scorecard.json"), by, at, reason))
+    if status == "pending":
+        report.decisions_waiting += 1
+    else:
+        report.decisions_taken += 1
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _input_of(db, audit_id: str, revision: int) -> int | None:
+    row = db.execute("SELECT id FROM inputs WHERE audit_id = ? AND revision = ? AND status = 'done'",
+                     (audit_id, revision)).fetchone()
+    return row[0] if row else None
+
+
+def _sound(ws: Workspace, old: sqlite3.Connection) -> bool:
+    """The ledger replaced is whole, not empty, and knows every number issued and every result published
+    (one restored from an old copy does not: it is made again without asking)."""
+    try:
+        if old.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            return False
+        if not old.execute("SELECT 1 FROM inputs UNION ALL SELECT 1 FROM certificates LIMIT 1").fetchone():
+            return False
+        numbers = {n for (n,) in old.execute("SELECT number FROM certificates")}
+        if journal_numbers(ws) - numbers:
+            return False
+        hashes = {h for (h,) in old.execute("SELECT sha256 FROM inputs")}
+        return all((f / ".sha256").read_text().strip() in hashes for f in published_folders(ws.outbox))
+    except (sqlite3.Error, OSError):
+        return False
+
+
+def _dropped(old: sqlite3.Connection, new: sqlite3.Connection) -> list[Message]:
+    """What ``old`` holds that the rebuilt ledger ``new`` does not: decisions waiting or taken, inputs
+    (duplicates, those in progress, rejections without a folder), changes of certificates people made."""
+    event = "number || ' ' || action || ' ' || by || ' ' || at"
+    checks = (  # (message, what old holds: (identity, example), what new holds: identity)
+        ("rebuild.drops_waiting", "SELECT audit_id, audit_id FROM decisions WHERE status = 'pending'",
+         "SELECT audit_id FROM decisions WHERE status = 'pending'"),
+        ("rebuild.drops_taken", "SELECT audit_id || ' ' || status, audit_id FROM decisions WHERE status IN "
+         "('approved', 'refused') AND COALESCE(decided_by, '') != 'auto'", "SELECT audit_id || ' ' || status FROM "
+         "decisions"),
+        ("rebuild.drops_inputs", "SELECT sha256, name FROM inputs", "SELECT sha256 FROM inputs"),
+        ("rebuild.drops_events", f"SELECT {event}, number FROM certificate_events WHERE by NOT IN ('auto', "
+         "'system', 'rebuilt')", f"SELECT {event} FROM certificate_events"))
+    found: list[Message] = []
+    for key, before, after in checks:
+        try:
+            kept = {r[0] for r in new.execute(after)}
+            lost = [r[1] for r in old.execute(before) if r[0] not in kept]
+        except sqlite3.Error:  # an older ledger without the table: nothing of it to drop
+            continue
+        if lost:
+            found.append(Message(key, {"count": len(lost), "example": lost[0]}))
+    return found
 
 
 def _rejection(db, ws: Workspace, folder: Path, archived: dict[str, Path], report: Rebuilt) -> None:
