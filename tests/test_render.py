@@ -344,3 +344,17 @@ def test_status_names_what_the_issuer_lacks_and_a_picture_it_cannot_read(tmp_pat
     found = json.loads(out)["issuer"]
     assert [f["key"] for f in found] == ["issuer.missing", "issuer.picture"]
     assert "issuer.approval_no" in found[0]["text"] and "nope.png" in found[1]["text"]
+
+
+def test_a_report_blocked_by_special_deductions_names_no_points_to_a_level(renderer, tmp_path):
+    """Five special deductions block every level of GB/T 27922: the report said 总分距下一等级「四星」
+    还差 4 分 (or that the top level was reached) beside the reason no level was given."""
+    std = STANDARDS["gbt27922-2011"]
+    audit = hostile_audit(std)
+    audit = replace(audit, entries=replace(audit.entries, deductions=5))
+    card = score(std, audit.entries)
+    assert card.level is None and card.blockers and card.next_level is not None
+    (report,) = renderer.render(audit, std, card, tmp_path)
+    text = all_text(report)
+    assert "专项扣分 5 项" in text
+    assert "还差" not in text and "已达到本标准的最高等级" not in text

@@ -91,6 +91,8 @@ def test_a_withdrawn_certificate_is_genuine_but_withdrawn_and_its_public_page_sa
     data = json.loads((site / "c" / f"{number}.json").read_text())
     assert data["status"] == "withdrawn" and [h["status"] for h in data["history"]] == ["issued", "withdrawn"]
     assert "赵敏" not in page and "严重违规" not in page  # who and why stay inside the body
+    when = data["history"][-1]["when"]  # the data keeps the ISO stamp; the page shows it as a person reads it
+    assert "T" in when and when[:16].replace("T", " ") in page and when not in page
 
 
 def test_publish_refuses_the_workspace_itself(issued, cli):

@@ -178,6 +178,15 @@ def _record(number: str, details: dict, standards: dict, today: date, held, hist
     }
 
 
+def _shown_time(stamp: str) -> str:
+    """A change's time as a person reads it (``2026-11-29 14:10``, the time recorded where the change was
+    made); the JSON keeps the whole ISO stamp with its offset."""
+    try:
+        return datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return stamp
+
+
 def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
     up = "../../"
     fields = [("number", html.escape(rec["number"])), ("organisation", html.escape(rec["organisation"])),
@@ -197,7 +206,7 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
     if rec["history"]:
         history = ("<table class=\"history\"><tr>" + "".join(f"<th>{both(f'site.history.{c}')}</th>"
                                                              for c in ("when", "status", "reason")) + "</tr>"
-                   + "".join(f"<tr><td>{html.escape(h['when'])}</td><td>{both_words(_status_words(h['status']))}"
+                   + "".join(f"<tr><td>{html.escape(_shown_time(h['when']))}</td><td>{both_words(_status_words(h['status']))}"
                              f"</td><td>{html.escape(h['reason'])}</td></tr>" for h in rec["history"]) + "</table>")
     else:
         history = f'<p class="muted">{both("site.history_none")}</p>'

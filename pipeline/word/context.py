@@ -100,13 +100,15 @@ def _result(std: Standard, card: ScoreCard, lang: str) -> dict:
         reasons.append(t("render.below_lowest", lang, total=fmt_num(card.total),
                          level=std.describe_level(lowest, lang), min=fmt_num(lowest.min)))
     gaps = []
-    if card.next_level is not None:
+    if card.blockers:  # no points reach a level until the blocker goes (``reasons`` says it)
+        pass
+    elif card.next_level is not None:
         gaps.append(t("render.gap_next", lang, level=std.describe_level(card.next_level, lang),
                       min=fmt_num(card.next_level.min), points=fmt_num(card.short_of_next)))
     else:
         gaps.append(t("render.gap_top", lang))
     for part in card.parts:
-        if part.next_level is not None:
+        if part.next_level is not None and not card.blockers:
             gaps.append(t("render.part_gap", lang, part=part.title.get(lang), score=fmt_num(part.score),
                           level=part.next_level.label.get(lang), min=fmt_num(part.next_level.min),
                           points=fmt_num(part.short_of_next)))
