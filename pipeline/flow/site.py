@@ -206,8 +206,9 @@ def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
     if rec["history"]:
         history = ("<table class=\"history\"><tr>" + "".join(f"<th>{both(f'site.history.{c}')}</th>"
                                                              for c in ("when", "status", "reason")) + "</tr>"
-                   + "".join(f"<tr><td>{html.escape(_shown_time(h['when']))}</td><td>{both_words(_status_words(h['status']))}"
-                             f"</td><td>{html.escape(h['reason'])}</td></tr>" for h in rec["history"]) + "</table>")
+                   + "".join(f"<tr><td>{html.escape(_shown_time(h['when']))}</td>"
+                             f"<td>{both_words(_status_words(h['status']))}</td>"
+                             f"<td>{html.escape(h['reason'])}</td></tr>" for h in rec["history"]) + "</table>")
     else:
         history = f'<p class="muted">{both("site.history_none")}</p>'
     signed = {k: rec[k] for k in ("number", "organisation", "credit_code", "standard", "level", "issue_date",
