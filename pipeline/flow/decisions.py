@@ -54,19 +54,29 @@ class Decision:
     reason: str = ""
     standard: str = ""
     organisation: str = ""
+    changes: tuple[tuple[str, str, str], ...] = ()  # what the certificate prints that the result changes
+
+    @property
+    def changes_note(self) -> Message | None:
+        """``changes`` as people read them (field 「before」→「after」; …), or None."""
+        return certs.changes_params(self.changes)["changes"] if self.changes else None
 
     def to_json(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        data["changes"] = [{"field": k, "before": b, "after": a} for k, b, a in self.changes]
+        return data
 
 
 _DECISION_SQL = ("SELECT d.id, d.audit_id, d.kind, d.level, d.number, d.status, d.created_at, d.auditors, "
-                 "d.decided_by, d.decided_at, d.reason, a.standard, COALESCE(o.name, '') FROM decisions d "
-                 "LEFT JOIN audits a ON a.audit_id = d.audit_id LEFT JOIN organisations o ON o.id = a.org_id")
+                 "d.decided_by, d.decided_at, d.reason, a.standard, COALESCE(o.name, ''), i.note FROM decisions d "
+                 "LEFT JOIN audits a ON a.audit_id = d.audit_id LEFT JOIN organisations o ON o.id = a.org_id "
+                 "LEFT JOIN inputs i ON i.id = d.input_id")
 
 
 def _decision(row: tuple) -> Decision:
     values = list(row)
     values[7] = tuple(json.loads(values[7] or "[]"))
+    values[-1] = certs.changes_of(values[-1])
     return Decision(*values)
 
 
@@ -227,6 +237,9 @@ def _new_level(db, config: Config, decision: Decision, by: str, reason: str, sta
     db.execute("UPDATE certificates SET details = json_set(details, '$.level', ?, '$.total', "
                "(SELECT total FROM inputs WHERE audit_id = ? AND status = 'done' ORDER BY revision DESC LIMIT 1)) "
                "WHERE number = ?", (decision.level, decision.audit_id, decision.number))
+    for key, _, after in decision.changes:  # the scope or organisation the certificate now prints
+        db.execute("UPDATE certificates SET details = json_set(details, ?, ?) WHERE number = ?",
+                   (f"$.{key}", "" if after == "—" else after, decision.number))
     if decision.kind == "surveillance":
         certs.maintain(db, decision.number, decision.audit_id, decision.level, by, stamp,
                        config.certificates.surveillance_months, reason=reason)
