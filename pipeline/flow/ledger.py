@@ -151,11 +151,13 @@ def _rival(db: sqlite3.Connection, r: Numbering, batch_after: int) -> Plan | Non
     """Another content of ``r``'s audit in the same batch (an input after ``batch_after``, the last
     one before the batch began) — in another worker's hands (numbered, not finished) or accepted —
     makes ``r`` a refusal naming it: neither becomes a silent revision of the other. Checked in the
-    numbering transaction, so two workers cannot both miss each other."""
+    numbering transaction, so two workers cannot both miss each other. (``+status``: read by the
+    audit's index, ~7 µs on 100,000 inputs; by the status index it scanned the run's, ~11 ms.)"""
     found = db.execute(
-        "SELECT name, status FROM inputs WHERE audit_id = ? COLLATE NOCASE AND id > ? AND id != ? AND sha256 != "
-        "(SELECT sha256 FROM inputs WHERE id = ?) AND ((status = 'processing' AND revision IS NOT NULL) "
-        "OR status = 'done') ORDER BY id LIMIT 1", (r.audit_id, batch_after, r.row, r.row)).fetchone()
+        "SELECT name, status FROM inputs WHERE audit_id = ? "
+        "AND +status IN ('processing', 'done') AND (status = 'done' OR revision IS NOT NULL) AND id > ? AND id != ? "
+        "AND sha256 != (SELECT sha256 FROM inputs WHERE id = ?) ORDER BY id LIMIT 1",
+        (r.audit_id, batch_after, r.row, r.row)).fetchone()
     if found is None:
         return None
     return Plan("refuse", field="audit_id", why=Message("pipe.same_audit_in_batch", {
