@@ -41,10 +41,10 @@ def _status_words(status: str, lang: str) -> str:
 # ---- decisions ------------------------------------------------------------------------------------
 @app.command("decisions", short_help="待认证决定的审核 / the decisions waiting")
 def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """列出等待认证决定的审核：新证书（review 模式）、修订或监督审核改变了证书等级。
+    """列出等待认证决定的审核：新证书（review 模式）、修订或监督审核改变了证书等级、认证范围或组织信息。
 
     List the audits waiting for a certification decision: new certificates (review mode), and
-    revisions or surveillance audits that change a certificate's level."""
+    revisions or surveillance audits that change a certificate's level, scope or organisation."""
     s = settings(ctx)
     lang = s.lang
     rows = api.decisions(s.workspace)
@@ -65,13 +65,16 @@ def decisions_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     kinds = {"audit": KEY, "organisation": TEXT, "kind": KEY, "level": TEXT, "certificate": KEY, "team": TEXT,
              "since": KEY}
+    if any(d.changes for d in rows):  # what the certificate prints that a result changes: before → after
+        kinds = {**dict(list(kinds.items())[:4]), "changes": TEXT, **dict(list(kinds.items())[4:])}
     table = Listing(t("decide.queue_title", lang, n=len(rows)),
                     [(t(f"decide.col.{col}", lang), kind) for col, kind in kinds.items()])
     for d in rows:
         level = words(d.standard, d.level) or "—"
         if now_level(d) and now_level(d) != d.level:  # a change: from what the certificate has now
             level = f"{words(d.standard, now_level(d))} → {level}"
-        table.add_row(d.audit_id, d.organisation, t(f"cert.kind.{d.kind}", lang), level,
+        changed = [d.changes_note.render(lang) if d.changes else "—"] if "changes" in kinds else []
+        table.add_row(d.audit_id, d.organisation, t(f"cert.kind.{d.kind}", lang), level, *changed,
                       d.number or "—", "、".join(d.auditors), d.created_at[:16].replace("T", " "))
     table.print(out)
 

@@ -11,11 +11,18 @@ The rules (docs/architecture.md, "The life of a certificate"):
   until then;
 - a surveillance audit confirms the certificate it belongs to: the same level → maintained (no new
   number, no new validity, the next surveillance moved); another level or none → a decision;
-- ``review`` mode: every new certificate and every level change waits for a decision."""
+- ``review`` mode: every new certificate and every level change waits for a decision;
+- what a certificate prints of the organisation — its scope, name, credit code, address — changed by
+  a later audit of it (``Facts.changes``): a revision waits for a decision in ``review`` mode and is
+  re-issued in ``auto`` mode, the change said in its outcome and its history (auto mode trusts a
+  result as it trusts a first issue); a surveillance waits in both modes, as for a level change (a
+  surveillance confirms the certificate as issued and cannot change it by itself);
+- a surveillance that ended before its certificate was issued is refused (it cannot have watched it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pipeline.i18n import Message
 
@@ -41,6 +48,8 @@ class Facts:
     linked: Held | None  # the certificate a surveillance or recertification belongs to
     linked_number: str | None  # the number the audit names, even when the ledger does not know it
     review: bool  # ``[decision] mode = "review"``
+    changes: tuple[tuple[str, str, str], ...] = ()  # what the certificate prints that this result changes
+    audit_end: date | None = None  # the day the audit ended
 
 
 @dataclass(frozen=True)
@@ -49,13 +58,16 @@ class Plan:
     (the audit's own certificate, same number, this revision's level), ``maintain`` (a surveillance
     confirmed the certificate), ``wait`` (a decision: ``kind`` says which), ``refuse`` (the workbook
     is rejected: ``why``). ``number``: the certificate concerned, where there is one; ``renews``: the
-    certificate a recertification's new one supersedes."""
+    certificate a recertification's new one supersedes; ``changes``: what the certificate prints that
+    this result changes, (field, before, after)."""
 
     action: str
     number: str | None = None
     kind: str | None = None
     why: Message | None = None
     renews: str | None = None
+    changes: tuple[tuple[str, str, str], ...] = ()
+    field: str = "audit_type"  # the cover's field a refusal is marked on
 
     @property
     def certificate_now(self) -> bool:
@@ -86,11 +98,13 @@ def _revision(f: Facts) -> Plan:
     if own.status not in LIVING:
         return Plan("refuse", own.number, why=Message("cert.revision_not_living", {
             "number": own.number, "status": Message(f"cert.status.{own.status}")}))
+    if f.changes and f.review:
+        return Plan("wait", own.number, kind="revision", changes=f.changes)
     if f.level == own.level and own.status == "issued":
-        return Plan("reissue", own.number)
+        return Plan("reissue", own.number, changes=f.changes)
     if _rank(f, f.level) > _rank(f, own.level) and not f.review and own.status == "issued":
-        return Plan("reissue", own.number)
-    return Plan("wait", own.number, kind="revision")
+        return Plan("reissue", own.number, changes=f.changes)
+    return Plan("wait", own.number, kind="revision", changes=f.changes)
 
 
 def _surveillance(f: Facts) -> Plan:
@@ -101,6 +115,27 @@ def _surveillance(f: Facts) -> Plan:
     if held.status not in LIVING:
         return Plan("refuse", held.number, why=Message("cert.surveillance_not_living", {
             "number": held.number, "status": Message(f"cert.status.{held.status}")}))
-    if f.level is not None and f.level == held.level:
+    if f.audit_end is not None and held.issued_on and f.audit_end < date.fromisoformat(held.issued_on[:10]):
+        return Plan("refuse", held.number, field="audit_end", why=Message("cert.surveillance_before_issue", {
+            "number": held.number, "end": f.audit_end.isoformat(), "issued": held.issued_on[:10]}))
+    if f.level is not None and f.level == held.level and not f.changes:
         return Plan("maintain", held.number)
-    return Plan("wait", held.number, kind="surveillance")
+    return Plan("wait", held.number, kind="surveillance", changes=f.changes)
+
+
+#: What a certificate prints of the organisation, as the register keeps it (``Finished.details``).
+PRINTED = ("scope", "organisation", "credit_code", "address")
+
+
+def printed_changes(held: dict, result: dict) -> tuple[tuple[str, str, str], ...]:
+    """The fields of ``PRINTED`` that ``result`` changes from the certificate's ``held`` details:
+    (field, before, after). Compared as people read them: full-width forms folded, spaces collapsed,
+    case ignored (a credit code in lower case is the same code); a field the certificate does not
+    keep is not compared."""
+    import unicodedata
+
+    def plain(value) -> str:
+        return " ".join(unicodedata.normalize("NFKC", str(value or "")).split()).casefold()
+
+    return tuple((key, str(held.get(key) or ""), str(result.get(key) or "")) for key in PRINTED
+                 if key in held and key in result and plain(held[key]) != plain(result[key]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -96,6 +97,7 @@ class Checked:
     standard: Standard | None = None
     audit_cell: CellValue | None = None  # where the audit id is (a problem with it is marked there)
     type_cell: CellValue | None = None  # where the audit type is
+    end_cell: CellValue | None = None  # where the audit's end date is
 
     @property
     def ok(self) -> bool:
@@ -320,11 +322,17 @@ def _special(filled: FilledWorkbook, std: Standard, out: _Collector) -> tuple[in
     return counts[SPECIAL_DEDUCTIONS], counts[SPECIAL_BONUS]
 
 
-def check(filled: FilledWorkbook, std: Standard) -> tuple[list[Problem], Audit | None]:
-    """Every problem of a workbook whose identity is settled; the audit when there is none."""
+def check(filled: FilledWorkbook, std: Standard, *, today: date | None = None
+          ) -> tuple[list[Problem], Audit | None]:
+    """Every problem of a workbook whose identity is settled; the audit when there is none.
+    ``today``: an audit that ends after it is not finished (its certificate would be dated before
+    its audit ended), a problem of the end date's cell; None: not checked."""
     out = _Collector()
     missing = _structure(filled, std, out)
     info = _cover(filled, out)
+    end = info.get("audit_end")
+    if today is not None and isinstance(end, date) and end > today:
+        out.add("end_in_future", filled.cell("audit_end"), name="audit_end", end=end, today=today)
     scores, marked, notes = _scores(filled, std, out, missing)
     deductions, bonus = _special(filled, std, out)
     if out.problems:

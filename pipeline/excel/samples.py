@@ -57,6 +57,8 @@ class Sample:
 
 def samples(standards: list[Standard], *, year: int | None = None) -> list[Sample]:
     year = year or date.today().year
+    # the audits ended on 4 March: of last year before then (an audit that ends after today is refused)
+    held = year if date(year, 3, 4) <= date.today() else year - 1
     out: list[Sample] = []
     n = 0
     for std in standards:
@@ -68,7 +70,7 @@ def samples(standards: list[Standard], *, year: int | None = None) -> list[Sampl
                 audit_id=f"DEMO-{year}-{n:03d}", org_name=org, org_address=address,
                 org_credit_code=_credit_code(f"91{110000 + n * 1111:06d}MA{n:07d}"),
                 scope="信息系统集成服务" if "integration" in std.key or "002" in std.key else "售后服务",
-                audit_type="初次认证", audit_start=date(year, 3, 2), audit_end=date(year, 3, 4),
+                audit_type="初次认证", audit_start=date(held, 3, 2), audit_end=date(held, 3, 4),
                 lead_auditor="王立", auditors="王立、陈晓、李娜",
             )
             entries = entries_for(std, target)

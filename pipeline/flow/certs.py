@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.core.certificates import add_months
-from pipeline.core.certify import Facts, Held, Plan, plan
+from pipeline.core.certify import Facts, Held, Plan, plan, printed_changes
 from pipeline.core.lifecycle import CHANGES, Event, change, expired
 from pipeline.errors import CertpipeError
 from pipeline.i18n import Message
@@ -114,11 +114,14 @@ def _held(db: sqlite3.Connection, sql: str, arg: str) -> Held | None:
 
 
 def plan_for(db: sqlite3.Connection, audit_id: str, level: str | None, ranks: dict[str, int], *,
-             review: bool, type_key, written_type: str = "") -> Plan:
+             review: bool, type_key, written_type: str = "", printed: dict | None = None,
+             audit_end: date | None = None) -> Plan:
     """The plan of an accepted result (``core.certify.plan``) from what the ledger holds now.
     ``type_key``: the key of an audit type as written (``excel.checks`` knows the labels);
     ``written_type``: the workbook's. The type recorded when the audit was generated wins; a
-    workbook that says another is refused (a surveillance is not made an initial audit by a cell)."""
+    workbook that says another is refused (a surveillance is not made an initial audit by a cell).
+    ``printed``: what the result would print on a certificate (``core.certify.PRINTED``), compared
+    with the certificate it revises or belongs to."""
     found = db.execute("SELECT audit_type, certificate_no FROM audits WHERE audit_id = ?", (audit_id,)).fetchone()
     recorded, linked_number = (found if found else ("", None))
     recorded_key, written_key = type_key(recorded or "") or "", type_key(written_type or "") or ""
@@ -128,9 +131,14 @@ def plan_for(db: sqlite3.Connection, audit_id: str, level: str | None, ranks: di
             "written": Message(f"wb.audit_type.{written_key}")}))
     audit_type = recorded_key or written_key
     linked = _held(db, "number", linked_number) if linked_number else None
-    return plan(Facts(audit_type=audit_type, level=level, ranks=ranks,
-                      own=_held(db, "audit_id", audit_id), linked=linked, linked_number=linked_number,
-                      review=review))
+    own = _held(db, "audit_id", audit_id)
+    concerned = linked if audit_type == "surveillance" else own
+    changes = ()
+    if concerned is not None and printed:
+        (details,) = db.execute("SELECT details FROM certificates WHERE number = ?", (concerned.number,)).fetchone()
+        changes = printed_changes(json.loads(details or "{}"), printed)
+    return plan(Facts(audit_type=audit_type, level=level, ranks=ranks, own=own, linked=linked,
+                      linked_number=linked_number, review=review, changes=changes, audit_end=audit_end))
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,7 @@ def record_result(db: sqlite3.Connection, p: Plan, r: Result, stamp: str) -> Non
         # a first issue needs no status.json (the scorecard says issued); a revision's folder replaced the
         # one that may have held it, and a recertification changes the old certificate: written after the batch
         add_event(db, p.number, stamp, "issue" if first else "revise", "issued", AUTO, level=r.level,
-                  audit_id=r.audit_id, done=first and not p.renews)
+                  audit_id=r.audit_id, done=first and not p.renews, reason=changes_record(p.changes))
         if first and p.renews:
             supersede(db, p.renews, p.number, stamp)
     elif p.action == "maintain":
@@ -262,8 +270,37 @@ def auditors_of(lead: str, others: str) -> tuple[str, ...]:
 
 def plan_note(p: Plan | None):
     """What a person should know of an accepted result's plan (``None``: nothing beyond the outcome)."""
+    if p is not None and p.action == "reissue" and p.changes:  # auto mode: re-issued, the change said
+        return Message("cert.reissued_change", {"number": p.number or "", **changes_params(p.changes)})
     if p is None or p.action not in ("wait", "maintain"):
         return None
     if p.action == "maintain":
         return Message("cert.maintained", {"number": p.number})
+    if p.changes:
+        return Message(f"cert.awaiting_{p.kind}_change", {"number": p.number or "", **changes_params(p.changes)})
     return Message(f"cert.awaiting_{p.kind}", {"number": p.number or ""})
+
+
+def changes_of(note: str | None) -> tuple[tuple[str, str, str], ...]:
+    """The ``changes`` an input's outcome note keeps (``plan_note``), from its JSON in the ledger."""
+    try:
+        params = json.loads(note or "{}").get("params") or {}
+        listed = params["changes"]["$msg"]["params"]
+        return tuple((c["$msg"]["params"]["field"]["$msg"]["key"].removeprefix("cert.field."),
+                      str(c["$msg"]["params"]["before"]), str(c["$msg"]["params"]["after"]))
+                     for _, c in sorted(listed.items()))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ()
+
+
+def changes_record(changes) -> str:
+    """A plan's ``changes`` as a history entry keeps them (data: the field's key, before → after)."""
+    return "; ".join(f"{key}: {before} → {after}" for key, before, after in changes)
+
+
+def changes_params(changes) -> dict:
+    """A plan's ``changes`` as a message's parameters: ``changes``, each field's before → after."""
+    return {"changes": Message(f"cert.changes.{len(changes)}", {
+        f"c{i}": Message("cert.change", {"field": Message(f"cert.field.{key}"), "before": before or "—",
+                                         "after": after or "—"})
+        for i, (key, before, after) in enumerate(changes)})}

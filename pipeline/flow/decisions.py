@@ -23,6 +23,7 @@ from pipeline.atomic import write_bytes
 from pipeline.config import Config
 from pipeline.core.certificates import CertificateInfo, issue, number_request
 from pipeline.core.lifecycle import MANUAL
+from pipeline.core.persons import in_team, person_key
 from pipeline.core.scoring import score
 from pipeline.errors import CertpipeError
 from pipeline.filenames import safe_name
@@ -33,6 +34,7 @@ from pipeline.flow.faults import crashpoint
 from pipeline.flow.guard import note_numbers
 from pipeline.flow.ledger import Ledger, now
 from pipeline.flow.publish import fsync_dir, fsync_file, staging_dir
+from pipeline.i18n import Message
 from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
@@ -54,19 +56,29 @@ class Decision:
     reason: str = ""
     standard: str = ""
     organisation: str = ""
+    changes: tuple[tuple[str, str, str], ...] = ()  # what the certificate prints that the result changes
+
+    @property
+    def changes_note(self) -> Message | None:
+        """``changes`` as people read them (field 「before」→「after」; …), or None."""
+        return certs.changes_params(self.changes)["changes"] if self.changes else None
 
     def to_json(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        data["changes"] = [{"field": k, "before": b, "after": a} for k, b, a in self.changes]
+        return data
 
 
 _DECISION_SQL = ("SELECT d.id, d.audit_id, d.kind, d.level, d.number, d.status, d.created_at, d.auditors, "
-                 "d.decided_by, d.decided_at, d.reason, a.standard, COALESCE(o.name, '') FROM decisions d "
-                 "LEFT JOIN audits a ON a.audit_id = d.audit_id LEFT JOIN organisations o ON o.id = a.org_id")
+                 "d.decided_by, d.decided_at, d.reason, a.standard, COALESCE(o.name, ''), i.note FROM decisions d "
+                 "LEFT JOIN audits a ON a.audit_id = d.audit_id LEFT JOIN organisations o ON o.id = a.org_id "
+                 "LEFT JOIN inputs i ON i.id = d.input_id")
 
 
 def _decision(row: tuple) -> Decision:
     values = list(row)
     values[7] = tuple(json.loads(values[7] or "[]"))
+    values[-1] = certs.changes_of(values[-1])
     return Decision(*values)
 
 
@@ -83,21 +95,47 @@ def _pending(ledger: Ledger, audit_id: str) -> Decision:
 
 
 def same_person_key(name: str) -> str:
-    """A name as compared for independence: full-width forms folded (NFKC), case ignored, and every
-    space gone — a two-character Chinese name is often written with a full-width space (王　立)."""
-    import unicodedata
-
-    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    """A name as compared for independence (``core/persons.py``): full-width forms folded (NFKC), case
+    ignored, every space gone — a two-character Chinese name is often written with a full-width space
+    (王　立) — and the role written beside it dropped (``刘洋（组长）`` is 刘洋)."""
+    return person_key(name)
 
 
 def _independent(decision: Decision, by: str) -> None:
     """ISO/IEC 17065 7.6: whoever decides took no part in the evaluation."""
-    person = same_person_key(by)
-    if not person:
+    if not same_person_key(by):
         raise CertpipeError("decide.no_name", {})
-    if any(person == same_person_key(name) for name in decision.auditors):
+    if in_team(by, decision.auditors):
         raise CertpipeError("decide.not_independent", {"by": by, "audit_id": decision.audit_id,
                                                        "team": "、".join(decision.auditors)})
+
+
+#: The changes that are decisions on certification (ISO/IEC 17065 7.6, 7.11: suspending, restoring,
+#: withdrawing): taken by someone who took part in no audit of the certificate. A cancellation at
+#: the holder's request decides nothing about conformity and is not among them.
+INDEPENDENT_CHANGES = ("suspend", "restore", "withdraw")
+
+
+def certificate_teams(db, number: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Every audit of the certificate ``number`` whose team the ledger knows (the audit that issued
+    it, its revisions, surveillances and recertification decisions): (audit id, team)."""
+    rows = db.execute("SELECT d.audit_id, d.auditors FROM decisions d WHERE d.number = ? OR d.audit_id = "
+                      "(SELECT audit_id FROM certificates WHERE number = ?) ORDER BY d.id", (number, number))
+    teams: dict[str, list[str]] = {}
+    for audit_id, auditors in rows:
+        names = teams.setdefault(audit_id, [])
+        names += [n for n in json.loads(auditors or "[]") if n not in names]
+    return [(audit_id, tuple(names)) for audit_id, names in teams.items()]
+
+
+def _independent_of_certificate(db, number: str, action: str, by: str) -> None:
+    if action not in INDEPENDENT_CHANGES:
+        return
+    for audit_id, team in certificate_teams(db, number):
+        if in_team(by, team):
+            raise CertpipeError("cert.not_independent", {
+                "by": by, "number": number, "audit_id": audit_id, "team": "、".join(team),
+                "action": Message(f"cert.verb.{action}")})
 
 
 def decide(ws: Workspace, config: Config, audit_id: str, *, approve: bool, by: str, reason: str = "",
@@ -204,6 +242,9 @@ def _new_level(db, config: Config, decision: Decision, by: str, reason: str, sta
     db.execute("UPDATE certificates SET details = json_set(details, '$.level', ?, '$.total', "
                "(SELECT total FROM inputs WHERE audit_id = ? AND status = 'done' ORDER BY revision DESC LIMIT 1)) "
                "WHERE number = ?", (decision.level, decision.audit_id, decision.number))
+    for key, _, after in decision.changes:  # the scope or organisation the certificate now prints
+        db.execute("UPDATE certificates SET details = json_set(details, ?, ?) WHERE number = ?",
+                   (f"$.{key}", "" if after == "—" else after, decision.number))
     if decision.kind == "surveillance":
         certs.maintain(db, decision.number, decision.audit_id, decision.level, by, stamp,
                        config.certificates.surveillance_months, reason=reason)
@@ -240,6 +281,8 @@ def change_certificates(ws: Workspace, config: Config, numbers: list[str], actio
         with ledger.transaction(durable=True) as db:
             certs.expire_due(db, today, now())
             stamp = now()
+            for number in numbers:
+                _independent_of_certificate(db, number, action, by)
             events = [certs.transition(db, number, action, by=by, reason=reason, stamp=stamp, today=today,
                                        until=until) for number in numbers]
         crashpoint("changed")

@@ -64,6 +64,8 @@ class Job:
     plan: object = None  # core.certify.Plan: what the result means for certificates
     audit_id: str | None = None  # the audit id a rejected workbook names, when readable
     type_cell: object = None  # where the workbook's audit type is (a refusal by the records is marked there)
+    end_cell: object = None  # where its end date is (a surveillance that ended before its certificate was issued)
+    id_cell: object = None  # where its audit id is (another content of the same audit in the same batch)
     files: list[Path] = field(default_factory=list)  # documents written (PDFs are made of them)
     folder: Path | None = None  # what is published, made in staging
     dest: Path | None = None  # where it was published

@@ -119,6 +119,8 @@ class Numbering:
     highest: int = 0
     ranks: dict[str, int] = field(default_factory=dict)  # the standard's level keys → rank
     audit_type: str = ""  # as the workbook writes it
+    printed: dict | None = None  # what a certificate would print of the organisation (core.certify.PRINTED)
+    audit_end: date | None = None  # the day the audit ended (a surveillance cannot end before its certificate)
 
     @property
     def level(self) -> str | None:
@@ -143,6 +145,23 @@ class Finished:
     plan: Plan | None = None  # an accepted result's consequences for certificates
     result: Result | None = None
     audit_id: str | None = None  # a rejected workbook's audit id, when it could be read
+
+
+def _rival(db: sqlite3.Connection, r: Numbering, batch_after: int) -> Plan | None:
+    """Another content of ``r``'s audit in the same batch (an input after ``batch_after``, the last
+    one before the batch began) — in another worker's hands (numbered, not finished) or accepted —
+    makes ``r`` a refusal naming it: neither becomes a silent revision of the other. Checked in the
+    numbering transaction, so two workers cannot both miss each other. (``+status``: read by the
+    audit's index, ~7 µs on 100,000 inputs; by the status index it scanned the run's, ~11 ms.)"""
+    found = db.execute(
+        "SELECT name, status FROM inputs WHERE audit_id = ? "
+        "AND +status IN ('processing', 'done') AND (status = 'done' OR revision IS NOT NULL) AND id > ? AND id != ? "
+        "AND sha256 != (SELECT sha256 FROM inputs WHERE id = ?) ORDER BY id LIMIT 1",
+        (r.audit_id, batch_after, r.row, r.row)).fetchone()
+    if found is None:
+        return None
+    return Plan("refuse", field="audit_id", why=Message("pipe.same_audit_in_batch", {
+        "audit_id": r.audit_id, "other": found[0], "status": Message(f"status.{found[1]}")}))
 
 
 def _assign(db: sqlite3.Connection, r: Numbering) -> int:
@@ -280,6 +299,10 @@ class Ledger:
         return not self.db.execute("SELECT 1 FROM inputs UNION ALL SELECT 1 FROM certificates UNION ALL "
                                    "SELECT 1 FROM audits LIMIT 1").fetchone()
 
+    def last_input(self) -> int:
+        """The id of the newest input (0: none): where a batch begins (``Ledger.number``'s ``batch_after``)."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM inputs").fetchone()[0]
+
     def certificate_numbers(self) -> set[str]:
         return {n for (n,) in self.db.execute("SELECT number FROM certificates")}
 
@@ -330,7 +353,7 @@ class Ledger:
                                                        "status": Message(f"status.{original.status}")}))))
 
     def number(self, requests: list[Numbering], *, review: bool = False,
-               type_key: Callable[[str], str | None] = lambda text: None,
+               type_key: Callable[[str], str | None] = lambda text: None, batch_after: int | None = None,
                ) -> list[tuple[int, Plan, tuple[str, date] | None]]:
         """For each accepted input of a group: its revision, what its result means for certificates
         (``flow/certs.plan_for``), and the certificate's number and first issue date when one is made
@@ -338,9 +361,14 @@ class Ledger:
         given = []
         with self.transaction(durable=True) as db:
             for r in requests:
+                rival = _rival(db, r, batch_after) if batch_after is not None else None
+                if rival is not None:  # another content of the audit in this batch: a person chooses
+                    given.append((0, rival, None))
+                    continue
                 revision = _assign(db, r)
                 plan = plan_for(db, r.audit_id, r.level, r.ranks, review=review, type_key=type_key,
-                                written_type=r.audit_type)
+                                written_type=r.audit_type, printed=r.printed,
+                                audit_end=r.audit_end)
                 certificate = None
                 if plan.certificate_now:
                     certificate = _certificate_number(db, r.audit_id, r.standard, *r.certificate)

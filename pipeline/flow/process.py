@@ -53,7 +53,8 @@ from pipeline.lock import file_lock
 from pipeline.workspace import Workspace
 
 # Rejections that say nothing against the file: the same content dropped again is processed again.
-RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard", "val.audit_unknown")
+RETRYABLE_KEYS = ("pipe.time_limit", "val.unknown_standard", "val.audit_unknown", "pipe.same_audit_together",
+                  "pipe.same_audit_in_batch")
 
 
 def _readable_id(cell) -> str | None:
@@ -63,6 +64,12 @@ def _readable_id(cell) -> str | None:
     value = getattr(cell, "value", None)
     text = str(value).strip() if isinstance(value, str | int) else ""
     return text if text and valid_audit_id(text) else None
+
+
+def _printed(info) -> dict:
+    """What a certificate prints of the organisation (``core.certify.PRINTED``), as the register keeps it."""
+    return {"scope": clean(info.scope), "organisation": clean(info.org_name),
+            "credit_code": clean(info.org_credit_code), "address": clean(info.org_address)}
 
 
 def _json_lines(data: dict) -> str:
@@ -75,8 +82,12 @@ def _json_lines(data: dict) -> str:
 class Processor:
     """Everything one process needs to handle inputs; built once per worker."""
 
-    def __init__(self, workspace: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False) -> None:
+    def __init__(self, workspace: Workspace, config: Config, *, lang: str = "zh", pdf: bool = False,
+                 batch_after: int | None = None) -> None:
         self.ws = workspace
+        # ``batch_after`` (``run``: the ledger's last input before it began): an input of an audit another
+        # content of which came in since is not made a silent revision of it (``Ledger.number``)
+        self.batch_after = batch_after
         self.config = config
         self.lang = lang
         self.pdf = pdf
@@ -275,6 +286,7 @@ class Processor:
                     job.problems = self._against_the_records(checked, job.card)
                 if not job.problems and checked.audit is not None:
                     job.audit, job.std, job.type_cell = checked.audit, checked.standard, checked.type_cell
+                    job.end_cell, job.id_cell = checked.end_cell, checked.audit_cell
         except TimeLimit:
             job.problems = [Problem("pipe.time_limit", {"seconds": f"{limits.seconds_per_file:g}"})]
         job.spent += time.monotonic() - started
@@ -311,6 +323,8 @@ class Processor:
                 job.problems = [Problem(why.key, why.params, name="audit_id")]
                 job.audit = job.std = job.card = None
                 accepted.remove(job)
+        if self.batch_after is not None:  # a run: what is in the inbox together is one batch
+            self._same_audit_together(accepted)
         if not accepted:
             return
         cfg, today = self.config.certificates, date.today()
@@ -322,19 +336,40 @@ class Processor:
                                       published=next((r for r, sha in on_disk.items() if sha == job.sha), None),
                                       highest=max(on_disk, default=0),
                                       ranks={lv.key: i for i, lv in enumerate(job.std.levels)},
-                                      audit_type=job.audit.info.audit_type))
-        given = self.ledger.number(requests, review=self.config.decision.mode == "review", type_key=audit_type_of)
+                                      audit_type=job.audit.info.audit_type, printed=_printed(job.audit.info),
+                                      audit_end=job.audit.info.audit_end))
+        given = self.ledger.number(requests, review=self.config.decision.mode == "review", type_key=audit_type_of,
+                                   batch_after=self.batch_after)
         note_numbers(self.ws, [certificate[0] for _, _, certificate in given if certificate is not None])
         for job, (revision, plan, certificate) in zip(list(accepted), given, strict=True):
             job.revision, job.plan = revision, plan
             if plan.action == "refuse":  # the records say no (a surveillance of no living certificate ...)
-                cell = job.type_cell
-                job.problems = [Problem(plan.why.key, plan.why.params, name="audit_type",
+                cell = {"audit_end": job.end_cell, "audit_id": job.id_cell}.get(plan.field, job.type_cell)
+                job.problems = [Problem(plan.why.key, plan.why.params, name=plan.field,
                                         sheet=cell.sheet if cell else None, cell=cell.ref if cell else None)]
                 job.audit = job.std = job.card = job.plan = None
                 accepted.remove(job)
             elif certificate is not None:
                 job.certificate, job.details = issue(*certificate, job.audit, job.std, job.card, cfg)
+
+    def _same_audit_together(self, accepted: list[Job]) -> None:
+        """Two contents of one audit in one group: which is the final one is a person's choice, not
+        the order they were read in — every one of them is refused, naming the others (each may be
+        put back alone: the refusal is retried)."""
+        from pipeline.excel.checks import Problem
+
+        by_audit: dict[str, list[Job]] = {}
+        for job in accepted:
+            by_audit.setdefault(job.audit.info.audit_id.casefold(), []).append(job)
+        for jobs in (group for group in by_audit.values() if len(group) > 1):
+            for job in jobs:
+                cell = job.id_cell
+                others = "、".join(other.name for other in jobs if other is not job)  # (kept in the ledger as data)
+                job.problems = [Problem("pipe.same_audit_together", {"audit_id": job.audit.info.audit_id,
+                                                                      "others": others}, name="audit_id",
+                                        sheet=cell.sheet if cell else None, cell=cell.ref if cell else None)]
+                job.audit = job.std = job.card = None
+                accepted.remove(job)
 
     def _build(self, job: Job) -> None:
         if job.audit is None:
@@ -356,7 +391,8 @@ class Processor:
         waiting = job.plan is not None and job.plan.action == "wait"
         job.files = self.renderer.render(job.audit, job.std, job.card, folder, lang=self.lang,
                                          revision=job.revision, certificate=job.certificate, plan=job.plan,
-                                         decision_note=t(f"render.awaiting_{job.plan.kind}", self.lang)
+                                         decision_note=t(f"render.awaiting_{job.plan.kind}"
+                                                         + ("_change" if job.plan.changes else ""), self.lang)
                                          if waiting else "")
         if waiting and job.plan.kind == "revision":
             self._carry_certificate(job, folder)
@@ -372,6 +408,9 @@ class Processor:
             # what the result means for a certificate (its status since: the folder's status.json)
             data["decision"] = {"status": "pending" if waiting else "maintained", "kind": job.plan.kind,
                                 "certificate": job.plan.number}
+        if job.plan is not None and job.plan.changes:  # what the certificate prints that this result changes
+            data.setdefault("decision", {"status": "reissued", "kind": "revision", "certificate": job.plan.number})
+            data["decision"]["changes"] = [{"field": k, "before": b, "after": a} for k, b, a in job.plan.changes]
         (folder / "scorecard.json").write_text(_json_lines(data), encoding="utf-8")
         (folder / ".sha256").write_text(job.sha)  # the content it was made from (see _number)
         crashpoint("rendered")
@@ -462,8 +501,10 @@ class Processor:
                 result = Result(job.row, info.audit_id, job.revision, level, job.details,
                                 auditors_of(info.lead_auditor, info.auditors),
                                 self.config.certificates.surveillance_months)
+                # its note kept: what the result means for a certificate (the decision's changes, before → after)
                 records.append(Finished(job.row, "done", shown, total=str(job.card.total), level=level,
-                                        certificate_no=number, details=job.details, plan=job.plan, result=result))
+                                        certificate_no=number, details=job.details, plan=job.plan, result=result,
+                                        note=plan_note(job.plan)))
                 outcomes.append(Outcome(job.name, "done", audit_id=info.audit_id, output=shown,
                                         total=str(job.card.total), level=level, revision=job.revision,
                                         certificate_no=number, standard=job.std.key, note=plan_note(job.plan)))

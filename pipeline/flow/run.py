@@ -44,7 +44,7 @@ _WORKER: Processor | None = None
 
 
 def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: float | None = None,
-                 log_fmt: str | None = None) -> None:
+                 log_fmt: str | None = None, batch_after: int | None = None) -> None:
     """Make this process's ``Processor``. In a pool's worker (``grace`` given), a file stuck out of
     Python's reach ``grace`` seconds past its time limit ends the worker, which the pool replaces
     (``flow/timelimit.py``); one started by spawn logs where its driver does (``log_fmt``). A worker
@@ -53,7 +53,7 @@ def _init_worker(ws: Workspace, config: Config, lang: str, pdf: bool, grace: flo
     worker_logging(ws, log_fmt, console=False)
     if grace is not None:
         end_overruns(grace)
-    _WORKER = Processor(ws, config, lang=lang, pdf=pdf)
+    _WORKER = Processor(ws, config, lang=lang, pdf=pdf, batch_after=batch_after)
 
 
 #: Seconds a worker's file may run past its time limit before the worker is ended.
@@ -95,11 +95,12 @@ def _chunks(files: list[Path], workers: int, most: int) -> list[list[Path]]:
 
 
 def _run_pool(ws: Workspace, config: Config, lang: str, pdf: bool, workers: int, files: list[Path],
-              record: Callable[[Outcome], None]) -> list[Path]:
-    """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke."""
+              record: Callable[[Outcome], None], batch_after: int | None = None) -> list[Path]:
+    """Process ``files`` in a pool of ``workers``; returns the files left unfinished when the pool broke.
+    ``batch_after``: the ledger's last input before the run (two contents of one audit in one run)."""
     ctx = multiprocessing.get_context(start_method())
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(ws, config, lang, pdf, OVERRUN_GRACE, log_format())) as pool:
+                             initargs=(ws, config, lang, pdf, OVERRUN_GRACE, log_format(), batch_after)) as pool:
         futures = {pool.submit(_work, [str(p) for p in chunk]): chunk
                    for chunk in _chunks(files, workers, PDF_CHUNK if pdf else CHUNK)}
         done: set[Path] = set()
@@ -195,7 +196,9 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
 
         # even one worker is a process of its own: a file stuck out of Python's reach ends it, not the run
         began = now()
-        left = _run_pool(ws, config, lang, pdf, workers, files, record)
+        with Ledger(ws.ledger) as ledger:
+            batch_after = ledger.last_input()
+        left = _run_pool(ws, config, lang, pdf, workers, files, record, batch_after)
         if left:
             # a worker died (killed, or a native library aborted) and the pool stopped the others:
             # what they finished before is reported from the ledger; no worker is alive now, so
@@ -207,7 +210,7 @@ def run_inbox(ws: Workspace, config: Config, *, lang: str = "zh", pdf: bool = Fa
             prepare(ws)
             reported = {o.name for o in finished}
             for path in (p for p in left if shown_name(p.name) not in reported):
-                if _run_pool(ws, config, lang, pdf, 1, [path], record):
+                if _run_pool(ws, config, lang, pdf, 1, [path], record, batch_after):
                     record(worker_died(path))
                     prepare(ws)
         with Ledger(ws.ledger) as ledger:  # no worker is left: a claim still open is nobody's

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def sample_audit(key: str = "gbt27922-2011", audit_id: str = "T-2026-001", targe
                  org: str = "测试服务有限公司") -> Audit:
     std = load_standard(key)
     base = samples([std])[0].audit
-    info = replace(base.info, audit_id=audit_id, org_name=org)
+    # held today: a surveillance of a certificate issued today may not have ended before it
+    info = replace(base.info, audit_id=audit_id, org_name=org, audit_start=date.today(), audit_end=date.today())
     return Audit(key, std.edition, info, entries_for(std, Decimal(target)), {std.leaves[0].code: "查阅记录"})
 
 
