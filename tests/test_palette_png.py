@@ -73,3 +73,11 @@ def test_only_images_of_the_base_are_encoded():
         encoder.encode(_base(width=300))
     with pytest.raises(ValueError):
         PalettePng(_base().convert("RGB"), 150)
+
+
+def test_a_fresh_copy_is_the_base():
+    """The chart draws on ``fresh()`` copies (the encoder keeps the base's pixels; the layout drops its own)."""
+    base = _base()
+    copy = PalettePng(base, 150).fresh()
+    assert copy.mode == "P" and copy.tobytes() == base.tobytes()
+    assert copy.getpalette() == base.getpalette()

@@ -127,7 +127,7 @@ class _Layout:
         from pipeline.atomic import write_bytes
 
         buf = io.BytesIO()
-        self.base.save(buf, "PNG", compress_level=1)
+        (self.base if self.base is not None else self._encoder.fresh()).save(buf, "PNG", compress_level=1)
         write_bytes(path.with_suffix(".json"), json.dumps({
             "x0": self.x0, "per_point": self.per_point, "rows": self.rows, "font_path": self.font_path,
             "font_px": self.font_px}).encode())
@@ -149,7 +149,12 @@ class _Layout:
     def png(self, rates: list[float]) -> bytes:
         from PIL import ImageDraw
 
-        image = self.base.copy()
+        if self._encoder is None:
+            from pipeline.word.palette_png import PalettePng
+
+            self._encoder = PalettePng(self.base, DPI)
+            self.base = None  # the encoder keeps its pixels: one copy, not two, in every worker
+        image = self._encoder.fresh()
         draw = ImageDraw.Draw(image)
         for (top, low), rate in zip(self.rows, rates, strict=True):
             colour = 241 if rate < 60 else 242 if rate < 80 else 240
@@ -159,10 +164,6 @@ class _Layout:
                                fill=colour)
             mask, left, high = self._label(f"{rate:g}%")
             image.paste(243, (round(right + 1.2 * self.per_point) + left, round((top + low) / 2) + high), mask)
-        if self._encoder is None:
-            from pipeline.word.palette_png import PalettePng
-
-            self._encoder = PalettePng(self.base, DPI)
         return self._encoder.encode(image)  # the rows the bars left alone: compressed once
 
     def _label(self, text: str) -> tuple:

@@ -53,7 +53,16 @@ class PalettePng:
         self.head = (_SIGNATURE + _chunk(b"IHDR", head) + _chunk(b"PLTE", bytes(palette))
                      + _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
         self.base = base.tobytes()
+        self.palette = palette
         self._kept: dict[int, tuple[bytes, int, int]] = {}  # band's first row → (deflated, adler, length)
+
+    def fresh(self):
+        """A new copy of the base to draw on."""
+        from PIL import Image
+
+        image = Image.frombytes("P", (self.width, self.height), self.base)
+        image.putpalette(self.palette)
+        return image
 
     def encode(self, image) -> bytes:
         """The PNG of ``image`` (a copy of the base, drawn on)."""
