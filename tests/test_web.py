@@ -670,6 +670,7 @@ def review_ws(tmp_path_factory):
     for name, password in DECIDER.items():
         api.add_user(name, "reviewer", password, ws)
     api.add_user("clerk", "clerk", PASSWORDS["clerk"], ws)
+    api.add_user("admin", "admin", PASSWORDS["admin"], ws)
     return ws
 
 
@@ -719,6 +720,12 @@ def test_a_clerk_may_not_decide_even_with_a_good_token(review_ws):
                       follow_redirects=False)
     assert response.status_code == 403
     assert "R-2026-003" in [d.audit_id for d in api.decisions(review_ws)]
+    # the attempt is in the audit trail (the guide says refused attempts are), with what was asked for
+    assert ("clerk", "denied", "POST /decisions/R-2026-003") in trail_of(review_ws)
+    response = review_client(review_ws, "赵决定").post("/decisions/R-2026-003", data={"csrf": "forged"})
+    assert response.status_code == 403 and ("赵决定", "csrf.refused", "/decisions/R-2026-003") in trail_of(review_ws)
+    page = review_client(review_ws, "admin").get("/trail").text
+    assert "越权请求被拒绝" in page and "表单令牌不符" in page
 
 
 def test_the_lead_auditor_may_not_decide_and_is_told_why(review_ws):

@@ -63,7 +63,8 @@ def guarded(console: Console, route: Route, handler):
                     return _with_lang(RedirectResponse(f"/login?next={request.url.path}", status_code=303), chosen,
                                       console.https(request))
                 return console.render.error(request, 403, "web.forbidden")
-            if session.user.role not in route.roles:
+            if session.user.role not in route.roles:  # a clerk at the decisions, say: in the trail
+                console.users.record(session.user.name, "denied", f"{request.method} {request.url.path}"[:200])
                 return console.render.error(request, 403, "web.forbidden")
             if request.method == "POST" and route.name != "upload":
                 token = request.headers.get("x-csrf-token")
@@ -72,6 +73,7 @@ def guarded(console: Console, route: Route, handler):
                     token = form.get("csrf")
                     request.state.form = form
                 if not same(token if isinstance(token, str) else None, session.csrf):
+                    console.users.record(session.user.name, "csrf.refused", request.url.path[:200])
                     return console.render.error(request, 403, "web.csrf")
         response = await handler(request)
         return _with_lang(response, chosen, console.https(request))
