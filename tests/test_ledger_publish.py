@@ -185,6 +185,8 @@ def test_register_lists_every_certificate_with_its_status_typed_and_printable(tm
     changes = [[c.value for c in row] for row in history.iter_rows(min_row=2)]
     assert [changes[0][1], changes[0][3]] == ["KEEP", "撤销"] and changes[0][6] == "张三" and changes[0][7] == "违规"
     assert history.cell(2, 3).is_date
+    assert history.cell(2, 3).value == datetime(2026, 3, 4, 10, 0)  # the day and the minute, as recorded
+    assert history.cell(2, 3).number_format == "yyyy-mm-dd hh:mm"
 
 
 def test_register_details_come_from_the_newest_revision_whatever_order_they_finish_in(tmp_path: Path):
@@ -278,6 +280,9 @@ def test_libreoffice_reads_the_register_with_its_dates_and_both_sheets(tmp_path:
                                                         "total": "88.5", "issue_date": "2026-01-02"})
     with ledger.transaction() as db:
         db.execute("UPDATE certificates SET expires_on = '2029-01-01', issued_on = '2026-01-02'")
+        db.execute("INSERT INTO certificate_events (number, at, action, status, by, reason) "
+                   "SELECT number, '2026-03-04T10:07:00+08:00', 'suspend', 'suspended', '张三', '整改' "
+                   "FROM certificates")
     path = tmp_path / "register.xlsx"
     write_register(ledger, path, today=date(2026, 6, 1))
     profile = tmp_path / "profile"
@@ -288,4 +293,6 @@ def test_libreoffice_reads_the_register_with_its_dates_and_both_sheets(tmp_path:
     lines = register.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("证书编号,组织名称") and "甲 & <乙> 公司" in lines[1]
     assert "2029-01-01" in lines[1] and "88.5" in lines[1]
-    assert len(list(tmp_path.glob("register-*.csv"))) == 2  # and the history sheet
+    history = [p for p in tmp_path.glob("register-*.csv") if p != register]
+    assert len(history) == 1  # and the history sheet, its times with their minute (LibreOffice reads them)
+    assert "2026-03-04 10:07" in history[0].read_text(encoding="utf-8"), history[0].read_text(encoding="utf-8")

@@ -26,15 +26,15 @@ from pipeline.zipfiles import pack_member, zip_bytes
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MAX_TEXT = 32767  # what a cell holds
 _EPOCH = date(1899, 12, 30).toordinal()
-TEXT, DATE, NUMBER = "text", "date", "number"
-_HEADER, _DATE, _NUMBER = 1, 2, 3  # cell styles (``_STYLES``)
+TEXT, DATE, NUMBER, DATETIME = "text", "date", "number", "datetime"
+_HEADER, _DATE, _NUMBER, _DATETIME = 1, 2, 3, 4  # cell styles (``_STYLES``)
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
     width: float = 13
-    kind: str = TEXT  # TEXT, DATE (an ISO date or date-time, its day kept) or NUMBER
+    kind: str = TEXT  # TEXT, DATE (an ISO date or date-time, its day kept), DATETIME (its day and minute) or NUMBER
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,13 @@ def _cell(ref: str, kind: str, value: object) -> str:
         except ValueError:
             return _text(ref, value)
         return f'<c r="{ref}" s="{_DATE}"><v>{day.toordinal() - _EPOCH}</v></c>'
+    if kind == DATETIME:  # the wall time as recorded (its offset is the recording machine's zone)
+        try:
+            when = datetime.fromisoformat(str(value))
+        except ValueError:
+            return _text(ref, value)
+        serial = when.toordinal() - _EPOCH + (when.hour * 3600 + when.minute * 60 + when.second) / 86400
+        return f'<c r="{ref}" s="{_DATETIME}"><v>{serial:.10f}</v></c>'
     if kind == NUMBER:
         try:
             number = Decimal(str(value))
@@ -119,18 +126,20 @@ def _sheet(table: Table, first: bool) -> str:
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.##"/>'
-    '</numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.##"/>'
+    '<numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FF{fill}"/><bgColor indexed="64"/></patternFill></fill>'
     '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
 )
 
