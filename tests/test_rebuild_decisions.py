@@ -172,3 +172,15 @@ def test_an_outbox_without_decision_records_gives_back_approvals_from_the_certif
     approved = _decision_found(ws, "甲公司")
     assert (approved["status"], approved["decided_by"], approved["reason"]) == ("approved", "赵决定", "符合要求")
     assert sorted(d["audit_id"] for d in _json(ws, "decisions")) == sorted([ids["refused"], ids["waiting"]])
+
+
+def test_the_ledger_shows_each_results_certification_decision(decided):
+    """`ledger` showed a refused audit as 已出报告 92 四星, nothing more (found by a tester)."""
+    ws, ids = decided
+    rows = {r["audit_id"]: r for r in _json(ws, "ledger")}
+    assert {role: rows[ids[role]]["decision"] for role in ids} == {
+        "approved": "approved", "refused": "refused", "waiting": "pending"}
+    shown = certpipe(ws, "ledger").stdout
+    line = next(line for line in shown.splitlines() if ids["refused"] in line)
+    assert "不予批准" in line, shown
+    assert "waiting for the certification decision" in certpipe(ws, "--lang", "en", "ledger").stdout

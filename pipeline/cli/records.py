@@ -77,6 +77,8 @@ def ledger(
     for r in rows:
         if r.status == "done":
             result = f"{r.total} {words(r.standard, r.level) or t('run.no_level', lang)}"
+            if r.decision:  # review mode: what the certification decision made of it
+                result += f" · {t(f'ledger.decision.{r.decision}', lang)}"
         else:
             result = reason([r.first_problem] if r.first_problem else [], r.note, lang)
             if r.resolved:

@@ -55,6 +55,7 @@ class InputRow:
     note: Message | None
     retryable: bool = False
     resolved: bool = False  # a rejection a later accepted submission of its audit (or file name) made good
+    decision: str | None = None  # the certification decision on this result: pending, approved or refused
 
     @classmethod
     def from_db(cls, values: tuple) -> InputRow:
@@ -91,7 +92,7 @@ def _dump(value) -> str | None:
     return None if value is None else json.dumps(value.to_json(), ensure_ascii=False)
 
 
-_STORED = tuple(f for f in InputRow.__dataclass_fields__ if f != "resolved")  # resolved is worked out
+_STORED = tuple(f for f in InputRow.__dataclass_fields__ if f not in ("resolved", "decision"))  # worked out by rows()
 _COLUMNS = ", ".join(_STORED)
 #: The same columns of the ``inputs`` table aliased ``i``, for queries that join it.
 ROW_COLUMNS = ", ".join(f"i.{c}" for c in _STORED)
@@ -457,6 +458,9 @@ class Ledger:
         if any(r.status == "rejected" for r in rows):
             made_good = self._made_good()
             rows = [replace(r, resolved=True) if r.status == "rejected" and made_good(r) else r for r in rows]
+        decided = dict(self.db.execute("SELECT input_id, status FROM decisions ORDER BY id"))  # (the newest wins)
+        if decided:
+            rows = [replace(r, decision=decided[r.id]) if r.id in decided else r for r in rows]
         return rows
 
     def _made_good(self):
