@@ -180,11 +180,8 @@ def _record(number: str, details: dict, standards: dict, today: date, held, hist
 
 def _shown_time(stamp: str) -> str:
     """A change's time as a person reads it (``2026-11-29 14:10``, the time recorded where the change was
-    made); the JSON keeps the whole ISO stamp with its offset."""
-    try:
-        return datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
-    except (TypeError, ValueError):
-        return stamp
+    made), as the console shows it; the JSON keeps the whole ISO stamp with its offset."""
+    return (stamp or "")[:16].replace("T", " ")
 
 
 def _certificate_page(rec: dict, issuer: dict[str, str]) -> str:
