@@ -23,6 +23,12 @@ class CertificateInfo:
     expiry_date: date
     surveillance_due: date
 
+    def to_json(self) -> dict:
+        """``scorecard.json``'s ``certificate``: the certificate an audit's result issued, in force."""
+        return {"number": self.number, "issue_date": self.issue_date.isoformat(),
+                "expiry_date": self.expiry_date.isoformat(), "surveillance_due": self.surveillance_due.isoformat(),
+                "status": "issued"}
+
 
 def add_years(day: date, years: int) -> date:
     try:

@@ -93,13 +93,12 @@ def _publish(ws: Workspace, config: Config, ledger: Ledger, decision_id: int) ->
         data["decision"] = {"status": status, "kind": kind, "certificate": number,
                             "decided_by": by, "decided_at": decided_at}
         if approved and info is not None and kind == "issue":
-            data["certificate"] = {"number": info.number, "issue_date": info.issue_date.isoformat(),
-                                   "expiry_date": info.expiry_date.isoformat(),
-                                   "surveillance_due": info.surveillance_due.isoformat(), "status": "issued"}
+            data["certificate"] = info.to_json()
         elif kind == "issue":
             data["certificate"] = None
         with file_lock(ws.publish_lock(folder)):
-            if _read(card_path) is None or _read(card_path).get("revision") != revision:  # a newer one came
+            now = _read(card_path)
+            if now is None or now.get("revision") != revision:  # a newer one came meanwhile
                 return False
             for f in files:
                 if f.suffix == ".docx" and f.name.endswith("-certificate.docx"):

@@ -387,9 +387,7 @@ def _scorecard_certificate(folder: Path, info: CertificateInfo) -> None:
     if not card.is_file():
         return
     data = json.loads(card.read_text(encoding="utf-8"))
-    data["certificate"] = {"number": info.number, "issue_date": info.issue_date.isoformat(),
-                           "expiry_date": info.expiry_date.isoformat(),
-                           "surveillance_due": info.surveillance_due.isoformat(), "status": "issued"}
+    data["certificate"] = info.to_json()
     if isinstance(data.get("decision"), dict):
         data["decision"]["status"] = "approved"
     write_bytes(card, json.dumps(data, ensure_ascii=False, indent=2).encode())

@@ -400,10 +400,7 @@ class Processor:
         data["organisation"] = {"name": clean(job.audit.info.org_name),  # what a rebuilt ledger's register shows
                                 "credit_code": clean(job.audit.info.org_credit_code)}
         if job.certificate is not None:
-            cert = job.certificate
-            data["certificate"] = {"number": cert.number, "issue_date": cert.issue_date.isoformat(),
-                                   "expiry_date": cert.expiry_date.isoformat(),
-                                   "surveillance_due": cert.surveillance_due.isoformat(), "status": "issued"}
+            data["certificate"] = job.certificate.to_json()
         if waiting or (job.plan is not None and job.plan.action == "maintain"):
             # what the result means for a certificate (its status since: the folder's status.json)
             data["decision"] = {"status": "pending" if waiting else "maintained", "kind": job.plan.kind,
